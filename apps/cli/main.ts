@@ -1,0 +1,1 @@
+import { VERSION } from "@backprop/tensor"; console.log(VERSION);
