@@ -1,1 +1,115 @@
-export const VERSION = "0.1.0";
+/**
+ * @module
+ * N-dimensional arrays (`NDArray`) on pluggable devices, the primitive kernel interface (`Backend`) and the
+ * CPU backend. Every operation is composed above the short kernel list in `Backend`.
+ *
+ * @example
+ * ```ts
+ * import { tensor } from "@backprop/tensor";
+ * const a = tensor([[1, 2], [3, 4]], { dtype: "float32" });
+ * const b = a.matmul(a.T).add(1);
+ * console.log(b.toString());
+ * ```
+ */
+export type { DType, TypedArray } from "./dtype.ts";
+export { DTYPES, isFloat, promoteTypes } from "./dtype.ts";
+export { BackpropError, DeviceError, DisposedError, DTypeError, ShapeError, ValueError } from "./errors.ts";
+export type {
+  ArgReduceOp,
+  AxisIndexParams,
+  Backend,
+  BinaryOp,
+  Conv2dParams,
+  Pool2dParams,
+  RandomDistribution,
+  ReduceOp,
+  Storage,
+  StridedView,
+  UnaryOp,
+} from "./backend.ts";
+export { getBackend, hasBackend, listBackends, registerBackend } from "./backend.ts";
+export type { Shape } from "./shape.ts";
+export { broadcastShapes, contiguousStrides, sizeOf } from "./shape.ts";
+export { keep, OWNED_ARRAYS, tidy } from "./scope.ts";
+export { defaultGenerator, Generator, manualSeed, philoxBlock } from "./random.ts";
+export { NDArray } from "./ndarray.ts";
+export { formatArray } from "./format.ts";
+export { CpuBackend, cpuBackend } from "./cpu/backend.ts";
+export type { Gemm } from "./cpu/gemm.ts";
+
+export type { CreateOptions, RandomOptions } from "./ops/creation.ts";
+export {
+  arange,
+  eye,
+  full,
+  fullLike,
+  linspace,
+  normal,
+  ones,
+  onesLike,
+  rand,
+  randint,
+  randn,
+  randperm,
+  tensor,
+  uniform,
+  zeros,
+  zerosLike,
+} from "./ops/creation.ts";
+export {
+  abs,
+  add,
+  ceil,
+  clamp,
+  cos,
+  div,
+  elu,
+  eq,
+  exp,
+  expm1,
+  floor,
+  ge,
+  gt,
+  le,
+  log,
+  log1p,
+  logicalAnd,
+  logicalNot,
+  logicalOr,
+  lt,
+  maximum,
+  minimum,
+  mul,
+  ne,
+  neg,
+  pow,
+  reciprocal,
+  relu,
+  round,
+  rsqrt,
+  sigmoid,
+  sign,
+  sin,
+  sqrt,
+  square,
+  sub,
+  tanh,
+  where,
+} from "./ops/elementwise.ts";
+export { argmax, argmin, max, mean, min, prod, sum, variance } from "./ops/reduce.ts";
+export { logSoftmax, logSumExp, softmax } from "./ops/softmax.ts";
+export { matmul } from "./ops/matmul.ts";
+export type { Conv2dOptions, Pair, Pool2dOptions } from "./ops/conv.ts";
+export {
+  avgPool2d,
+  avgPool2dBackward,
+  conv2d,
+  conv2dBackwardInput,
+  conv2dBackwardWeight,
+  conv2dParams,
+  maxPool2d,
+  maxPool2dBackward,
+  pool2dParams,
+} from "./ops/conv.ts";
+export { gather, indexAdd, indexSelect, oneHot, scatterAdd } from "./ops/indexing.ts";
+export { concat, split, stack } from "./ops/join.ts";

@@ -1,0 +1,90 @@
+import type { StridedView } from "../backend.ts";
+import type { TypedArray } from "../dtype.ts";
+import { dataOf } from "./storage.ts";
+
+type Floats = Float32Array | Float64Array | Int32Array;
+
+/**
+ * C = op(A) · op(B) (+ C when `accumulate`), row-major, op = transpose when the flag is set:
+ * op(A) is m × k with element (i, p) at a[aOffset + i·lda + p] (or a[aOffset + p·lda + i] transposed).
+ * Plain loops in the i-p-j order so the innermost loop walks rows of B and C contiguously.
+ */
+export function gemmPlain(
+  transA: boolean,
+  transB: boolean,
+  m: number,
+  n: number,
+  k: number,
+  a: Floats,
+  aOffset: number,
+  lda: number,
+  b: Floats,
+  bOffset: number,
+  ldb: number,
+  c: Floats,
+  cOffset: number,
+  ldc: number,
+  accumulate: boolean,
+): void {
+  // A transposed B is copied to row-major k × n once, so the inner loop stays contiguous.
+  if (transB) {
+    const packed = new (b.constructor as Float64ArrayConstructor)(k * n) as Floats;
+    for (let j = 0; j < n; j++) for (let p = 0; p < k; p++) packed[p * n + j] = b[bOffset + j * ldb + p]!;
+    b = packed;
+    bOffset = 0;
+    ldb = n;
+  }
+  for (let i = 0; i < m; i++) {
+    const ci = cOffset + i * ldc;
+    if (!accumulate) c.fill(0, ci, ci + n);
+    for (let p = 0; p < k; p++) {
+      const av = transA ? a[aOffset + p * lda + i]! : a[aOffset + i * lda + p]!;
+      if (av === 0) continue;
+      const bp = bOffset + p * ldb;
+      for (let j = 0; j < n; j++) c[ci + j] += av * b[bp + j]!;
+    }
+  }
+}
+
+export type Gemm = typeof gemmPlain;
+
+/**
+ * Batched [B, M, K] × [B, K, N] over strided views. Each operand's matrices are used in place when their
+ * rows or columns are contiguous (plain or transposed); other layouts are gathered into a dense copy first.
+ */
+export function matmulInto(a: StridedView, b: StridedView, out: TypedArray, gemm: Gemm): void {
+  const [batch, m, k] = a.shape as [number, number, number];
+  const n = b.shape[2]!;
+  const ad = dataOf(a.storage) as Floats, bd = dataOf(b.storage) as Floats;
+  const [aLayout, bLayout] = [layout(a, ad), layout(b, bd)];
+  for (let i = 0; i < batch; i++) {
+    gemm(
+      aLayout.trans, bLayout.trans, m, n, k,
+      aLayout.data, aLayout.offset(i), aLayout.ld,
+      bLayout.data, bLayout.offset(i), bLayout.ld,
+      out as Floats, i * m * n, n, false,
+    );
+  }
+}
+
+function layout(v: StridedView, data: Floats) {
+  const [batch, rows, cols] = v.shape as [number, number, number];
+  const [sb, sr, sc] = v.strides as [number, number, number];
+  const offset = (i: number) => v.offset + i * sb;
+  // Row-major in place: element (r, c) at r·ld + c.
+  if (sc === 1 || cols === 1) {
+    const ld = rows === 1 ? cols : sr;
+    if (ld >= cols) return { data, trans: false, ld, offset };
+  }
+  // Column-major in place (a transposed view): element (r, c) at c·ld + r.
+  if (sr === 1 || rows === 1) {
+    const ld = cols === 1 ? rows : sc;
+    if (ld >= rows) return { data, trans: true, ld, offset };
+  }
+  const dense = new (data.constructor as Float64ArrayConstructor)(batch * rows * cols) as Floats;
+  let q = 0;
+  for (let i = 0; i < batch; i++) {
+    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) dense[q++] = data[v.offset + i * sb + r * sr + c * sc]!;
+  }
+  return { data: dense, trans: false, ld: cols, offset: (i: number) => i * rows * cols };
+}

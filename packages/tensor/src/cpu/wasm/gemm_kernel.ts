@@ -1,0 +1,268 @@
+// Generates the SGEMM kernel: C (m×n) = op(A) (m×k) · op(B) (k×n) [+ C], all row-major float32 in the
+// module's memory. The structure is the classic one of GotoBLAS/BLIS:
+//
+//   for jc over n by NC            — a column block of C; its B block (KC×NC) is packed once per pc
+//     for pc over k by KC          — K blocking keeps packed panels cache-resident
+//       pack B[pc:pc+KC, jc:jc+NC] into NR-wide micro-panels (zero-padded)
+//       for ic over m by MC
+//         pack A[ic:ic+MC, pc:pc+KC] into MR-tall micro-panels (zero-padded)
+//         for jr over NC by NR, ir over MC by MR: micro-kernel (MR×NR tile of C in registers)
+//
+// The micro-kernel holds an MR×8 tile in 2·MR v128 accumulators. With MR = 6 that is 12 accumulators +
+// 2 B vectors + 1 broadcast A value = 15 of the 16 xmm registers V8 allocates on x64 (one is its scratch);
+// bigger tiles spill and halve the speed. Packing makes every micro-kernel load a sequential stream, and
+// zero padding lets the micro-kernel always compute a full tile; only the store of an edge tile is partial.
+import { type FunctionBuilder, type ModuleBuilder, ValType } from "./emitter.ts";
+
+export interface GemmTiling {
+  /** Rows of the register tile. */
+  readonly mr: number;
+  /** Columns of the register tile: two v128 of four floats. Fixed by the kernel's shape. */
+  readonly nr: 8;
+  /** Depth of one packed panel (K blocking). */
+  readonly kc: number;
+  /** Rows of A packed at a time; a multiple of mr. */
+  readonly mc: number;
+  /** Columns of B packed at a time; a multiple of nr. */
+  readonly nc: number;
+}
+
+/** Measured best on a 2-core Xeon with AVX-512 under V8 (see README.md for the numbers). */
+export const defaultGemmTiling: GemmTiling = { mr: 6, nr: 8, kc: 256, mc: 96, nc: 1024 };
+
+/** Floats of private scratch one thread needs: packed A block, packed B block, one edge tile. */
+export function gemmWorkFloats(t: GemmTiling): number {
+  return t.mc * t.kc + t.kc * t.nc + t.mr * t.nr;
+}
+
+const i32 = ValType.i32;
+
+/**
+ * pack(src, strideRow, strideK, rows, kc, dst): copies `rows` rows × `kc` depth into ceil(rows/R)
+ * micro-panels laid out [panel][k][R], padding the last panel with zeros. Element (r, kk) of the source is
+ * at src + 4·(r·strideRow + kk·strideK), so one function packs A or B, transposed or not.
+ */
+function emitPack(mb: ModuleBuilder, name: string, R: number): FunctionBuilder {
+  const f = mb.func(name, [i32, i32, i32, i32, i32, i32], [], false);
+  const [src, strideRow, strideK, rows, kc, dst] = f.params;
+  const p = f.local(i32);
+  const rowsHere = f.local(i32);
+  const s = f.local(i32);
+  const q = f.local(i32);
+  const d = f.local(i32);
+  const e = f.local(i32);
+  const kk = f.local(i32);
+  const r = f.local(i32);
+  const rowBytes = f.local(i32);
+  const kBytes = f.local(i32);
+  const panelBytes = f.local(i32);
+
+  f.set(rowBytes, () => f.i32Shl(strideRow, 2));
+  f.set(kBytes, () => f.i32Shl(strideK, 2));
+  f.set(panelBytes, () => f.i32Mul(kc, R * 4));
+  f.set(d, dst);
+  f.forRange(p, 0, rows, R, () => {
+    f.set(rowsHere, () => f.i32MinS(R, () => f.i32Sub(rows, p)));
+    f.set(s, () => f.i32Add(src, () => f.i32Mul(p, rowBytes)));
+    f.if(() => f.i32Eq(rowsHere, R), () => {
+      f.set(kk, kc);
+      f.if(() => f.i32Eq(strideRow, 1), () => {
+        // Rows adjacent in memory: the R values of one k are contiguous, copy them as vectors.
+        f.doWhileDecrement(kk, () => {
+          let off = 0;
+          for (; off + 16 <= R * 4; off += 16) f.v128Store(off, d, () => f.v128Load(off, s));
+          for (; off + 8 <= R * 4; off += 8) f.i64Store(off, d, () => f.i64Load(off, s));
+          for (; off < R * 4; off += 4) f.i32Store(off, d, () => f.i32Load(off, s));
+          f.inc(s, kBytes);
+          f.inc(d, R * 4);
+        });
+      }, () => {
+        // Strided rows: gather R scalars per k (bit copies through i32, so NaN payloads survive).
+        f.doWhileDecrement(kk, () => {
+          f.set(q, s);
+          for (let i = 0; i < R; i++) {
+            f.i32Store(i * 4, d, () => f.i32Load(0, q));
+            if (i + 1 < R) f.inc(q, rowBytes);
+          }
+          f.inc(s, kBytes);
+          f.inc(d, R * 4);
+        });
+      });
+    }, () => {
+      // Edge panel: zero it, then copy the rows that exist.
+      f.memoryFill(d, 0, panelBytes);
+      f.forRange(r, 0, rowsHere, 1, () => {
+        f.set(q, () => f.i32Add(s, () => f.i32Mul(r, rowBytes)));
+        f.set(e, () => f.i32Add(d, () => f.i32Shl(r, 2)));
+        f.set(kk, kc);
+        f.doWhileDecrement(kk, () => {
+          f.i32Store(0, e, () => f.i32Load(0, q));
+          f.inc(q, kBytes);
+          f.inc(e, R * 4);
+        });
+      });
+      f.inc(d, panelBytes);
+    });
+  });
+  return f;
+}
+
+/**
+ * kernel(pa, pb, kc, c, ldcBytes, accumulate, mr, nr, tile): C tile (mr×nr ≤ MR×8) at c gets the product
+ * of one packed A micro-panel and one packed B micro-panel, added to C when `accumulate` is 1.
+ */
+function emitMicroKernel(mb: ModuleBuilder, t: GemmTiling, relaxed: boolean): FunctionBuilder {
+  const MR = t.mr;
+  const f = mb.func("gemmMicroKernel", [i32, i32, i32, i32, i32, i32, i32, i32, i32], [], false);
+  const [pa, pb, kc, c, ldcBytes, accumulate, mr, nr, tile] = f.params;
+  const acc = f.locals(ValType.v128, 2 * MR);
+  const b0 = f.local(ValType.v128);
+  const b1 = f.local(ValType.v128);
+  const a = f.local(ValType.v128);
+  const kk = f.local(i32);
+  const row = f.local(i32);
+  const src = f.local(i32);
+  const r = f.local(i32);
+  const j = f.local(i32);
+
+  for (const x of acc) f.set(x, () => f.v128Zero());
+  f.set(kk, kc);
+  // Not unrolled: V8's optimiser serialises unrolled accumulator chains on some versions (Node 20).
+  f.doWhileDecrement(kk, () => {
+    f.set(b0, () => f.v128Load(0, pb));
+    f.set(b1, () => f.v128Load(16, pb));
+    for (let i = 0; i < MR; i++) {
+      f.set(a, () => f.v128Load32Splat(i * 4, pa));
+      f.set(acc[2 * i], () => f.f32x4MulAdd(relaxed, a, b0, acc[2 * i]));
+      f.set(acc[2 * i + 1], () => f.f32x4MulAdd(relaxed, a, b1, acc[2 * i + 1]));
+    }
+    f.inc(pa, MR * 4);
+    f.inc(pb, 32);
+  });
+
+  f.if(() => f.i32And(() => f.i32Eq(mr, MR), () => f.i32Eq(nr, 8)), () => {
+    f.set(row, c);
+    f.if(accumulate, () => {
+      for (let i = 0; i < MR; i++) {
+        f.v128Store(0, row, () => f.f32x4Add(() => f.v128Load(0, row), acc[2 * i]));
+        f.v128Store(16, row, () => f.f32x4Add(() => f.v128Load(16, row), acc[2 * i + 1]));
+        if (i + 1 < MR) f.inc(row, ldcBytes);
+      }
+    }, () => {
+      for (let i = 0; i < MR; i++) {
+        f.v128Store(0, row, acc[2 * i]);
+        f.v128Store(16, row, acc[2 * i + 1]);
+        if (i + 1 < MR) f.inc(row, ldcBytes);
+      }
+    });
+  }, () => {
+    // Edge tile: spill the accumulators, then write only the mr×nr part that lies inside C.
+    for (let i = 0; i < MR; i++) {
+      f.v128Store(i * 32, tile, acc[2 * i]);
+      f.v128Store(i * 32 + 16, tile, acc[2 * i + 1]);
+    }
+    f.forRange(r, 0, mr, 1, () => {
+      f.set(row, () => f.i32Add(c, () => f.i32Mul(r, ldcBytes)));
+      f.set(src, () => f.i32Add(tile, () => f.i32Shl(r, 5)));
+      f.forRange(j, 0, nr, 1, () => {
+        f.f32Store(0, row, () =>
+          f.select(
+            () => f.f32Add(() => f.f32Load(0, row), () => f.f32Load(0, src)),
+            () => f.f32Load(0, src),
+            accumulate,
+          ));
+        f.inc(row, 4);
+        f.inc(src, 4);
+      });
+    });
+  });
+  return f;
+}
+
+/**
+ * Exported `gemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, beta, work)`. Pointers are byte
+ * addresses, leading dimensions are in elements, beta is 0 (overwrite C) or 1 (accumulate into C), and
+ * `work` is this thread's scratch of gemmWorkFloats(t) floats.
+ */
+export function emitGemm(mb: ModuleBuilder, t: GemmTiling, relaxed: boolean): void {
+  if (t.mc % t.mr !== 0 || t.nc % t.nr !== 0) throw new Error("gemm tiling: mc % mr and nc % nr must be 0");
+  const packA = emitPack(mb, "gemmPackA", t.mr);
+  const packB = emitPack(mb, "gemmPackB", t.nr);
+  const kernel = emitMicroKernel(mb, t, relaxed);
+
+  const f = mb.func("gemm", Array(13).fill(i32));
+  const [transA, transB, m, n, k, a, lda, b, ldb, c, ldc, beta, work] = f.params;
+  const [sAi, sAk, sBk, sBj] = f.locals(i32, 4);
+  const [jc, nc, pc, kc, ic, mc, jr, ir, accumulate] = f.locals(i32, 9);
+  const [packedA, packedB, tile, ldcBytes, cBlock, pbPanel, i] = f.locals(i32, 7);
+
+  f.if(() => f.i32Or(() => f.i32LtS(m, 1), () => f.i32LtS(n, 1)), () => f.return());
+  f.set(ldcBytes, () => f.i32Shl(ldc, 2));
+  f.if(() => f.i32LtS(k, 1), () => {
+    // An empty sum: C = 0 when overwriting, C unchanged when accumulating.
+    f.if(() => f.i32Eqz(beta), () => {
+      f.forRange(i, 0, m, 1, () => {
+        f.memoryFill(() => f.i32Add(c, () => f.i32Mul(i, ldcBytes)), 0, () => f.i32Shl(n, 2));
+      });
+    });
+    f.return();
+  });
+
+  // Element strides of op(A) (row i, depth kk) and op(B) (depth kk, column j).
+  f.set(sAi, () => f.select(1, lda, transA));
+  f.set(sAk, () => f.select(lda, 1, transA));
+  f.set(sBk, () => f.select(1, ldb, transB));
+  f.set(sBj, () => f.select(ldb, 1, transB));
+  f.set(packedA, work);
+  f.set(packedB, () => f.i32Add(work, t.mc * t.kc * 4));
+  f.set(tile, () => f.i32Add(packedB, t.kc * t.nc * 4));
+
+  f.forRange(jc, 0, n, t.nc, () => {
+    f.set(nc, () => f.i32MinS(t.nc, () => f.i32Sub(n, jc)));
+    f.forRange(pc, 0, k, t.kc, () => {
+      f.set(kc, () => f.i32MinS(t.kc, () => f.i32Sub(k, pc)));
+      // Later K blocks always add to what the first one wrote.
+      f.set(accumulate, () => f.i32Or(beta, () => f.i32GtS(pc, 0)));
+      f.call(
+        packB,
+        () => f.i32Add(b, () => f.i32Shl(() => f.i32Add(() => f.i32Mul(pc, sBk), () => f.i32Mul(jc, sBj)), 2)),
+        sBj,
+        sBk,
+        nc,
+        kc,
+        packedB,
+      );
+      f.forRange(ic, 0, m, t.mc, () => {
+        f.set(mc, () => f.i32MinS(t.mc, () => f.i32Sub(m, ic)));
+        f.call(
+          packA,
+          () => f.i32Add(a, () => f.i32Shl(() => f.i32Add(() => f.i32Mul(ic, sAi), () => f.i32Mul(pc, sAk)), 2)),
+          sAi,
+          sAk,
+          mc,
+          kc,
+          packedA,
+        );
+        f.forRange(jr, 0, nc, t.nr, () => {
+          f.set(pbPanel, () => f.i32Add(packedB, () => f.i32Mul(jr, () => f.i32Shl(kc, 2))));
+          f.set(cBlock, () =>
+            f.i32Add(c, () => f.i32Shl(() => f.i32Add(() => f.i32Mul(ic, ldc), () => f.i32Add(jc, jr)), 2)));
+          f.forRange(ir, 0, mc, t.mr, () => {
+            f.call(
+              kernel,
+              () => f.i32Add(packedA, () => f.i32Mul(ir, () => f.i32Shl(kc, 2))),
+              pbPanel,
+              kc,
+              () => f.i32Add(cBlock, () => f.i32Mul(ir, ldcBytes)),
+              ldcBytes,
+              accumulate,
+              () => f.i32MinS(t.mr, () => f.i32Sub(mc, ir)),
+              () => f.i32MinS(t.nr, () => f.i32Sub(nc, jr)),
+              tile,
+            );
+          });
+        });
+      });
+    });
+  });
+}

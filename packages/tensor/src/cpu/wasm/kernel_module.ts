@@ -1,0 +1,46 @@
+// Assembles every kernel into one module that imports its memory, so the same compiled module can be
+// instantiated on the calling thread and in each worker over one shared WebAssembly.Memory.
+import { ModuleBuilder } from "./emitter.ts";
+import { emitGemm, type GemmTiling } from "./gemm_kernel.ts";
+import { emitPeak } from "./peak_kernel.ts";
+
+export interface KernelModuleOptions {
+  /** Emit f32x4.relaxed_madd (true) or f32x4.mul + f32x4.add (false). */
+  readonly relaxed: boolean;
+  /** Import a shared memory (needed for workers); must match the memory it is instantiated with. */
+  readonly shared: boolean;
+  readonly maximumPages: number;
+  readonly tiling: GemmTiling;
+}
+
+/** The exports every kernel module has; pointers are byte addresses into the memory. */
+export interface KernelExports {
+  gemm(
+    transA: number,
+    transB: number,
+    m: number,
+    n: number,
+    k: number,
+    a: number,
+    lda: number,
+    b: number,
+    ldb: number,
+    c: number,
+    ldc: number,
+    beta: number,
+    work: number,
+  ): void;
+  peak(iterations: number, out: number): void;
+}
+
+/** Export names in a fixed order: workers are told which function to run by index into this list. */
+export const kernelNames = ["gemm", "peak"] as const satisfies readonly (keyof KernelExports)[];
+export type KernelName = (typeof kernelNames)[number];
+
+export function buildKernelModule(o: KernelModuleOptions): Uint8Array<ArrayBuffer> {
+  const mb = new ModuleBuilder();
+  mb.importMemory({ module: "env", field: "memory", initialPages: 1, maximumPages: o.maximumPages, shared: o.shared });
+  emitGemm(mb, o.tiling, o.relaxed);
+  emitPeak(mb, o.relaxed);
+  return mb.build();
+}

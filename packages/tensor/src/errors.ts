@@ -1,0 +1,26 @@
+/** Base class of every error the library throws on bad input. */
+export class BackpropError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** Shapes that do not fit the operation (broadcasting, matmul inner sizes, reshape sizes, …). */
+export class ShapeError extends BackpropError {}
+
+/** A dtype the operation does not accept (e.g. a float index, a bool matmul). */
+export class DTypeError extends BackpropError {}
+
+/** Operands on different devices, or a device that is not registered. */
+export class DeviceError extends BackpropError {}
+
+/** An argument outside its allowed range (axis out of bounds, negative size, bad stride, …). */
+export class ValueError extends BackpropError {}
+
+/** Use of an array whose storage was already released with `dispose()`. */
+export class DisposedError extends BackpropError {}
+
+export function fmtShape(shape: readonly number[]): string {
+  return `[${shape.join(", ")}]`;
+}

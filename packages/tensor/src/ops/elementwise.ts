@@ -1,0 +1,136 @@
+import type { BinaryOp, UnaryOp } from "../backend.ts";
+import type { DType } from "../dtype.ts";
+import { DTypeError, fmtShape, ValueError } from "../errors.ts";
+import { NDArray } from "../ndarray.ts";
+import { broadcastShapes } from "../shape.ts";
+import { broadcastPair, disposeAll, type Operand, resultDtype, sameDevice, scalarArray } from "./operands.ts";
+
+const COMPARISONS = new Set<BinaryOp>(["eq", "ne", "lt", "le", "gt", "ge", "logicalAnd", "logicalOr"]);
+
+function binary(op: BinaryOp, a: Operand, b: Operand): NDArray {
+  let dtype = resultDtype(a, b);
+  // True division, as PyTorch: integers divide into float32.
+  if (op === "div" && (dtype === "int32" || dtype === "bool")) dtype = "float32";
+  if (op === "pow" && dtype === "bool") dtype = "int32";
+  const { a: av, b: bv, shape, temporaries } = broadcastPair(op, a, b, dtype);
+  try {
+    // Operands of another dtype are cast first, so the kernel sees one compute dtype.
+    const ac = av.dtype === dtype ? av : av.cast(dtype);
+    const bc = bv.dtype === dtype ? bv : bv.cast(dtype);
+    if (ac !== av) temporaries.push(ac);
+    if (bc !== bv) temporaries.push(bc);
+    const outDtype: DType = COMPARISONS.has(op) ? "bool" : dtype;
+    return new NDArray(ac.backend.binary(op, ac, bc, shape, outDtype), shape);
+  } finally {
+    disposeAll(temporaries);
+  }
+}
+
+export const add = (a: Operand, b: Operand): NDArray => binary("add", a, b);
+export const sub = (a: Operand, b: Operand): NDArray => binary("sub", a, b);
+export const mul = (a: Operand, b: Operand): NDArray => binary("mul", a, b);
+export const div = (a: Operand, b: Operand): NDArray => binary("div", a, b);
+export const pow = (a: Operand, b: Operand): NDArray => binary("pow", a, b);
+export const maximum = (a: Operand, b: Operand): NDArray => binary("maximum", a, b);
+export const minimum = (a: Operand, b: Operand): NDArray => binary("minimum", a, b);
+export const eq = (a: Operand, b: Operand): NDArray => binary("eq", a, b);
+export const ne = (a: Operand, b: Operand): NDArray => binary("ne", a, b);
+export const lt = (a: Operand, b: Operand): NDArray => binary("lt", a, b);
+export const le = (a: Operand, b: Operand): NDArray => binary("le", a, b);
+export const gt = (a: Operand, b: Operand): NDArray => binary("gt", a, b);
+export const ge = (a: Operand, b: Operand): NDArray => binary("ge", a, b);
+export const logicalAnd = (a: Operand, b: Operand): NDArray => binary("logicalAnd", a, b);
+export const logicalOr = (a: Operand, b: Operand): NDArray => binary("logicalOr", a, b);
+
+/** Ops that keep an integer input's dtype; the others compute in float32 for integer inputs (as PyTorch). */
+const KEEPS_INT = new Set<UnaryOp>(["neg", "abs", "sign", "square", "relu", "floor", "ceil", "round"]);
+
+function unary(op: UnaryOp, x: NDArray, param?: number): NDArray {
+  sameDevice(op, x);
+  let outDtype: DType = x.dtype;
+  if (op === "logicalNot") outDtype = "bool";
+  else if (x.dtype === "bool" || x.dtype === "int32") {
+    if (op === "neg" && x.dtype === "bool") {
+      throw new DTypeError(`neg: not defined for bool arrays (shape ${fmtShape(x.shape)}); use logicalNot`);
+    }
+    outDtype = KEEPS_INT.has(op) ? (x.dtype === "bool" ? "int32" : x.dtype) : "float32";
+  }
+  const input = x.dtype === outDtype || op === "logicalNot" ? x : x.cast(outDtype);
+  try {
+    return new NDArray(input.backend.unary(op, input, outDtype, param), x.shape);
+  } finally {
+    if (input !== x) input.dispose();
+  }
+}
+
+export const neg = (x: NDArray): NDArray => unary("neg", x);
+export const abs = (x: NDArray): NDArray => unary("abs", x);
+export const sign = (x: NDArray): NDArray => unary("sign", x);
+export const exp = (x: NDArray): NDArray => unary("exp", x);
+export const log = (x: NDArray): NDArray => unary("log", x);
+export const log1p = (x: NDArray): NDArray => unary("log1p", x);
+export const expm1 = (x: NDArray): NDArray => unary("expm1", x);
+export const sqrt = (x: NDArray): NDArray => unary("sqrt", x);
+export const rsqrt = (x: NDArray): NDArray => unary("rsqrt", x);
+export const square = (x: NDArray): NDArray => unary("square", x);
+export const reciprocal = (x: NDArray): NDArray => unary("reciprocal", x);
+export const sin = (x: NDArray): NDArray => unary("sin", x);
+export const cos = (x: NDArray): NDArray => unary("cos", x);
+export const tanh = (x: NDArray): NDArray => unary("tanh", x);
+export const sigmoid = (x: NDArray): NDArray => unary("sigmoid", x);
+export const relu = (x: NDArray): NDArray => unary("relu", x);
+export const floor = (x: NDArray): NDArray => unary("floor", x);
+export const ceil = (x: NDArray): NDArray => unary("ceil", x);
+export const round = (x: NDArray): NDArray => unary("round", x);
+export const logicalNot = (x: NDArray): NDArray => unary("logicalNot", x);
+
+/** ELU: x for x > 0, alpha·(eˣ − 1) otherwise. */
+export function elu(x: NDArray, alpha = 1): NDArray {
+  return unary("elu", x, alpha);
+}
+
+/** Picks `a` where `cond` is true and `b` elsewhere, with broadcasting of all three. */
+export function where(cond: NDArray, a: Operand, b: Operand): NDArray {
+  if (cond.dtype !== "bool") {
+    throw new DTypeError(`where: the condition must be a bool array, got ${cond.dtype} of shape ${fmtShape(cond.shape)}`);
+  }
+  const dtype = resultDtype(a, b);
+  const temporaries: NDArray[] = [];
+  const toArray = (v: Operand): NDArray => {
+    if (v instanceof NDArray) {
+      if (v.dtype === dtype) return v;
+      const c = v.cast(dtype);
+      temporaries.push(c);
+      return c;
+    }
+    const s = scalarArray(v, dtype, cond);
+    temporaries.push(s);
+    return s;
+  };
+  const A = toArray(a), B = toArray(b);
+  try {
+    sameDevice("where", cond, A, B);
+    const shape = broadcastShapes("where", cond.shape, A.shape, B.shape);
+    const views = [cond.expand(shape), A.expand(shape), B.expand(shape)] as const;
+    temporaries.push(...views);
+    return new NDArray(cond.backend.where(views[0], views[1], views[2], shape, dtype), shape);
+  } finally {
+    disposeAll(temporaries);
+  }
+}
+
+/** Limits values to [min, max] (either bound may be omitted). */
+export function clamp(x: NDArray, min?: number, max?: number): NDArray {
+  if (min === undefined && max === undefined) throw new ValueError("clamp: give at least one of min and max");
+  if (min !== undefined && max !== undefined && min > max) {
+    throw new ValueError(`clamp: min ${min} is greater than max ${max}`);
+  }
+  let out = x;
+  if (min !== undefined) out = maximum(out, min);
+  if (max !== undefined) {
+    const next = minimum(out, max);
+    if (out !== x) out.dispose();
+    out = next;
+  }
+  return out;
+}
