@@ -143,3 +143,12 @@ export function chunkedStream(bytes: Uint8Array, sizes: readonly number[]): Read
     },
   });
 }
+
+/** Byte equality without vitest's slow element-by-element diff of large typed arrays. */
+export function sameBytes(a: ArrayBufferView, b: ArrayBufferView): boolean {
+  const x = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  const y = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  if (x.length !== y.length) return false;
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  return true;
+}
