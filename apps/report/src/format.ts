@@ -1,0 +1,52 @@
+// How numbers read in the report: accuracies as percentages, sizes in binary units, durations in h/min/s.
+
+const DASH = "—";
+
+/** 0.4612 → "46.12 %". Accuracies in the run records are fractions in [0, 1]. */
+export function formatPercent(fraction: number | undefined, digits = 2): string {
+  return isNumber(fraction) ? `${(fraction * 100).toFixed(digits)} %` : DASH;
+}
+
+/** A mean ± std of fractions as percentages: "46.12 ± 0.31 %". */
+export function formatPercentMeanStd(mean: number, std: number, digits = 2): string {
+  return `${(mean * 100).toFixed(digits)} ± ${(std * 100).toFixed(digits)} %`;
+}
+
+export function formatNumber(value: number | undefined, digits = 4): string {
+  if (!isNumber(value)) return DASH;
+  if (Number.isInteger(value)) return value.toLocaleString("en-US");
+  return Number(value.toPrecision(digits)).toString();
+}
+
+/** 1536 → "1.5 KiB". */
+export function formatBytes(bytes: number | undefined): string {
+  if (!isNumber(bytes)) return DASH;
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
+}
+
+/** 3725 → "1 h 2 min 5 s"; 12.34 → "12.3 s". */
+export function formatDuration(seconds: number | undefined): string {
+  if (!isNumber(seconds)) return DASH;
+  if (seconds < 60) return `${seconds.toFixed(seconds < 10 ? 2 : 1)} s`;
+  const total = Math.round(seconds);
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = total % 60;
+  return h > 0 ? `${h} h ${m} min ${s} s` : `${m} min ${s} s`;
+}
+
+/** A relative error in scientific notation: 3.2e-9. */
+export function formatRelError(value: number | undefined): string {
+  return isNumber(value) ? value.toExponential(1) : DASH;
+}
+
+function isNumber(value: number | undefined): value is number {
+  return typeof value === "number" && Number.isFinite(value);
+}

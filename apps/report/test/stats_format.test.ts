@@ -1,0 +1,33 @@
+import { describe, expect, it } from "vitest";
+import { formatBytes, formatDuration, formatNumber, formatPercent, formatPercentMeanStd, formatRelError } from "../src/format.ts";
+import { meanStd } from "../src/stats.ts";
+
+describe("meanStd", () => {
+  it("uses the sample standard deviation", () => {
+    const r = meanStd([0.46, 0.45, 0.47])!;
+    expect(r.mean).toBeCloseTo(0.46);
+    expect(r.std).toBeCloseTo(0.01);
+    expect(r.n).toBe(3);
+  });
+
+  it("ignores missing values and gives std 0 for one value", () => {
+    expect(meanStd([undefined, 0.5, NaN])).toEqual({ mean: 0.5, std: 0, n: 1 });
+    expect(meanStd([])).toBeUndefined();
+  });
+});
+
+describe("format", () => {
+  it("writes the report's units", () => {
+    expect(formatPercent(0.4612)).toBe("46.12 %");
+    expect(formatPercent(undefined)).toBe("—");
+    expect(formatPercentMeanStd(0.4612, 0.0031)).toBe("46.12 ± 0.31 %");
+    expect(formatBytes(512)).toBe("512 B");
+    expect(formatBytes(1536 * 1024 * 1024)).toBe("1.5 GiB");
+    expect(formatDuration(3725)).toBe("1 h 2 min 5 s");
+    expect(formatDuration(75)).toBe("1 min 15 s");
+    expect(formatDuration(4.5)).toBe("4.50 s");
+    expect(formatNumber(1500)).toBe("1,500");
+    expect(formatNumber(1.234567)).toBe("1.235");
+    expect(formatRelError(3.14e-9)).toBe("3.1e-9");
+  });
+});
