@@ -1,0 +1,87 @@
+/**
+ * Writing one image into a float32 batch, plain or augmented (random crop with zero padding, horizontal flip).
+ *
+ * The padding is added after normalisation, so padded pixels are 0: the mean pixel under "mean-image" and
+ * "per-channel", black under "none". Random draws per image, in this order: crop row offset, crop column offset
+ * (each uniform in [0, 2·padding]), then flip (uniform in {0, 1}) — only for the augmentations enabled.
+ */
+import { IMAGE_BYTES, IMAGE_CHANNELS, IMAGE_HEIGHT, IMAGE_WIDTH } from "./cifarFormat.ts";
+import type { PixelTransform } from "./preprocess.ts";
+import type { Xoshiro128 } from "./random.ts";
+
+/** Training-time augmentation; everything off by default. */
+export interface AugmentOptions {
+  /** Random crop back to 32×32 after zero-padding each side; `true` means padding 4. */
+  crop?: boolean | { padding: number };
+  /** Mirror left–right with probability 1/2. */
+  flip?: boolean;
+}
+
+/** Resolved augmentation settings. */
+export interface Augmentation {
+  padding: number;
+  flip: boolean;
+}
+
+/** Normalises user options; undefined when nothing is enabled. */
+export function resolveAugmentation(options: AugmentOptions | undefined): Augmentation | undefined {
+  if (options === undefined) return undefined;
+  const padding = options.crop === true ? 4 : options.crop ? options.crop.padding : 0;
+  if (!Number.isInteger(padding) || padding < 0 || padding >= IMAGE_HEIGHT) {
+    throw new RangeError(`augment.crop.padding must be an integer in [0, ${IMAGE_HEIGHT - 1}], got ${padding}`);
+  }
+  const flip = options.flip === true;
+  return padding === 0 && !flip ? undefined : { padding, flip };
+}
+
+/** Writes image `index` of `images` into `out` at `outOffset`, transformed. */
+export function writeImage(
+  images: Uint8Array,
+  index: number,
+  out: Float32Array,
+  outOffset: number,
+  transform: PixelTransform,
+): void {
+  const base = index * IMAGE_BYTES;
+  const { offset, scale } = transform;
+  for (let p = 0; p < IMAGE_BYTES; p++) out[outOffset + p] = (images[base + p] - offset[p]) * scale[p];
+}
+
+/** Writes image `index` augmented with random draws from `generator`. */
+export function writeAugmentedImage(
+  images: Uint8Array,
+  index: number,
+  out: Float32Array,
+  outOffset: number,
+  transform: PixelTransform,
+  augmentation: Augmentation,
+  generator: Xoshiro128,
+): void {
+  const pad = augmentation.padding;
+  const dy = pad > 0 ? generator.nextBelow(2 * pad + 1) - pad : 0;
+  const dx = pad > 0 ? generator.nextBelow(2 * pad + 1) - pad : 0;
+  const flip = augmentation.flip && generator.nextBelow(2) === 1;
+  const base = index * IMAGE_BYTES;
+  const { offset, scale } = transform;
+  for (let c = 0; c < IMAGE_CHANNELS; c++) {
+    for (let y = 0; y < IMAGE_HEIGHT; y++) {
+      const sy = y + dy;
+      const row = (c * IMAGE_HEIGHT + y) * IMAGE_WIDTH;
+      if (sy < 0 || sy >= IMAGE_HEIGHT) {
+        out.fill(0, outOffset + row, outOffset + row + IMAGE_WIDTH);
+        continue;
+      }
+      const sourceRow = (c * IMAGE_HEIGHT + sy) * IMAGE_WIDTH;
+      for (let x = 0; x < IMAGE_WIDTH; x++) {
+        const sx = (flip ? IMAGE_WIDTH - 1 - x : x) + dx;
+        const o = outOffset + row + x;
+        if (sx < 0 || sx >= IMAGE_WIDTH) {
+          out[o] = 0;
+        } else {
+          const p = sourceRow + sx;
+          out[o] = (images[base + p] - offset[p]) * scale[p];
+        }
+      }
+    }
+  }
+}
