@@ -1,0 +1,121 @@
+import { BackpropError, keep, type NDArray, ones } from "@backprop/tensor";
+import { zeros } from "@backprop/tensor";
+import { noGrad } from "./grad_mode.ts";
+import type { Node } from "./node.ts";
+import { Tensor } from "./tensor.ts";
+import { fmtShapeOf } from "./util.ts";
+
+/** Misuse of the graph: backward through a freed graph, on a tensor without a graph, with a wrong seed. */
+export class GraphError extends BackpropError {}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+/** Adds `g` into `t.grad` (a kept, contiguous array owned by the tensor). */
+function accumulateGrad(t: Tensor, g: NDArray): void {
+  if (!t.grad) {
+    t.grad = new Tensor(keep(g.clone()));
+    return;
+  }
+  const sum = keep(t.grad.value.add(g));
+  t.grad.value.dispose();
+  t.grad.value = sum;
+}
+
+function addInto(slot: (NDArray | null)[], i: number, g: NDArray): void {
+  const prev = slot[i];
+  slot[i] = prev ? prev.add(g) : g;
+}
+
+/** Nodes reachable from `root`, inputs before the nodes that consume them (iterative: no recursion limit). */
+function topologicalOrder(root: Node): Node[] {
+  const order: Node[] = [];
+  const seen = new Set<Node>([root]);
+  const stack: [Node, number][] = [[root, 0]];
+  while (stack.length) {
+    const top = stack[stack.length - 1]!;
+    const [node, i] = top;
+    if (i < node.inputs.length) {
+      top[1]++;
+      const next = node.inputs[i]?.gradFn;
+      if (next && !seen.has(next)) {
+        seen.add(next);
+        stack.push([next, 0]);
+      }
+    } else {
+      order.push(node);
+      stack.pop();
+    }
+  }
+  return order;
+}
+
+export function backward(root: Tensor, gradient: Tensor | NDArray | undefined, retainGraph: boolean): void {
+  if (!root.requiresGrad) {
+    throw new GraphError(
+      `backward: the tensor ${fmtShapeOf(root.shape)} does not require a gradient and has no graph ` +
+        "(did the inputs set requiresGrad, and was the computation run outside noGrad?)",
+    );
+  }
+  let seed: NDArray;
+  if (gradient === undefined) {
+    if (root.size !== 1) {
+      throw new GraphError(
+        `backward: a gradient is needed for a non-scalar tensor of shape ${fmtShapeOf(root.shape)} (pass one of that shape)`,
+      );
+    }
+    seed = ones(root.shape, { dtype: root.dtype, device: root.device });
+  } else {
+    seed = gradient instanceof Tensor ? gradient.value : gradient;
+    if (!sameShape(seed.shape, root.shape)) {
+      throw new GraphError(`backward: the gradient has shape ${fmtShapeOf(seed.shape)}, the tensor ${fmtShapeOf(root.shape)}`);
+    }
+  }
+  noGrad(() => {
+    const rootNode = root.gradFn;
+    if (!rootNode) {
+      accumulateGrad(root, seed);
+      return;
+    }
+    if (root.retainsGrad) accumulateGrad(root, seed);
+    const pending = new Map<Node, (NDArray | null)[]>();
+    const first: (NDArray | null)[] = rootNode.outputShapes.map(() => null);
+    first[root.outputIndex] = seed;
+    pending.set(rootNode, first);
+    const order = topologicalOrder(rootNode);
+    for (let k = order.length - 1; k >= 0; k--) {
+      const node = order[k]!;
+      const grads = pending.get(node);
+      if (!grads) continue;
+      pending.delete(node);
+      const fn = node.backward;
+      if (!fn) {
+        throw new GraphError(
+          `backward: the graph through "${node.name}" was already freed by an earlier backward; ` +
+            "pass { retainGraph: true } to the first backward call to backpropagate twice",
+        );
+      }
+      const filled = grads.map((g, i) => g ?? zeros(node.outputShapes[i]!, { dtype: node.outputDtypes[i]!, device: seed.device }));
+      const inputGrads = fn(filled);
+      if (!retainGraph) node.backward = null;
+      node.inputs.forEach((t, i) => {
+        const g = inputGrads[i];
+        if (!t || !t.requiresGrad || !g) return;
+        if (!sameShape(g.shape, t.shape)) {
+          throw new GraphError(
+            `backward: "${node.name}" produced a gradient of shape ${fmtShapeOf(g.shape)} for its input ${i} of shape ${fmtShapeOf(t.shape)}`,
+          );
+        }
+        if (t.gradFn) {
+          let slot = pending.get(t.gradFn);
+          if (!slot) pending.set(t.gradFn, (slot = t.gradFn.outputShapes.map(() => null)));
+          addInto(slot, t.outputIndex, g);
+          if (t.retainsGrad) accumulateGrad(t, g);
+        } else {
+          accumulateGrad(t, g);
+        }
+      });
+    }
+  });
+}

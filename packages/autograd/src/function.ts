@@ -1,0 +1,95 @@
+import { isGradEnabled, noGrad } from "./grad_mode.ts";
+import { GraphError } from "./engine.ts";
+import { needsGraph, recordMany } from "./record.ts";
+import { Tensor } from "./tensor.ts";
+import { fmtShapeOf } from "./util.ts";
+
+/**
+ * What `forward` hands to `backward`: saved tensors, `needsInputGrad`, and any other values set on it
+ * (e.g. `ctx.eps = 1e-5`).
+ */
+export class FunctionCtx {
+  /** One flag per forward argument: whether backward must compute that gradient. */
+  readonly needsInputGrad: readonly boolean[];
+  #saved: readonly (Tensor | null)[] = [];
+  [key: string]: unknown;
+
+  constructor(needsInputGrad: readonly boolean[]) {
+    this.needsInputGrad = needsInputGrad;
+  }
+
+  /** Keeps tensors for `backward` (like PyTorch's `ctx.save_for_backward`). */
+  saveForBackward(...tensors: (Tensor | null)[]): void {
+    this.#saved = tensors;
+  }
+
+  get savedTensors(): readonly (Tensor | null)[] {
+    return this.#saved;
+  }
+}
+
+type ForwardArgs<F> = F extends (ctx: FunctionCtx, ...args: infer A) => unknown ? A : never;
+
+/**
+ * A differentiable operation with a hand-written backward, as PyTorch's `torch.autograd.Function`:
+ *
+ * ```ts
+ * class MyReLU extends Function {
+ *   static override forward(ctx: FunctionCtx, x: Tensor): Tensor {
+ *     ctx.saveForBackward(x);
+ *     return x.relu();
+ *   }
+ *   static override backward(ctx: FunctionCtx, grad: Tensor): [Tensor] {
+ *     const [x] = ctx.savedTensors;
+ *     return [grad.mul(x!.gt(0).cast(grad.dtype))];
+ *   }
+ * }
+ * const y = MyReLU.apply(x);
+ * ```
+ *
+ * `forward` runs without recording and returns one tensor or an array of tensors. `backward` gets one
+ * gradient per output and returns one gradient (or null) per forward argument; non-tensor arguments get null.
+ */
+export class Function {
+  static forward(_ctx: FunctionCtx, ..._args: never[]): Tensor | Tensor[] {
+    throw new Error(`${this.name}.forward is not implemented`);
+  }
+
+  static backward(_ctx: FunctionCtx, ..._gradOutputs: Tensor[]): Tensor | null | readonly (Tensor | null | undefined)[] {
+    throw new Error(`${this.name}.backward is not implemented`);
+  }
+
+  /** Runs `forward` on the arguments and records the call so `backward` runs during backpropagation. */
+  static apply<F extends typeof Function>(this: F, ...args: ForwardArgs<F["forward"]>): ReturnType<F["forward"]> {
+    const fn = this;
+    const inputs = (args as unknown[]).map((a) => (a instanceof Tensor ? a : null));
+    const ctx = new FunctionCtx(inputs.map((t) => !!t && t.requiresGrad && isGradEnabled()));
+    const result = noGrad(() => (fn.forward as (ctx: FunctionCtx, ...a: unknown[]) => Tensor | Tensor[])(ctx, ...args));
+    const outputs = Array.isArray(result) ? result : [result];
+    for (const o of outputs) {
+      if (!(o instanceof Tensor)) throw new TypeError(`${fn.name}.forward must return a Tensor or an array of Tensors`);
+    }
+    if (!needsGraph(inputs)) return result as ReturnType<F["forward"]>;
+    const tensors = recordMany(fn.name, inputs, outputs.map((o) => o.value), (grads) => {
+      const returned = (fn.backward as (ctx: FunctionCtx, ...g: Tensor[]) => unknown)(ctx, ...grads.map((g) => new Tensor(g)));
+      const list = (Array.isArray(returned) ? returned : [returned]) as (Tensor | null | undefined)[];
+      if (list.length !== inputs.length) {
+        throw new GraphError(
+          `${fn.name}.backward returned ${list.length} gradient(s); it must return one per forward argument (${inputs.length})`,
+        );
+      }
+      return list.map((g, i) => {
+        if (g === null || g === undefined) return null;
+        const input = inputs[i];
+        if (!(g instanceof Tensor) || !input) return null;
+        if (g.shape.length !== input.shape.length || g.shape.some((d, k) => d !== input.shape[k])) {
+          throw new GraphError(
+            `${fn.name}.backward returned a gradient of shape ${fmtShapeOf(g.shape)} for argument ${i} of shape ${fmtShapeOf(input.shape)}`,
+          );
+        }
+        return g.value;
+      });
+    });
+    return (Array.isArray(result) ? tensors : tensors[0]) as ReturnType<F["forward"]>;
+  }
+}

@@ -1,0 +1,144 @@
+import * as T from "@backprop/tensor";
+import { Generator, type NDArray } from "@backprop/tensor";
+import { enableGrad, noGrad } from "./grad_mode.ts";
+import { Tensor } from "./tensor.ts";
+import { fmtShapeOf } from "./util.ts";
+
+/**
+ * The assignment's relative error: max over elements of |a − b| / max(1e-8, |a| + |b|).
+ */
+export function relError(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new RangeError(`relError: lengths differ (${a.length} and ${b.length})`);
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!, y = b[i]!;
+    const r = Math.abs(x - y) / Math.max(1e-8, Math.abs(x) + Math.abs(y));
+    if (r > worst || r !== r) worst = r;
+  }
+  return worst;
+}
+
+export interface GradcheckOptions {
+  /** Finite-difference step (default 1e-6). */
+  eps?: number;
+  atol?: number;
+  rtol?: number;
+  /** Seed of the random projection of the outputs (default 0). */
+  seed?: number;
+  /** Throw a `GradcheckError` on failure (default true); otherwise inspect the result. */
+  raiseException?: boolean;
+}
+
+export interface InputCheck {
+  input: number;
+  shape: readonly number[];
+  /** Flat index of the element furthest outside the tolerance (or with the largest error when all pass). */
+  worstIndex: number;
+  analytical: number;
+  numerical: number;
+  maxAbsError: number;
+  /** `relError` of the whole analytical gradient against the numerical one. */
+  relError: number;
+  pass: boolean;
+}
+
+export interface GradcheckResult {
+  pass: boolean;
+  inputs: InputCheck[];
+  /** The largest `relError` over the inputs. */
+  maxRelError: number;
+}
+
+export class GradcheckError extends T.BackpropError {
+  constructor(message: string, readonly result: GradcheckResult) {
+    super(message);
+  }
+}
+
+function projected(out: Tensor, r: NDArray): number {
+  return (T.sum(T.mul(out.value, r)).dataSync()[0]!);
+}
+
+/**
+ * Checks the gradients `fn` computes against central finite differences, for every input that requires a grad.
+ * The outputs are reduced by a fixed random projection L = Σ fn(x) ⊙ R, so one backward pass gives the
+ * analytical gradient of L; each input element is then nudged by ±eps. Inputs must be float64 on the CPU.
+ * Passes when |analytical − numerical| ≤ atol + rtol·|numerical| for every element.
+ */
+export function gradcheck(fn: (...inputs: Tensor[]) => Tensor, inputs: readonly Tensor[], options: GradcheckOptions = {}): GradcheckResult {
+  const { eps = 1e-6, atol = 1e-5, rtol = 1e-3, seed = 0, raiseException = true } = options;
+  const checked = inputs.map((x, i) => ({ x, i })).filter(({ x }) => x.requiresGrad);
+  if (checked.length === 0) throw new T.ValueError("gradcheck: no input requires a gradient");
+  for (const { x, i } of checked) {
+    if (x.dtype !== "float64" || x.device !== "cpu") {
+      throw new T.DTypeError(`gradcheck: input ${i} must be float64 on the CPU, got ${x.dtype} on ${x.device}`);
+    }
+  }
+  const saved = inputs.map((x) => x.grad);
+  inputs.forEach((x) => (x.grad = null));
+  const out = enableGrad(() => fn(...inputs));
+  const r = T.randn(out.shape, { dtype: "float64", generator: new Generator(seed) });
+  const loss = enableGrad(() => out.mul(new Tensor(r)).sum());
+  loss.backward();
+  const analytical = checked.map(({ x }) => (x.grad ? (x.grad.value.dataSync() as Float64Array) : new Float64Array(x.size)));
+  inputs.forEach((x, k) => (x.grad = saved[k] ?? null));
+
+  const results: InputCheck[] = checked.map(({ x, i }, k) => {
+    const original = x.value;
+    const base = original.dataSync() as Float64Array;
+    const numerical = new Float64Array(base.length);
+    const at = (values: Float64Array) => {
+      x.value = T.tensor(values, { shape: original.shape, dtype: "float64" });
+      try {
+        return noGrad(() => projected(fn(...inputs), r));
+      } finally {
+        x.value = original;
+      }
+    };
+    for (let j = 0; j < base.length; j++) {
+      const v = base[j]!;
+      base[j] = v + eps;
+      const plus = at(base);
+      base[j] = v - eps;
+      const minus = at(base);
+      base[j] = v;
+      numerical[j] = (plus - minus) / (2 * eps);
+    }
+    const a = analytical[k]!;
+    let worstIndex = 0, worstExcess = -Infinity, maxAbsError = 0;
+    for (let j = 0; j < a.length; j++) {
+      const err = Math.abs(a[j]! - numerical[j]!);
+      const excess = err - (atol + rtol * Math.abs(numerical[j]!));
+      maxAbsError = Math.max(maxAbsError, err);
+      if (excess > worstExcess || excess !== excess) {
+        worstExcess = excess;
+        worstIndex = j;
+      }
+    }
+    return {
+      input: i,
+      shape: x.shape,
+      worstIndex,
+      analytical: a[worstIndex] ?? 0,
+      numerical: numerical[worstIndex] ?? 0,
+      maxAbsError,
+      relError: relError(a, numerical),
+      pass: !(worstExcess > 0) && worstExcess === worstExcess || a.length === 0,
+    };
+  });
+  const result: GradcheckResult = {
+    pass: results.every((c) => c.pass),
+    inputs: results,
+    maxRelError: Math.max(0, ...results.map((c) => c.relError)),
+  };
+  if (!result.pass && raiseException) {
+    const bad = results.find((c) => !c.pass)!;
+    throw new GradcheckError(
+      `gradcheck: gradient of input ${bad.input} ${fmtShapeOf(bad.shape)} is wrong at flat index ${bad.worstIndex}: ` +
+        `analytical ${bad.analytical}, numerical ${bad.numerical} (|error| ${Math.abs(bad.analytical - bad.numerical)}, ` +
+        `allowed ${atol} + ${rtol}·|numerical|)`,
+      result,
+    );
+  }
+  return result;
+}

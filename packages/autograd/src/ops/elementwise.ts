@@ -1,0 +1,129 @@
+import * as T from "@backprop/tensor";
+import type { NDArray } from "@backprop/tensor";
+import { record } from "../record.ts";
+import { Tensor } from "../tensor.ts";
+import { unbroadcast } from "../unbroadcast.ts";
+
+export type Operand = Tensor | number;
+
+const arrayOf = (x: Operand): NDArray | number => (x instanceof Tensor ? x.value : x);
+const tensorOrNull = (x: Operand): Tensor | null => (x instanceof Tensor ? x : null);
+const shapeOf = (x: Operand): readonly number[] => (x instanceof Tensor ? x.shape : []);
+
+function binary(
+  name: string,
+  a: Operand,
+  b: Operand,
+  forward: (a: NDArray | number, b: NDArray | number) => NDArray,
+  backward: (g: NDArray, out: NDArray) => [NDArray | null, NDArray | null],
+): Tensor {
+  if (!(a instanceof Tensor) && !(b instanceof Tensor)) {
+    throw new T.DTypeError(`${name}: needs at least one tensor operand`);
+  }
+  const out = forward(arrayOf(a), arrayOf(b));
+  return record(name, [tensorOrNull(a), tensorOrNull(b)], out, (g) => {
+    const [ga, gb] = backward(g, out);
+    return [
+      ga && a instanceof Tensor && a.requiresGrad ? unbroadcast(ga, shapeOf(a)) : null,
+      gb && b instanceof Tensor && b.requiresGrad ? unbroadcast(gb, shapeOf(b)) : null,
+    ];
+  });
+}
+
+export const add = (a: Operand, b: Operand): Tensor => binary("add", a, b, T.add, (g) => [g, g]);
+export const sub = (a: Operand, b: Operand): Tensor => binary("sub", a, b, T.sub, (g) => [g, g.neg()]);
+export const mul = (a: Operand, b: Operand): Tensor =>
+  binary("mul", a, b, T.mul, (g) => [T.mul(g, arrayOf(b)), T.mul(g, arrayOf(a))]);
+export const div = (a: Operand, b: Operand): Tensor =>
+  binary("div", a, b, T.div, (g, out) => [
+    T.div(g, arrayOf(b)),
+    b instanceof Tensor && b.requiresGrad ? T.div(g.mul(out), arrayOf(b)).neg() : null,
+  ]);
+
+/** a ** b; the exponent's gradient (out · log a) is only formed when the exponent requires one. */
+export const pow = (a: Operand, b: Operand): Tensor =>
+  binary("pow", a, b, T.pow, (g, out) => {
+    const av = arrayOf(a), bv = arrayOf(b);
+    const ga = a instanceof Tensor && a.requiresGrad ? T.mul(g, T.mul(bv, T.pow(av, typeof bv === "number" ? bv - 1 : T.sub(bv, 1)))) : null;
+    const gb = b instanceof Tensor && b.requiresGrad ? T.mul(g, T.mul(out, T.log(av as NDArray))) : null;
+    return [ga, gb];
+  });
+
+/** The larger of a and b; where they tie, each gets half the gradient (as PyTorch). */
+export const maximum = (a: Operand, b: Operand): Tensor => extremum("maximum", a, b, T.maximum, T.gt);
+export const minimum = (a: Operand, b: Operand): Tensor => extremum("minimum", a, b, T.minimum, T.lt);
+
+function extremum(
+  name: string,
+  a: Operand,
+  b: Operand,
+  forward: (a: NDArray | number, b: NDArray | number) => NDArray,
+  wins: (a: NDArray | number, b: NDArray | number) => NDArray,
+): Tensor {
+  return binary(name, a, b, forward, (g) => {
+    const av = arrayOf(a), bv = arrayOf(b);
+    const aWins = wins(av, bv).cast(g.dtype), tie = T.eq(av, bv).cast(g.dtype);
+    const aShare = aWins.add(tie.mul(0.5));
+    return [g.mul(aShare), g.mul(T.sub(1, aShare))];
+  });
+}
+
+function unary(name: string, x: Tensor, forward: (x: NDArray) => NDArray, backward: (g: NDArray, out: NDArray) => NDArray): Tensor {
+  const out = forward(x.value);
+  return record(name, [x], out, (g) => [backward(g, out)]);
+}
+
+const zerosGrad = (g: NDArray) => T.zerosLike(g);
+
+export const neg = (x: Tensor): Tensor => unary("neg", x, T.neg, (g) => g.neg());
+export const abs = (x: Tensor): Tensor => unary("abs", x, T.abs, (g) => g.mul(x.value.sign()));
+export const sign = (x: Tensor): Tensor => unary("sign", x, T.sign, zerosGrad);
+export const exp = (x: Tensor): Tensor => unary("exp", x, T.exp, (g, out) => g.mul(out));
+export const log = (x: Tensor): Tensor => unary("log", x, T.log, (g) => g.div(x.value));
+export const log1p = (x: Tensor): Tensor => unary("log1p", x, T.log1p, (g) => g.div(x.value.add(1)));
+export const expm1 = (x: Tensor): Tensor => unary("expm1", x, T.expm1, (g, out) => g.mul(out.add(1)));
+export const sqrt = (x: Tensor): Tensor => unary("sqrt", x, T.sqrt, (g, out) => g.div(out.mul(2)));
+export const rsqrt = (x: Tensor): Tensor => unary("rsqrt", x, T.rsqrt, (g, out) => g.mul(out.pow(3)).mul(-0.5));
+export const square = (x: Tensor): Tensor => unary("square", x, T.square, (g) => g.mul(x.value).mul(2));
+export const reciprocal = (x: Tensor): Tensor => unary("reciprocal", x, T.reciprocal, (g, out) => g.mul(out.square()).neg());
+export const sin = (x: Tensor): Tensor => unary("sin", x, T.sin, (g) => g.mul(T.cos(x.value)));
+export const cos = (x: Tensor): Tensor => unary("cos", x, T.cos, (g) => g.mul(T.sin(x.value)).neg());
+export const tanh = (x: Tensor): Tensor => unary("tanh", x, T.tanh, (g, out) => g.mul(T.sub(1, out.square())));
+export const sigmoid = (x: Tensor): Tensor => unary("sigmoid", x, T.sigmoid, (g, out) => g.mul(out.mul(T.sub(1, out))));
+export const relu = (x: Tensor): Tensor => unary("relu", x, T.relu, (g) => g.mul(x.value.gt(0).cast(g.dtype)));
+export const floor = (x: Tensor): Tensor => unary("floor", x, T.floor, zerosGrad);
+export const ceil = (x: Tensor): Tensor => unary("ceil", x, T.ceil, zerosGrad);
+export const round = (x: Tensor): Tensor => unary("round", x, T.round, zerosGrad);
+
+/** ELU: x for x > 0, alpha·(eˣ − 1) otherwise; its slope there is out + alpha. */
+export function elu(x: Tensor, alpha = 1): Tensor {
+  return unary("elu", x, (v) => T.elu(v, alpha), (g, out) => g.mul(T.where(x.value.gt(0), 1, out.add(alpha))));
+}
+
+/** Limits to [min, max]; the gradient passes where min ≤ x ≤ max (as PyTorch). */
+export function clamp(x: Tensor, min?: number, max?: number): Tensor {
+  return unary("clamp", x, (v) => T.clamp(v, min, max), (g) => {
+    let inside = T.onesLike(x.value, { dtype: "bool" });
+    if (min !== undefined) inside = T.logicalAnd(inside, x.value.ge(min));
+    if (max !== undefined) inside = T.logicalAnd(inside, x.value.le(max));
+    return g.mul(inside.cast(g.dtype));
+  });
+}
+
+/** Elementwise choice; `cond` (bool) carries no gradient. */
+export function where(cond: Tensor | NDArray, a: Operand, b: Operand): Tensor {
+  const c = cond instanceof Tensor ? cond.value : cond;
+  const out = T.where(c, arrayOf(a), arrayOf(b));
+  return record("where", [tensorOrNull(a), tensorOrNull(b)], out, (g) => [
+    a instanceof Tensor && a.requiresGrad ? unbroadcast(T.where(c, g, 0), a.shape) : null,
+    b instanceof Tensor && b.requiresGrad ? unbroadcast(T.where(c, 0, g), b.shape) : null,
+  ]);
+}
+
+/** Comparisons give bool tensors, which carry no gradient. */
+export const eq = (a: Tensor, b: Operand): Tensor => new Tensor(T.eq(a.value, arrayOf(b)));
+export const ne = (a: Tensor, b: Operand): Tensor => new Tensor(T.ne(a.value, arrayOf(b)));
+export const lt = (a: Tensor, b: Operand): Tensor => new Tensor(T.lt(a.value, arrayOf(b)));
+export const le = (a: Tensor, b: Operand): Tensor => new Tensor(T.le(a.value, arrayOf(b)));
+export const gt = (a: Tensor, b: Operand): Tensor => new Tensor(T.gt(a.value, arrayOf(b)));
+export const ge = (a: Tensor, b: Operand): Tensor => new Tensor(T.ge(a.value, arrayOf(b)));

@@ -1,0 +1,36 @@
+import type { NDArray } from "@backprop/tensor";
+import { isGradEnabled } from "./grad_mode.ts";
+import { Node } from "./node.ts";
+import { Tensor } from "./tensor.ts";
+
+/** True when an operation on these inputs must be recorded. */
+export function needsGraph(inputs: readonly (Tensor | null | undefined)[]): boolean {
+  return isGradEnabled() && inputs.some((t) => t?.requiresGrad);
+}
+
+/**
+ * Wraps the results of an operation as tensors and, when any input requires a gradient (and recording is on),
+ * links them to a graph node that backpropagates with `backward`.
+ */
+export function recordMany(
+  name: string,
+  inputs: readonly (Tensor | null)[],
+  outputs: readonly NDArray[],
+  backward: (grads: NDArray[]) => (NDArray | null)[],
+): Tensor[] {
+  // Integer and bool results (comparisons, indices, casts to int) carry no gradient.
+  const differentiable = outputs.every((o) => o.dtype === "float32" || o.dtype === "float64");
+  if (!differentiable || !needsGraph(inputs)) return outputs.map((o) => new Tensor(o));
+  const node = new Node(name, inputs, backward, outputs.map((o) => o.shape), outputs.map((o) => o.dtype));
+  return outputs.map((o, i) => Tensor.fromNode(o, node, i));
+}
+
+/** `recordMany` for the usual single-output operation. */
+export function record(
+  name: string,
+  inputs: readonly (Tensor | null)[],
+  output: NDArray,
+  backward: (grad: NDArray) => (NDArray | null)[],
+): Tensor {
+  return recordMany(name, inputs, [output], (grads) => backward(grads[0]!))[0]!;
+}

@@ -1,0 +1,5 @@
+export { OWNED_ARRAYS } from "@backprop/tensor";
+
+export function fmtShapeOf(shape: readonly number[]): string {
+  return `[${shape.join(", ")}]`;
+}
