@@ -42,9 +42,10 @@ export function writeImage(
   outOffset: number,
   transform: PixelTransform,
 ): void {
-  const base = index * IMAGE_BYTES;
+  const bytes = IMAGE_BYTES; // a local: bundlers may turn imported constants into property reads in the loop
+  const base = index * bytes;
   const { offset, scale } = transform;
-  for (let p = 0; p < IMAGE_BYTES; p++) out[outOffset + p] = (images[base + p] - offset[p]) * scale[p];
+  for (let p = 0; p < bytes; p++) out[outOffset + p] = (images[base + p] - offset[p]) * scale[p];
 }
 
 /** Writes image `index` augmented with random draws from `generator`. */
@@ -63,19 +64,20 @@ export function writeAugmentedImage(
   const flip = augmentation.flip && generator.nextBelow(2) === 1;
   const base = index * IMAGE_BYTES;
   const { offset, scale } = transform;
-  for (let c = 0; c < IMAGE_CHANNELS; c++) {
-    for (let y = 0; y < IMAGE_HEIGHT; y++) {
+  const channels = IMAGE_CHANNELS, height = IMAGE_HEIGHT, width = IMAGE_WIDTH;
+  for (let c = 0; c < channels; c++) {
+    for (let y = 0; y < height; y++) {
       const sy = y + dy;
-      const row = (c * IMAGE_HEIGHT + y) * IMAGE_WIDTH;
-      if (sy < 0 || sy >= IMAGE_HEIGHT) {
-        out.fill(0, outOffset + row, outOffset + row + IMAGE_WIDTH);
+      const row = (c * height + y) * width;
+      if (sy < 0 || sy >= height) {
+        out.fill(0, outOffset + row, outOffset + row + width);
         continue;
       }
-      const sourceRow = (c * IMAGE_HEIGHT + sy) * IMAGE_WIDTH;
-      for (let x = 0; x < IMAGE_WIDTH; x++) {
-        const sx = (flip ? IMAGE_WIDTH - 1 - x : x) + dx;
+      const sourceRow = (c * height + sy) * width;
+      for (let x = 0; x < width; x++) {
+        const sx = (flip ? width - 1 - x : x) + dx;
         const o = outOffset + row + x;
-        if (sx < 0 || sx >= IMAGE_WIDTH) {
+        if (sx < 0 || sx >= width) {
           out[o] = 0;
         } else {
           const p = sourceRow + sx;

@@ -84,10 +84,11 @@ export function parseRecordsInto(
   at = 0,
 ): number {
   const count = recordCount(bytes.length, file);
+  const recordBytes = RECORD_BYTES, imageBytes = IMAGE_BYTES, classes = NUM_CLASSES; // locals for the loop
   for (let r = 0; r < count; r++) {
-    const offset = r * RECORD_BYTES;
+    const offset = r * recordBytes;
     const label = bytes[offset];
-    if (label >= NUM_CLASSES) {
+    if (label >= classes) {
       throw new DatasetError(
         `${file}: record ${r} (byte offset ${offset}) has label ${label}, expected 0–${NUM_CLASSES - 1} ` +
           "— the file is corrupt or not a CIFAR-10 binary batch",
@@ -95,7 +96,7 @@ export function parseRecordsInto(
       );
     }
     labels[at + r] = label;
-    images.set(bytes.subarray(offset + 1, offset + RECORD_BYTES), (at + r) * IMAGE_BYTES);
+    images.set(bytes.subarray(offset + 1, offset + recordBytes), (at + r) * imageBytes);
   }
   return count;
 }

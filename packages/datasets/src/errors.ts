@@ -74,7 +74,8 @@ function dataNotFoundMessage(searched: readonly string[]): string {
     "  --data_dir <path>          on the command line (the `dataDir` option of loadCifar10 in code)",
     "  BACKPROP_CIFAR10=<path>    in the environment",
     "where <path> is a cifar-10-batches-bin/ folder or a .tar.gz packed like the official archive",
-    "(https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz), or allow the download (`download: true`).",
+    "(https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz); or give no path and let the loader download",
+    "the official archive into the cache (the default unless `download: false`).",
   ].join("\n");
 }
 

@@ -92,7 +92,8 @@ async function locate(options: LoadCifar10Options): Promise<Cifar10Location> {
   } catch (cause) {
     // Unreachable or refusing server: that is "no data", reported with everything else that was tried.
     if (cause instanceof DownloadError && (cause.reason === "network" || cause.reason === "http")) {
-      throw new DataNotFoundError([...searched, `a download from ${url}: failed — ${cause.message}`], cause);
+      const reason = cause.message.startsWith(`${url}: `) ? cause.message.slice(url.length + 2) : cause.message;
+      throw new DataNotFoundError([...searched, `a download from ${url}: failed — ${reason}`], cause);
     }
     throw cause;
   }

@@ -31,10 +31,11 @@ const PLANE = IMAGE_HEIGHT * IMAGE_WIDTH;
  */
 export function meanImage(images: Uint8Array, count = images.length / IMAGE_BYTES): Float32Array {
   if (count === 0) throw new RangeError("meanImage: no images");
-  const sums = new Uint32Array(IMAGE_BYTES); // 255 × 16.8 M images fit; CIFAR has 50,000
+  const bytes = IMAGE_BYTES; // a local: bundlers may turn imported constants into property reads in the loop
+  const sums = new Uint32Array(bytes); // 255 × 16.8 M images fit; CIFAR has 50,000
   for (let i = 0; i < count; i++) {
-    const base = i * IMAGE_BYTES;
-    for (let p = 0; p < IMAGE_BYTES; p++) sums[p] += images[base + p];
+    const base = i * bytes;
+    for (let p = 0; p < bytes; p++) sums[p] += images[base + p];
   }
   const mean = new Float32Array(IMAGE_BYTES);
   for (let p = 0; p < IMAGE_BYTES; p++) mean[p] = sums[p] / count;
@@ -44,12 +45,13 @@ export function meanImage(images: Uint8Array, count = images.length / IMAGE_BYTE
 /** Per-channel mean and std of `count` CHW uint8 images, exact via a per-channel histogram. */
 export function channelStats(images: Uint8Array, count = images.length / IMAGE_BYTES): ChannelStats {
   if (count === 0) throw new RangeError("channelStats: no images");
+  const bytes = IMAGE_BYTES, plane = PLANE;
   const histogram = new Float64Array(IMAGE_CHANNELS * 256);
   for (let i = 0; i < count; i++) {
-    for (let c = 0; c < IMAGE_CHANNELS; c++) {
-      const base = i * IMAGE_BYTES + c * PLANE;
+    for (let c = 0; c < 3; c++) {
+      const base = i * bytes + c * plane;
       const bin = c * 256;
-      for (let p = 0; p < PLANE; p++) histogram[bin + images[base + p]]++;
+      for (let p = 0; p < plane; p++) histogram[bin + images[base + p]]++;
     }
   }
   const mean = [0, 0, 0] as [number, number, number];
