@@ -45,7 +45,9 @@ export const pow = (a: Operand, b: Operand): Tensor =>
   binary("pow", a, b, T.pow, (g, out) => {
     const av = arrayOf(a), bv = arrayOf(b);
     const ga = a instanceof Tensor && a.requiresGrad ? T.mul(g, T.mul(bv, T.pow(av, typeof bv === "number" ? bv - 1 : T.sub(bv, 1)))) : null;
-    const gb = b instanceof Tensor && b.requiresGrad ? T.mul(g, T.mul(out, T.log(av as NDArray))) : null;
+    // The base may be a JS number (2 ** x): its log is a number, not an array.
+    const logA = typeof av === "number" ? Math.log(av) : T.log(av);
+    const gb = b instanceof Tensor && b.requiresGrad ? T.mul(g, T.mul(out, logA)) : null;
     return [ga, gb];
   });
 
