@@ -10,6 +10,8 @@ import { squeeze, unsqueeze } from "./views.ts";
  * backward rule only handles the (batched) matrix case: dA = dC·Bᵀ, dB = Aᵀ·dC, summed over broadcast batches.
  */
 export function matmul(a: Tensor, b: Tensor): Tensor {
+  // Both 1-D: a dot product. Lifting only one side would leave a [1] result whose row dimension is gone.
+  if (a.ndim === 1 && b.ndim === 1) return squeeze(matmul(unsqueeze(a, 0), unsqueeze(b, 1)), [0, 1]);
   if (a.ndim === 1 && b.ndim >= 1) return squeeze(matmul(unsqueeze(a, 0), b), -2);
   if (b.ndim === 1 && a.ndim >= 2) return squeeze(matmul(a, unsqueeze(b, 1)), -1);
   const out = T.matmul(a.value, b.value);
