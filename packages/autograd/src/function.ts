@@ -61,21 +61,23 @@ export class Function {
 
   /** Runs `forward` on the arguments and records the call so `backward` runs during backpropagation. */
   static apply<F extends typeof Function>(this: F, ...args: ForwardArgs<F["forward"]>): ReturnType<F["forward"]> {
-    const fn = this;
     const inputs = (args as unknown[]).map((a) => (a instanceof Tensor ? a : null));
     const ctx = new FunctionCtx(inputs.map((t) => !!t && t.requiresGrad && isGradEnabled()));
-    const result = noGrad(() => (fn.forward as (ctx: FunctionCtx, ...a: unknown[]) => Tensor | Tensor[])(ctx, ...args));
+    // Called with the class as `this`, so static helpers (and the "not implemented" messages) can use it.
+    const forward = this.forward as (ctx: FunctionCtx, ...a: unknown[]) => Tensor | Tensor[];
+    const backward = this.backward as (ctx: FunctionCtx, ...g: Tensor[]) => unknown;
+    const result = noGrad(() => forward.call(this, ctx, ...args));
     const outputs = Array.isArray(result) ? result : [result];
     for (const o of outputs) {
-      if (!(o instanceof Tensor)) throw new TypeError(`${fn.name}.forward must return a Tensor or an array of Tensors`);
+      if (!(o instanceof Tensor)) throw new TypeError(`${this.name}.forward must return a Tensor or an array of Tensors`);
     }
     if (!needsGraph(inputs)) return result as ReturnType<F["forward"]>;
-    const tensors = recordMany(fn.name, inputs, outputs.map((o) => o.value), (grads) => {
-      const returned = (fn.backward as (ctx: FunctionCtx, ...g: Tensor[]) => unknown)(ctx, ...grads.map((g) => new Tensor(g)));
+    const tensors = recordMany(this.name, inputs, outputs.map((o) => o.value), (grads) => {
+      const returned = backward.call(this, ctx, ...grads.map((g) => new Tensor(g)));
       const list = (Array.isArray(returned) ? returned : [returned]) as (Tensor | null | undefined)[];
       if (list.length !== inputs.length) {
         throw new GraphError(
-          `${fn.name}.backward returned ${list.length} gradient(s); it must return one per forward argument (${inputs.length})`,
+          `${this.name}.backward returned ${list.length} gradient(s); it must return one per forward argument (${inputs.length})`,
         );
       }
       return list.map((g, i) => {
@@ -84,7 +86,7 @@ export class Function {
         if (!(g instanceof Tensor) || !input) return null;
         if (g.shape.length !== input.shape.length || g.shape.some((d, k) => d !== input.shape[k])) {
           throw new GraphError(
-            `${fn.name}.backward returned a gradient of shape ${fmtShapeOf(g.shape)} for argument ${i} of shape ${fmtShapeOf(input.shape)}`,
+            `${this.name}.backward returned a gradient of shape ${fmtShapeOf(g.shape)} for argument ${i} of shape ${fmtShapeOf(input.shape)}`,
           );
         }
         return g.value;
