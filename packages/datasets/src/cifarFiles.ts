@@ -3,8 +3,8 @@
  * official download (read in memory, streaming), and unpacking such an archive into a folder.
  * Everything is validated; a missing, truncated or corrupt file is a DatasetError naming it.
  */
-import { mkdir, open, readFile, stat } from "node:fs/promises";
-import { join } from "node:path";
+import { mkdir, mkdtemp, open, readFile, rename, rm, stat } from "node:fs/promises";
+import { basename, dirname, join, resolve } from "node:path";
 import {
   CIFAR10_CLASS_NAMES,
   concatRaw,
@@ -142,17 +142,39 @@ export async function readCifar10Archive(archivePath: string): Promise<Cifar10Ra
  * Unpacks the CIFAR-10 members of an archive into `destDir` (flat: `destDir/data_batch_1.bin` …), streaming.
  * Only the known file names are written, whatever paths the archive uses, so a hostile archive cannot write
  * outside `destDir`. Checks every batch size and that all required files were there.
+ *
+ * All or nothing: the files are written to a temporary sibling folder that is renamed to `destDir` only when
+ * everything checked out, and removed otherwise. `destDir` must not exist yet (or be empty).
  */
 export async function extractCifar10Archive(archivePath: string, destDir: string): Promise<void> {
-  await mkdir(destDir, { recursive: true });
+  const dest = resolve(destDir);
+  await mkdir(dirname(dest), { recursive: true });
+  const temp = await mkdtemp(join(dirname(dest), `.${basename(dest)}.partial-`));
+  try {
+    await extractInto(archivePath, temp);
+    try {
+      await rename(temp, dest);
+    } catch (cause) {
+      throw new DatasetError(`${dest}: cannot move the unpacked files into place (${errorText(cause)})`, {
+        file: dest,
+        expected: "a folder that does not exist yet",
+        found: errorText(cause),
+        cause,
+      });
+    }
+  } finally {
+    await rm(temp, { recursive: true, force: true });
+  }
+}
+
+async function extractInto(archivePath: string, destDir: string): Promise<void> {
   const written = new Set<string>();
   for await (const entry of readTar(await openTarStream(archivePath), archivePath)) {
     const known = entry.type === "file" ? knownFileName(entry.name) : undefined;
     if (known === undefined || written.has(known)) continue;
     const label = memberLabel(entry.name, archivePath);
     if (known !== META_FILE) recordCount(entry.size, label);
-    const target = join(destDir, known);
-    const handle = await open(target, "w");
+    const handle = await open(join(destDir, known), "w");
     try {
       for await (const chunk of entry.body()) {
         let done = 0;

@@ -138,6 +138,8 @@ describe("readCifar10Archive and extractCifar10Archive", () => {
 
     const out = join(dir, "out");
     await extractCifar10Archive(archive, out);
+    expect((await readdir(dir)).sort()).toEqual(["cifar.tar.gz", "out"]);
+    await expectDatasetError(extractCifar10Archive(archive, out), /out: cannot move the unpacked files into place/);
     for (const [name, data] of Object.entries(files)) {
       expect(sameBytes(await readFile(join(out, name)), data)).toBe(true);
     }
@@ -158,6 +160,8 @@ describe("readCifar10Archive and extractCifar10Archive", () => {
     await writeFile(archive, archiveOf(files));
     await expectDatasetError(readCifar10Archive(archive), /cifar\.tar\.gz: missing data_batch_2\.bin/);
     await expectDatasetError(extractCifar10Archive(archive, join(dir, "out")), /missing data_batch_2\.bin/);
+    // All or nothing: no output folder, no temporary leftovers.
+    expect(await readdir(dir)).toEqual(["cifar.tar.gz"]);
   });
 
   test("a member of the wrong size is named with the archive", async () => {
