@@ -40,14 +40,25 @@ export const div = (a: Operand, b: Operand): Tensor =>
     b instanceof Tensor && b.requiresGrad ? T.div(g.mul(out), arrayOf(b)).neg() : null,
   ]);
 
-/** a ** b; the exponent's gradient (out · log a) is only formed when the exponent requires one. */
+/**
+ * a ** b; the exponent's gradient (out · log a) is only formed when the exponent requires one. Where a formula
+ * would give 0 · ∞ = NaN although the function is flat, the gradient is 0 (as PyTorch): b = 0 makes a ** b
+ * constant in a, and a = 0 with b ≥ 0 makes it constant in b.
+ */
 export const pow = (a: Operand, b: Operand): Tensor =>
   binary("pow", a, b, T.pow, (g, out) => {
     const av = arrayOf(a), bv = arrayOf(b);
-    const ga = a instanceof Tensor && a.requiresGrad ? T.mul(g, T.mul(bv, T.pow(av, typeof bv === "number" ? bv - 1 : T.sub(bv, 1)))) : null;
-    // The base may be a JS number (2 ** x): its log is a number, not an array.
-    const logA = typeof av === "number" ? Math.log(av) : T.log(av);
-    const gb = b instanceof Tensor && b.requiresGrad ? T.mul(g, T.mul(out, logA)) : null;
+    let ga: NDArray | null = null, gb: NDArray | null = null;
+    if (a instanceof Tensor && a.requiresGrad) {
+      if (typeof bv === "number") ga = bv === 0 ? T.zerosLike(g) : T.mul(g, T.mul(T.pow(av, bv - 1), bv));
+      else ga = T.mul(g, T.where(T.eq(bv, 0), 0, T.mul(bv, T.pow(av, T.sub(bv, 1)))));
+    }
+    if (b instanceof Tensor && b.requiresGrad) {
+      // The base may be a JS number (2 ** x): its log is a number, not an array.
+      const raw = T.mul(g, T.mul(out, typeof av === "number" ? Math.log(av) : T.log(av)));
+      const flat = typeof av === "number" ? (av === 0 ? T.ge(b.value, 0) : null) : T.logicalAnd(T.eq(av, 0), T.ge(b.value, 0));
+      gb = flat ? T.where(flat, 0, raw) : raw;
+    }
     return [ga, gb];
   });
 
