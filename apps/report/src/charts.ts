@@ -4,19 +4,19 @@ import type { TopLevelSpec } from "vega-lite";
 import type { ConfusionCell } from "./confusion.ts";
 import type { CurvePoint, Metric, SeriesPoint } from "./curves.ts";
 
-const WIDTH = 440;
-const HEIGHT = 240;
+const WIDTH = 380;
+const HEIGHT = 220;
 const SPLIT_COLORS = { domain: ["train", "test"], range: ["#4c78a8", "#e45756"] };
 
 const CONFIG = {
   font: "system-ui, -apple-system, Segoe UI, Roboto, Helvetica, Arial, sans-serif",
-  title: { fontSize: 14, anchor: "start" as const, offset: 10 },
-  axis: { labelFontSize: 11, titleFontSize: 12, gridColor: "#e6e6e6" },
-  legend: { labelFontSize: 11, titleFontSize: 12, orient: "bottom" as const, direction: "horizontal" as const },
+  title: { fontSize: 15, anchor: "start" as const, offset: 10 },
+  axis: { labelFontSize: 12, titleFontSize: 13, gridColor: "#e6e6e6" },
+  legend: { labelFontSize: 12, titleFontSize: 13, orient: "bottom" as const, direction: "horizontal" as const },
   view: { stroke: null },
 };
 
-const STEP_AXIS = { field: "step", type: "quantitative" as const, title: "training step" };
+const STEP_AXIS = { field: "step", type: "quantitative" as const, title: "training step", scale: { zero: true } };
 
 function valueAxis(metric: Metric, title?: string) {
   return metric === "accuracy"
@@ -80,37 +80,39 @@ export function comparisonSpec(
   };
 }
 
-/** Final test accuracy of every run as horizontal bars, best on top. */
+/**
+ * Final test accuracy of every run as horizontal bars, best on top. Run names sit above their bars rather than
+ * on a left axis, so long names cost no plot width and the chart stays legible when scaled to a phone.
+ */
 export function accuracyBarsSpec(rows: { run: string; accuracy: number }[]): TopLevelSpec {
   const order = [...rows].sort((a, b) => b.accuracy - a.accuracy).map((r) => r.run);
+  const y = { field: "run", type: "nominal" as const, sort: order, axis: null, title: null };
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     title: "Final test accuracy by run",
-    width: WIDTH,
-    height: { step: 22 },
+    width: 340,
+    height: { step: 36 },
     config: CONFIG,
     data: { values: rows },
+    encoding: {
+      y,
+      x: {
+        field: "accuracy",
+        type: "quantitative",
+        title: "final test accuracy (%)",
+        axis: { format: ".0%" },
+        scale: { domain: [0, 1] },
+      },
+    },
     layer: [
+      { mark: { type: "bar", color: "#4c78a8", height: { band: 0.42 }, yOffset: 7 } },
       {
-        mark: { type: "bar", color: "#4c78a8" },
-        encoding: {
-          y: { field: "run", type: "nominal", title: null, sort: order, axis: { labelLimit: 180 } },
-          x: {
-            field: "accuracy",
-            type: "quantitative",
-            title: "final test accuracy (%)",
-            axis: { format: ".0%" },
-            scale: { domain: [0, 1] },
-          },
-        },
+        mark: { type: "text", align: "left", dx: 4, yOffset: 7, fontSize: 12 },
+        encoding: { text: { field: "accuracy", type: "quantitative", format: ".1%" } },
       },
       {
-        mark: { type: "text", align: "left", dx: 4, fontSize: 11 },
-        encoding: {
-          y: { field: "run", type: "nominal", sort: order },
-          x: { field: "accuracy", type: "quantitative" },
-          text: { field: "accuracy", type: "quantitative", format: ".1%" },
-        },
+        mark: { type: "text", align: "left", baseline: "bottom", yOffset: -1, fontSize: 12, color: "#333", limit: 330 },
+        encoding: { x: { datum: 0 }, text: { field: "run", type: "nominal" } },
       },
     ],
   };
@@ -150,7 +152,7 @@ export function confusionSpec(cells: ConfusionCell[], classes: string[], title: 
         },
       },
       {
-        mark: { type: "text", fontSize: 10 },
+        mark: { type: "text", fontSize: 11 },
         encoding: {
           text: { field: "count", type: "quantitative" },
           color: { condition: { test: "datum.rowFraction > 0.5", value: "white" }, value: "#222" },
@@ -165,7 +167,7 @@ export function perClassSpec(rows: { class: string; accuracy: number }[], title:
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     title,
-    width: 260,
+    width: 240,
     height: { step: 20 },
     config: CONFIG,
     data: { values: rows },

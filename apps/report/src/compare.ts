@@ -35,6 +35,7 @@ export function settingsOf(run: Run, ignored: readonly string[] = NON_SETTING_FL
 /** Value as text: strings as they are, lists comma-joined ("512,256"), the rest as JSON. Key order is sorted. */
 export function canonical(value: FlagValue): string {
   if (typeof value === "string") return value;
+  if (Array.isArray(value) && value.length === 0) return "[]";
   if (Array.isArray(value) && value.every((v) => typeof v !== "object" || v === null)) {
     return value.map((v) => String(v)).join(",");
   }
@@ -119,6 +120,30 @@ export function varyingSettings(runs: readonly Run[], ignored: readonly string[]
   const all = runs.filter((r) => r.config).map((r) => settingsOf(r, ignored));
   const names = [...new Set(all.flatMap((s) => [...s.keys()]))].sort();
   return names.filter((name) => new Set(all.map((s) => s.get(name) ?? UNSET)).size > 1);
+}
+
+/**
+ * For each of `settings`, its most frequent value over the runs with a config (the first seen wins a tie): the
+ * reference that a summary row can be described against ("optimizer=adam" rather than every setting).
+ */
+export function commonSettings(
+  runs: readonly Run[],
+  settings: readonly string[],
+  ignored: readonly string[] = NON_SETTING_FLAGS,
+): Map<string, string> {
+  const all = runs.filter((r) => r.config).map((r) => settingsOf(r, ignored));
+  const common = new Map<string, string>();
+  for (const name of settings) {
+    const counts = new Map<string, number>();
+    for (const s of all) {
+      const value = s.get(name) ?? UNSET;
+      counts.set(value, (counts.get(value) ?? 0) + 1);
+    }
+    let best: string | undefined;
+    for (const [value, n] of counts) if (best === undefined || n > counts.get(best)!) best = value;
+    if (best !== undefined) common.set(name, best);
+  }
+  return common;
 }
 
 function sortByValue<T extends { value: string }>(members: T[]): T[] {

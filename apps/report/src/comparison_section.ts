@@ -4,10 +4,8 @@ import { comparisonSpec } from "./charts.ts";
 import { type OneSettingComparison, oneSettingComparisons, varyingSettings } from "./compare.ts";
 import type { ReportContext } from "./context.ts";
 import { seriesCurves } from "./curves.ts";
-import { formatPercent, formatPercentMeanStd } from "./format.ts";
 import { escapeHtml } from "./html.ts";
-import { runFacts } from "./run_facts.ts";
-import { meanStd } from "./stats.ts";
+import { formatAccuracyStats, leftOutNote, seedStats } from "./seed_stats.ts";
 import { describeSettings } from "./summary_section.ts";
 import type { Run } from "./types.ts";
 
@@ -37,9 +35,8 @@ async function comparisonBlock(c: OneSettingComparison, varying: string[], ctx: 
   }
 
   const rows = c.members.map((m) => {
-    const finals = m.runs.map((r) => runFacts(r).finalTestAccuracy);
-    const ms = meanStd(finals);
-    const acc = ms === undefined ? "—" : ms.n > 1 ? formatPercentMeanStd(ms.mean, ms.std) : formatPercent(ms.mean);
+    const stats = seedStats(m.runs);
+    const acc = formatAccuracyStats(stats.finalTestAccuracy) + leftOutNote(stats);
     const links = m.runs.map((r) => `<a href="#${ctx.runAnchor(r)}">${escapeHtml(r.id)}</a>`).join(", ");
     return `<tr><td><code>${escapeHtml(m.value)}</code></td><td class="num">${acc}</td><td>${links}</td></tr>`;
   }).join("");

@@ -2,14 +2,17 @@
 
 const DASH = "—";
 
+/** Keeps a number and its unit on one line. */
+const NBSP = "\u00a0";
+
 /** 0.4612 → "46.12 %". Accuracies in the run records are fractions in [0, 1]. */
 export function formatPercent(fraction: number | undefined, digits = 2): string {
-  return isNumber(fraction) ? `${(fraction * 100).toFixed(digits)} %` : DASH;
+  return isNumber(fraction) ? `${(fraction * 100).toFixed(digits)}${NBSP}%` : DASH;
 }
 
 /** A mean ± std of fractions as percentages: "46.12 ± 0.31 %". */
 export function formatPercentMeanStd(mean: number, std: number, digits = 2): string {
-  return `${(mean * 100).toFixed(digits)} ± ${(std * 100).toFixed(digits)} %`;
+  return `${(mean * 100).toFixed(digits)}${NBSP}±${NBSP}${(std * 100).toFixed(digits)}${NBSP}%`;
 }
 
 export function formatNumber(value: number | undefined, digits = 4): string {
@@ -28,23 +31,30 @@ export function formatBytes(bytes: number | undefined): string {
     value /= 1024;
     unit++;
   }
-  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
+  return `${unit === 0 ? value : value.toFixed(1)}${NBSP}${units[unit]}`;
 }
 
 /** 3725 → "1 h 2 min 5 s"; 12.34 → "12.3 s". */
 export function formatDuration(seconds: number | undefined): string {
   if (!isNumber(seconds)) return DASH;
-  if (seconds < 60) return `${seconds.toFixed(seconds < 10 ? 2 : 1)} s`;
+  if (seconds < 60) return `${seconds.toFixed(seconds < 10 ? 2 : 1)}${NBSP}s`;
   const total = Math.round(seconds);
   const h = Math.floor(total / 3600);
   const m = Math.floor((total % 3600) / 60);
   const s = total % 60;
-  return h > 0 ? `${h} h ${m} min ${s} s` : `${m} min ${s} s`;
+  return (h > 0 ? `${h} h ${m} min ${s} s` : `${m} min ${s} s`).replace(/ (?=[hms])/g, NBSP);
 }
 
 /** A relative error in scientific notation: 3.2e-9. */
 export function formatRelError(value: number | undefined): string {
   return isNumber(value) ? value.toExponential(1) : DASH;
+}
+
+/** An ISO 8601 time as "2025-01-01 09:30:00 UTC"; text that is not a time is returned as it is. */
+export function formatTimestamp(iso: string): string {
+  const t = new Date(iso);
+  if (Number.isNaN(t.getTime())) return iso;
+  return `${t.toISOString().slice(0, 10)} ${t.toISOString().slice(11, 19)}${NBSP}UTC`;
 }
 
 function isNumber(value: number | undefined): value is number {

@@ -4,13 +4,13 @@ import { formatRelError } from "./format.ts";
 import { escapeHtml } from "./html.ts";
 import {
   block,
+  d,
   frac,
   grad,
   inline,
   mi,
   mn,
   mo,
-  mtext,
   parens,
   realSpace,
   row,
@@ -18,6 +18,7 @@ import {
   sub,
   sum,
   sup,
+  taggedBlock,
   transpose,
 } from "./mathml.ts";
 import type { GradcheckResult } from "./types.ts";
@@ -54,32 +55,34 @@ const ik = (m: string) => sub(mi(m), row(mi("i"), mi("k")));
 const dims = (a: string, bb: string) => row(mo("∈"), realSpace(a, bb));
 
 function notation(): string {
-  return `<p>Shapes are batched, one row per example: the batch holds ${inline(B)} images, ${
+  return `<p>Shapes are batched, one row per example: a batch holds ${inline(B)} images, ${
     inline(X, dims(B, mi("in")))
-  } is a layer's input, ${inline(Y, row(mo("∈"), sup(row(mo("{"), mn(0), mo(","), mn(1), mo("}")), row(B, mo("×"), C))))} the one-hot labels of
-  ${inline(C)} classes, and a weight matrix is stored <em>out × in</em>, ${inline(W, dims(mi("out"), mi("in")))}, as
-  PyTorch stores it. ${inline(grad("L", mi("A")))} has the shape of ${inline(mi("A"))}; ${
-    inline(one("B"))
-  } is a column of ${inline(B)} ones and ${inline(mo("⊙"))} the element-wise product.</p>`;
+  } is a layer's input, ${
+    inline(Y, row(mo("∈"), sup(row(mo("{"), mn(0), mo(","), mn(1), mo("}")), row(B, mo("×"), C))))
+  } the one-hot labels of ${inline(C)} classes, and a weight matrix is stored <em>out × in</em>, ${
+    inline(W, dims(mi("out"), mi("in")))
+  }, as PyTorch stores it. ${inline(d(mi("A")), eq, grad("L", mi("A")))} is the gradient of the loss with respect
+  to ${inline(mi("A"))} and has its shape; ${inline(one("B"))} is a column of ${inline(B)} ones and
+  ${inline(mo("⊙"))} the element-wise product.</p>`;
 }
 
 function forward(): string {
   return `<h3>Forward pass</h3>
-  ${block("Z equals X W transpose plus b", Z, eq, X, transpose(W), mo("+"), one("B"), transpose(b), space(2), mtext("(linear)"))}
-  ${block("H equals max of 0 and Z", H, eq, mi("max", true), parens(mn(0), mo(","), Z), space(2), mtext("(ReLU, element-wise)"))}
+  ${taggedBlock("Z equals X W transpose plus b", "linear", Z, eq, X, transpose(W), mo("+"), one("B"), transpose(b))}
+  ${taggedBlock("H equals max of 0 and Z", "ReLU, element-wise", H, eq, mi("max", true), parens(mn(0), mo(","), Z))}
   ${
-    block(
+    taggedBlock(
       "P i j equals exp Z i j over the sum over k of exp Z i k",
+      "softmax, per row",
       ij("P"),
       eq,
       frac(row(mi("exp", true), parens(ij("Z"))), row(sum("k", "C"), mi("exp", true), parens(ik("Z")))),
-      space(2),
-      mtext("(softmax, per row)"),
     )
   }
   ${
-    block(
+    taggedBlock(
       "L equals minus one over B times the sum over i and j of Y i j log P i j",
+      "mean cross-entropy",
       L,
       eq,
       mo("−"),
@@ -89,53 +92,62 @@ function forward(): string {
       ij("Y"),
       mi("log", true),
       ij("P"),
-      space(2),
-      mtext("(mean cross-entropy)"),
     )
   }`;
 }
 
 function softmaxCrossEntropy(): string {
   return `<h3>Softmax and cross-entropy together</h3>
-  ${block("dL by dZ equals P minus Y over B", grad("L", Z), eq, frac(row(P, mo("−"), Y), B), space(2), dims(B, C))}
-  <p class="why">Why: ${inline(row(mi("∂", true), mi("log", true), ij("P"), mo("/"), mi("∂", true), ik("Z"), eq, sub(mi("δ"), row(mi("j"), mi("k"))), mo("−"), ik("P")))}
-  and each row of ${inline(Y)} sums to 1, so the ${inline(mi("i"))}-th example contributes
-  ${inline(row(ik("P"), mo("−"), ik("Y")))}; the mean over the batch gives the ${inline(frac(mn(1), B))}.
-  Taken together the softmax's Jacobian never has to be formed.</p>`;
+  ${block("dZ equals P minus Y over B", d(Z), eq, grad("L", Z), eq, frac(row(P, mo("−"), Y), B), space(2), dims(B, C))}
+  <p class="why">Why: ${
+    inline(
+      mo("∂", 'rspace="0"'),
+      mi("log", true),
+      ij("P"),
+      mo("/"),
+      mo("∂", 'rspace="0"'),
+      ik("Z"),
+      eq,
+      sub(mi("δ"), row(mi("j"), mi("k"))),
+      mo("−"),
+      ik("P"),
+    )
+  } and each row of ${inline(Y)} sums to 1, so example ${inline(mi("i"))} contributes
+  ${inline(row(ik("P"), mo("−"), ik("Y")))} to the gradient of ${inline(ik("Z"))}, and the
+  mean over the batch divides by ${inline(B)}. Taken together, the softmax's Jacobian never has to be formed.</p>`;
 }
 
 function linear(): string {
   return `<h3>Linear layer ${inline(Z, eq, X, transpose(W), mo("+"), one("B"), transpose(b))}</h3>
-  ${block("dL by dW equals dL by dZ transpose times X", grad("L", W), eq, transpose(parens(grad("L", Z))), X, space(2), dims(mi("out"), mi("in")))}
+  ${block("dW equals dZ transpose times X", d(W), eq, transpose(d(Z)), X, space(2), dims(mi("out"), mi("in")))}
   ${
     block(
-      "dL by db equals the sum over the batch of the rows of dL by dZ",
-      grad("L", b),
+      "db equals the sum over the batch of the rows of dZ",
+      d(b),
       eq,
       sum("i", "B"),
-      sub(parens(grad("L", Z)), row(mi("i"), mo(","), mo(":"))),
+      sub(d(Z), row(mi("i"), mo(",", 'rspace="0"'), mo(":"))),
       eq,
-      transpose(parens(grad("L", Z))),
+      transpose(d(Z)),
       one("B"),
       space(2),
       row(mo("∈"), sup(mi("ℝ"), mi("out"))),
     )
   }
-  ${block("dL by dX equals dL by dZ times W", grad("L", X), eq, grad("L", Z), W, space(2), dims(B, mi("in")))}
-  <p class="why">The bias is added to every row, so its gradient sums over the batch; with ${
-    inline(W)
-  } stored out × in, ${inline(grad("L", W))} needs ${inline(transpose(parens(grad("L", Z))))} on the left and
-  ${inline(grad("L", X))} multiplies by ${inline(W)} itself, not its transpose.</p>`;
+  ${block("dX equals dZ times W", d(X), eq, d(Z), W, space(2), dims(B, mi("in")))}
+  <p class="why">The bias is added to every row, so its gradient sums over the batch. With ${inline(W)} stored
+  out × in, ${inline(d(W))} is ${inline(transpose(d(Z)))} times ${inline(X)} (not ${inline(transpose(X), d(Z))}, which
+  is the in × out layout), and ${inline(d(X))} multiplies by ${inline(W)} itself, not its transpose.</p>`;
 }
 
 function relu(): string {
   return `<h3>ReLU ${inline(H, eq, mi("max", true), parens(mn(0), mo(","), Z))}</h3>
   ${
     block(
-      "dL by dZ equals dL by dH times the indicator of Z greater than 0",
-      grad("L", Z),
+      "dZ equals dH times the indicator of Z greater than 0",
+      d(Z),
       eq,
-      grad("L", H),
+      d(H),
       mo("⊙"),
       sub(boldOne, row(mo("["), Z, mo(">"), mn(0), mo("]"))),
     )

@@ -9,11 +9,12 @@ export const row = (...parts: string[]): string => `<mrow>${parts.join("")}</mro
 export const frac = (num: string, den: string): string => `<mfrac>${num}${den}</mfrac>`;
 export const sup = (base: string, exp: string): string => `<msup>${base}${exp}</msup>`;
 export const sub = (base: string, index: string): string => `<msub>${base}${index}</msub>`;
-export const underover = (op: string, under: string, over: string): string =>
-  `<munderover>${op}${under}${over}</munderover>`;
 export const space = (em = 0.5): string => `<mspace width="${em}em"></mspace>`;
 export const parens = (...parts: string[]): string => row(mo("("), ...parts, mo(")"));
 export const brackets = (...parts: string[]): string => row(mo("["), ...parts, mo("]"));
+
+/** dA: the gradient of the loss with respect to A (same shape as A). */
+export const d = (a: string): string => row(mi("d", true), a);
 
 /** ∂L/∂X as a fraction. */
 export const grad = (of: string, wrt: string): string =>
@@ -25,13 +26,22 @@ export const transpose = (a: string): string => sup(a, mi("T", true));
 /** ℝ^{a×b}. */
 export const realSpace = (a: string, b: string): string => sup(mi("ℝ"), row(a, mo("×"), b));
 
-/** Σ_{var=1}^{upper}. */
+/**
+ * Σ_{var=1}^{upper}, limits to the side and a fixed size: stacked limits and large-operator sizing need an
+ * OpenType MATH font, which many systems lack, and without one they overlap.
+ */
 export const sum = (variable: string, upper: string): string =>
-  underover(mo("∑"), row(mi(variable), mo("="), mn(1)), mi(upper));
+  `<msubsup>${mo("∑", 'largeop="false" movablelimits="false" class="sum"')}${row(mi(variable), mo("="), mn(1))}${mi(upper)}</msubsup>`;
 
-/** A block equation with a text label for screen readers. */
+/**
+ * A display equation. `label` is read out by screen readers; `tag`, a short name shown beside the equation
+ * (below it on a narrow screen), stays outside the math so it can wrap.
+ */
 export const block = (label: string, ...parts: string[]): string =>
-  `<math display="block" aria-label="${label}">${row(...parts)}</math>`;
+  `<div class="equation"><math display="block" aria-label="${label}">${row(...parts)}</math></div>`;
+
+export const taggedBlock = (label: string, tag: string, ...parts: string[]): string =>
+  `<div class="equation"><math display="block" aria-label="${label}">${row(...parts)}</math><span class="tag">${tag}</span></div>`;
 
 /** An inline formula. */
 export const inline = (...parts: string[]): string => `<math>${row(...parts)}</math>`;

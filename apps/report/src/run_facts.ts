@@ -46,6 +46,11 @@ export function runFacts(run: Run): RunFacts {
   };
 }
 
+/** Whether a run finished normally: only those enter a mean ± std, so a killed run cannot drag it down. */
+export function isCompleted(run: Run): boolean {
+  return run.summary?.status === "completed";
+}
+
 /** Runs sorted by final test accuracy, best first; runs without one go last, in their given order. */
 export function sortByTestAccuracy(runs: readonly Run[]): { run: Run; facts: RunFacts }[] {
   return runs

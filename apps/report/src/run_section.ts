@@ -5,7 +5,7 @@ import { canonical } from "./compare.ts";
 import { confusionCells, perClassAccuracy } from "./confusion.ts";
 import type { ReportContext } from "./context.ts";
 import { curve } from "./curves.ts";
-import { formatBytes, formatDuration, formatNumber, formatPercent } from "./format.ts";
+import { formatBytes, formatDuration, formatNumber, formatPercent, formatTimestamp } from "./format.ts";
 import { escapeHtml } from "./html.ts";
 import { runFacts } from "./run_facts.ts";
 import { sampleImageDataUri } from "./sample_image.ts";
@@ -37,7 +37,7 @@ function factsList(run: Run): string {
     fact("device", escapeHtml(f.device ?? "—")),
     fact("seed", formatNumber(f.seed)),
   ];
-  if (c?.started_at) items.push(fact("started", escapeHtml(c.started_at)));
+  if (c?.started_at) items.push(fact("started", escapeHtml(formatTimestamp(c.started_at))));
   if (c?.git_commit) items.push(fact("git commit", `<code>${escapeHtml(c.git_commit.slice(0, 12))}</code>`));
   if (c?.versions) {
     const v = Object.entries(c.versions).map(([k, val]) => `${escapeHtml(k)} ${escapeHtml(val)}`).join(", ");

@@ -36,6 +36,12 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-sp
 td.shapes { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: .8rem; overflow-wrap: anywhere; }
 tr.failed td { background: #fdecea; }
 .rank { color: var(--muted); }
+td.run-name { white-space: nowrap; }
+td.chips { min-width: 12rem; }
+td.seeds { white-space: nowrap; }
+.chip { display: inline-block; white-space: nowrap; font-size: .8rem; background: var(--panel);
+  border: 1px solid var(--line); border-radius: 4px; padding: 0 .35em; margin: 1px 0; }
+.chip code { background: none; padding: 0; }
 .status { display: inline-block; padding: 0 .5em; border-radius: 999px; font-size: .8rem; font-weight: 600;
   background: var(--panel); border: 1px solid var(--line); white-space: nowrap; }
 .status.completed { color: var(--good); border-color: #a6d6b4; background: #eef8f1; }
@@ -59,10 +65,17 @@ figure.chart figcaption { font-size: .85rem; color: var(--muted); margin-top: .2
 .sample.wrong .label-pred { color: var(--bad); font-weight: 600; }
 .sample.right .label-pred { color: var(--good); font-weight: 600; }
 section.run { border-top: 1px solid var(--line); margin-top: 2rem; }
+h2 + section.run { border-top: 0; margin-top: 0; }
 section.run > h3 { font-size: 1.3rem; display: flex; flex-wrap: wrap; gap: .25rem .75rem; align-items: baseline; }
 .comparison { margin-bottom: 2rem; }
 .fixed { font-size: .85rem; color: var(--muted); overflow-wrap: anywhere; }
-math[display="block"] { margin: .6rem 0; overflow-x: auto; overflow-y: hidden; max-width: 100%; padding: .2rem 0; font-size: 1.1rem; }
+.equation { display: flex; flex-wrap: wrap; align-items: center; justify-content: center; gap: 0 2rem; margin: .6rem 0; }
+.equation math[display="block"] { margin: 0; overflow-x: auto; overflow-y: hidden; max-width: 100%; padding: .2rem 0; font-size: 1.1rem; }
+.equation .tag { color: var(--muted); font-size: .9rem; }
+.equation .tag::before { content: "("; }
+.equation .tag::after { content: ")"; }
+math { font-family: math, "STIX Two Math", "Latin Modern Math", "Cambria Math", serif; }
+mo.sum { font-size: 1.3em; }
 .bold { font-weight: bold; }
 .why { font-size: .95rem; color: #333; }
 ul.measured, p.measured { background: #eef4fa; border-left: 3px solid var(--accent); padding: .4rem .8rem .4rem 1.6rem; margin: .5rem 0 1rem; font-size: .92rem; }
@@ -80,7 +93,7 @@ footer { margin-top: 3rem; font-size: .85rem; color: var(--muted); border-top: 1
   th, td { padding: .3rem .4rem; }
   .facts { grid-template-columns: repeat(2, minmax(0, 1fr)); }
   .samples { grid-template-columns: repeat(auto-fill, minmax(72px, 1fr)); }
-  math[display="block"] { font-size: 1rem; }
+  .equation math[display="block"] { font-size: 1rem; }
 }
 @media print {
   main { max-width: none; padding: 0; }

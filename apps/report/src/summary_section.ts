@@ -2,43 +2,47 @@
 // runs that differ only in their seed.
 import { chartFigure } from "./chart_figure.ts";
 import { accuracyBarsSpec } from "./charts.ts";
-import { configurations, settingsOf, varyingSettings } from "./compare.ts";
+import { commonSettings, configurations, settingsOf, varyingSettings } from "./compare.ts";
 import type { ReportContext } from "./context.ts";
-import { formatBytes, formatDuration, formatNumber, formatPercent, formatPercentMeanStd } from "./format.ts";
+import { formatBytes, formatDuration, formatNumber, formatPercent } from "./format.ts";
 import { escapeHtml } from "./html.ts";
 import { runFacts, sortByTestAccuracy } from "./run_facts.ts";
 import { statusBadge } from "./run_section.ts";
-import { meanStd } from "./stats.ts";
+import { formatAccuracyStats, leftOutNote, seedStats } from "./seed_stats.ts";
 import type { Run } from "./types.ts";
 
 export async function summarySection(runs: readonly Run[], ctx: ReportContext): Promise<string> {
   const sorted = sortByTestAccuracy(runs);
   const varying = varyingSettings(runs);
+  const common = commonSettings(runs, varying);
   const head = [
     `<th class="num">#</th>`,
     `<th>run</th>`,
-    `<th>status</th>`,
     `<th class="num">final test acc.</th>`,
     `<th class="num">best test acc. (step)</th>`,
     `<th class="num">final test loss</th>`,
-    ...varying.map((s) => `<th><code>${escapeHtml(s)}</code></th>`),
+    varying.length > 0 ? `<th>differs from the common settings in</th>` : "",
     `<th class="num">seed</th>`,
-    `<th class="num">steps</th>`,
     `<th class="num">wall time</th>`,
     `<th class="num">peak memory</th>`,
     `<th>device</th>`,
   ].join("");
   const rows = sorted.map(({ run, facts: f }, i) => {
     const settings = settingsOf(run);
+    const chips = run.config === undefined
+      ? `<span class="muted">no config.json</span>`
+      : varying.filter((s) => (settings.get(s) ?? "(unset)") !== common.get(s))
+        .map((s) => `<span class="chip"><code>${escapeHtml(s)}</code>=${escapeHtml(settings.get(s) ?? "(unset)")}</span>`)
+        .join(" ");
     return `<tr><td class="num rank">${i + 1}</td>
-      <td><a href="#${ctx.runAnchor(run)}">${escapeHtml(run.id)}</a></td>
-      <td>${statusBadge(f.status)}</td>
+      <td class="run-name"><a href="#${ctx.runAnchor(run)}">${escapeHtml(run.id)}</a>${
+      f.status === "completed" ? "" : `<br>${statusBadge(f.status)}`
+    }</td>
       <td class="num"><strong>${formatPercent(f.finalTestAccuracy)}</strong></td>
       <td class="num">${formatPercent(f.bestTestAccuracy)}${f.bestStep !== undefined ? ` (${formatNumber(f.bestStep)})` : ""}</td>
       <td class="num">${formatNumber(f.finalTestLoss)}</td>
-      ${varying.map((s) => `<td>${escapeHtml(settings.get(s) ?? "—")}</td>`).join("")}
+      ${varying.length > 0 ? `<td class="chips">${chips || `<span class="muted">none</span>`}</td>` : ""}
       <td class="num">${formatNumber(f.seed)}</td>
-      <td class="num">${formatNumber(f.steps)}</td>
       <td class="num">${formatDuration(f.wallS)}</td>
       <td class="num">${formatBytes(f.peakRssBytes)}</td>
       <td>${escapeHtml(f.device ?? "—")}</td></tr>`;
@@ -49,12 +53,16 @@ export async function summarySection(runs: readonly Run[], ctx: ReportContext): 
     .map(({ run, facts }) => ({ run: run.id, accuracy: facts.finalTestAccuracy! }));
   const chart = bars.length > 0 ? await chartFigure(accuracyBarsSpec(bars), "summary-accuracy") : "";
 
+  const commonText = [...common].map(([k, v]) => `<span class="chip"><code>${escapeHtml(k)}</code>=${escapeHtml(v)}</span>`)
+    .join(" ");
   const settingsNote = varying.length > 0
-    ? `<p class="note">Columns in <code>code</code> are the settings that differ between runs; all others are the same everywhere.</p>`
+    ? `<p class="note">Common settings (the most frequent value of each setting that varies): ${commonText}. Each row
+       lists where its run differs from them, and a run that did not complete says so under its name; seeds and output paths aside, every other flag is the same in all
+       runs. A run's full flag list is in its own section.</p>`
     : "";
   return `<p>${runs.length} run${runs.length === 1 ? "" : "s"}, sorted by final test accuracy.</p>
-  <div class="table-scroll"><table class="summary"><thead><tr>${head}</tr></thead><tbody>${rows}</tbody></table></div>
   ${settingsNote}
+  <div class="table-scroll"><table class="summary"><thead><tr>${head}</tr></thead><tbody>${rows}</tbody></table></div>
   <div class="charts">${chart}</div>
   <h3 id="${ctx.ids.next("seeds")}">Mean ± std over seeds</h3>
   ${seedTable(runs, varying)}`;
@@ -72,19 +80,17 @@ function seedTable(runs: readonly Run[], varying: string[]): string {
     return `<p class="note">No configuration was run with more than one seed, so there is no spread to show.</p>`;
   }
   const rows = repeated.map((c) => {
-    const facts = c.runs.map(runFacts);
-    const final = meanStd(facts.map((f) => f.finalTestAccuracy));
-    const best = meanStd(facts.map((f) => f.bestTestAccuracy));
-    const wall = meanStd(facts.map((f) => f.wallS));
-    const seeds = facts.map((f) => f.seed ?? "?").join(", ");
+    const stats = seedStats(c.runs);
+    const seeds = c.runs.map((r) => runFacts(r).seed ?? "?").join(", ");
     return `<tr><td>${escapeHtml(describeSettings(c.settings, varying))}</td>
-      <td class="num">${c.runs.length}</td><td>${escapeHtml(seeds)}</td>
-      <td class="num"><strong>${final ? formatPercentMeanStd(final.mean, final.std) : "—"}</strong>${final && final.n < c.runs.length ? ` <span class="muted">(${final.n} with a result)</span>` : ""}</td>
-      <td class="num">${best ? formatPercentMeanStd(best.mean, best.std) : "—"}</td>
-      <td class="num">${wall ? formatDuration(wall.mean) : "—"}</td></tr>`;
+      <td class="num">${c.runs.length}</td><td class="seeds">${escapeHtml(seeds)}</td>
+      <td class="num"><strong>${formatAccuracyStats(stats.finalTestAccuracy)}</strong>${leftOutNote(stats)}</td>
+      <td class="num">${formatAccuracyStats(stats.bestTestAccuracy)}</td>
+      <td class="num">${stats.wallS ? formatDuration(stats.wallS.mean) : "—"}</td></tr>`;
   }).join("");
-  return `<p class="note">Runs whose settings are identical except for the seed; std is the sample standard deviation.</p>
-  <div class="table-scroll"><table><thead><tr><th>configuration</th><th class="num">runs</th><th>seeds</th>
+  return `<p class="note">Runs whose settings are identical except for the seed. Mean ± sample standard deviation over
+  the runs that completed.</p>
+  <div class="table-scroll"><table class="seeds"><thead><tr><th>configuration</th><th class="num">runs</th><th>seeds</th>
   <th class="num">final test acc.</th><th class="num">best test acc.</th><th class="num">mean wall time</th></tr></thead>
   <tbody>${rows}</tbody></table></div>`;
 }

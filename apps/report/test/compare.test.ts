@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { canonical, configurations, oneSettingComparisons, settingsOf, varyingSettings } from "../src/compare.ts";
+import { canonical, commonSettings, configurations, oneSettingComparisons, settingsOf, varyingSettings } from "../src/compare.ts";
 import type { FlagValue, Run } from "../src/types.ts";
 
 function run(id: string, flags: Record<string, FlagValue>, model = "mlp"): Run {
@@ -84,6 +84,18 @@ describe("oneSettingComparisons", () => {
 
   it("finds nothing when every run differs in two or more settings", () => {
     expect(oneSettingComparisons([run("a", { x: 1, y: 1 }), run("b", { x: 2, y: 2 })])).toEqual([]);
+  });
+});
+
+describe("commonSettings", () => {
+  it("takes the most frequent value of each setting", () => {
+    const common = commonSettings(runs, ["learning_rate", "optimizer", "model", "dnn_hidden_units"]);
+    expect(Object.fromEntries(common)).toEqual({
+      learning_rate: "0.002",
+      optimizer: "sgd",
+      model: "mlp",
+      dnn_hidden_units: "100",
+    });
   });
 });
 

@@ -33,14 +33,14 @@ describe("gradients section", () => {
     const html = gradientsSection(undefined);
     expect(html).toContain('<math display="block"');
     const t = text(html);
-    // dL/dZ = (P − Y)/B
-    expect(t).toContain("∂L∂Z=P−YB");
-    // dW = dZᵀ X, db = Σ_i dZ_i = dZᵀ 1, dX = dZ W
-    expect(t).toContain("∂L∂W=(∂L∂Z)TX");
-    expect(t).toContain("∂L∂b=∑i=1B(∂L∂Z)i,:=(∂L∂Z)T1B");
-    expect(t).toContain("∂L∂X=∂L∂ZW");
+    // dZ = ∂L/∂Z = (P − Y)/B
+    expect(t).toContain("dZ=∂L∂Z=P−YB");
+    // dW = dZᵀ X (W stored out × in), db = Σ_i dZ_i = dZᵀ 1, dX = dZ W
+    expect(t).toContain("dW=dZTX∈ℝout×in");
+    expect(t).toContain("db=∑i=1BdZi,:=dZT1B");
+    expect(t).toContain("dX=dZW∈ℝB×in");
     // ReLU mask
-    expect(t).toContain("∂L∂Z=∂L∂H⊙1[Z>0]");
+    expect(t).toContain("dZ=dH⊙1[Z>0]");
     expect(t).toMatch(/No gradcheck results were given/);
   });
 
@@ -50,8 +50,8 @@ describe("gradients section", () => {
     const ce = t.indexOf("Measured: cross_entropy");
     const lin = t.indexOf("Measured: linear");
     const relu = t.indexOf("Measured: relu");
-    expect(ce).toBeGreaterThan(t.indexOf("∂L∂Z=P−YB"));
-    expect(lin).toBeGreaterThan(t.indexOf("∂L∂X=∂L∂ZW"));
+    expect(ce).toBeGreaterThan(t.indexOf("dZ=∂L∂Z=P−YB"));
+    expect(lin).toBeGreaterThan(t.indexOf("dX=dZW"));
     expect(relu).toBeGreaterThan(t.indexOf("[Z>0]"));
     expect(t).toContain("max relError 2.5e-10");
     expect(t).toContain("max relError 1.3e-9");

@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { formatBytes, formatDuration, formatNumber, formatPercent, formatPercentMeanStd, formatRelError } from "../src/format.ts";
+import {
+  formatBytes,
+  formatDuration,
+  formatNumber,
+  formatPercent,
+  formatPercentMeanStd,
+  formatRelError,
+  formatTimestamp,
+} from "../src/format.ts";
 import { meanStd } from "../src/stats.ts";
 
 describe("meanStd", () => {
@@ -17,17 +25,21 @@ describe("meanStd", () => {
 });
 
 describe("format", () => {
+  // Numbers and units are joined by no-break spaces so a line never ends between them.
+  const nb = (text: string) => text.replace(/ /g, "\u00a0");
   it("writes the report's units", () => {
-    expect(formatPercent(0.4612)).toBe("46.12 %");
+    expect(formatPercent(0.4612)).toBe(nb("46.12 %"));
     expect(formatPercent(undefined)).toBe("—");
-    expect(formatPercentMeanStd(0.4612, 0.0031)).toBe("46.12 ± 0.31 %");
-    expect(formatBytes(512)).toBe("512 B");
-    expect(formatBytes(1536 * 1024 * 1024)).toBe("1.5 GiB");
-    expect(formatDuration(3725)).toBe("1 h 2 min 5 s");
-    expect(formatDuration(75)).toBe("1 min 15 s");
-    expect(formatDuration(4.5)).toBe("4.50 s");
+    expect(formatPercentMeanStd(0.4612, 0.0031)).toBe(nb("46.12 ± 0.31 %"));
+    expect(formatBytes(512)).toBe(nb("512 B"));
+    expect(formatBytes(1536 * 1024 * 1024)).toBe(nb("1.5 GiB"));
+    expect(formatDuration(3725)).toBe("1\u00a0h 2\u00a0min 5\u00a0s");
+    expect(formatDuration(75)).toBe("1\u00a0min 15\u00a0s");
+    expect(formatDuration(4.5)).toBe(nb("4.50 s"));
     expect(formatNumber(1500)).toBe("1,500");
     expect(formatNumber(1.234567)).toBe("1.235");
     expect(formatRelError(3.14e-9)).toBe("3.1e-9");
+    expect(formatTimestamp("2025-01-01T09:30:00.000+01:00")).toBe("2025-01-01 08:30:00\u00a0UTC");
+    expect(formatTimestamp("yesterday")).toBe("yesterday");
   });
 });
