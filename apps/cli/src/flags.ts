@@ -1,0 +1,138 @@
+import { UsageError } from "./errors.ts";
+
+export const MODELS = ["mlp-manual", "mlp", "mlp-bn", "cnn"] as const;
+export type ModelName = (typeof MODELS)[number];
+export const OPTIMIZERS = ["sgd", "adam", "adamw"] as const;
+export type OptimizerName = (typeof OPTIMIZERS)[number];
+export const DEVICES = ["cpu", "webgpu", "auto"] as const;
+export type DeviceFlag = (typeof DEVICES)[number];
+export const BN_IMPLS = ["manual", "autograd", "builtin"] as const;
+export type BatchNormImpl = (typeof BN_IMPLS)[number];
+
+/** Everything a training run is configured by; `config.json` records it with snake_case keys. */
+export interface TrainConfig {
+  model: ModelName;
+  dnnHiddenUnits: number[];
+  learningRate: number;
+  maxSteps: number;
+  batchSize: number;
+  evalFreq: number;
+  evalBatchSize: number;
+  dataDir?: string;
+  optimizer: OptimizerName;
+  momentum: number;
+  weightDecay: number;
+  seed: number;
+  device: DeviceFlag;
+  validationSize: number;
+  augment: boolean;
+  batchNorm: BatchNormImpl;
+  dropout: number;
+  out?: string;
+  resume: boolean;
+  progress: "auto" | "bar" | "lines" | "none";
+}
+
+/** The assignment's defaults: the MLP parts, and the ConvNet part (Adam, 1e-4, batch 32, 5,000 steps). */
+export function defaultsFor(model: ModelName): Pick<TrainConfig, "learningRate" | "maxSteps" | "batchSize" | "evalFreq" | "optimizer"> {
+  return model === "cnn"
+    ? { learningRate: 1e-4, maxSteps: 5000, batchSize: 32, evalFreq: 500, optimizer: "adam" }
+    : { learningRate: 2e-3, maxSteps: 1500, batchSize: 200, evalFreq: 100, optimizer: "sgd" };
+}
+
+/** `--learning-rate` and `--learning_rate` are the same flag: the canonical names use underscores. */
+export function normalizeFlagNames(argv: readonly string[]): string[] {
+  return argv.map((arg) => {
+    if (!arg.startsWith("--") || arg === "--") return arg;
+    const eq = arg.indexOf("=");
+    const name = eq < 0 ? arg : arg.slice(0, eq);
+    return "--" + name.slice(2).replaceAll("-", "_") + (eq < 0 ? "" : arg.slice(eq));
+  });
+}
+
+export function parseChoice<T extends string>(flag: string, choices: readonly T[], value: string): T {
+  if (!(choices as readonly string[]).includes(value)) {
+    throw new UsageError(`--${flag}: expected one of ${choices.join(", ")}, got "${value}"`);
+  }
+  return value as T;
+}
+
+export function parseNumber(flag: string, value: string, check: { integer?: boolean; min?: number; minExclusive?: number } = {}): number {
+  const n = Number(value);
+  const what = check.integer ? "an integer" : "a number";
+  if (value.trim() === "" || !Number.isFinite(n)) throw new UsageError(`--${flag}: expected ${what}, got "${value}"`);
+  if (check.integer && !Number.isInteger(n)) throw new UsageError(`--${flag}: expected ${what}, got "${value}"`);
+  if (check.min !== undefined && n < check.min) throw new UsageError(`--${flag}: must be at least ${check.min}, got ${value}`);
+  if (check.minExclusive !== undefined && n <= check.minExclusive) {
+    throw new UsageError(`--${flag}: must be greater than ${check.minExclusive}, got ${value}`);
+  }
+  return n;
+}
+
+/** "100" → [100]; "512,256" → [512, 256]; "" → [] (no hidden layer: logistic regression). */
+export function parseHiddenUnits(value: string): number[] {
+  if (value.trim() === "") return [];
+  return value.split(",").map((part, i) => {
+    const p = part.trim();
+    const n = Number(p);
+    if (p === "" || !Number.isInteger(n) || n <= 0) {
+      throw new UsageError(
+        `--dnn_hidden_units: expected a comma-separated list of positive integers like "100" or "512,256", ` +
+          `item ${i + 1} is "${part}" in "${value}"`,
+      );
+    }
+    return n;
+  });
+}
+
+/** snake_case view of the config, as `config.json` stores the flags. */
+export function configFlags(c: TrainConfig): Record<string, unknown> {
+  return {
+    model: c.model,
+    dnn_hidden_units: c.dnnHiddenUnits.join(","),
+    learning_rate: c.learningRate,
+    max_steps: c.maxSteps,
+    batch_size: c.batchSize,
+    eval_freq: c.evalFreq,
+    eval_batch_size: c.evalBatchSize,
+    data_dir: c.dataDir ?? null,
+    optimizer: c.optimizer,
+    momentum: c.momentum,
+    weight_decay: c.weightDecay,
+    seed: c.seed,
+    device: c.device,
+    validation_size: c.validationSize,
+    augment: c.augment,
+    batch_norm: c.batchNorm,
+    dropout: c.dropout,
+  };
+}
+
+/** Rebuilds a config from the `flags` object of a run's config.json (for `eval` and `--resume`). */
+export function configFromFlags(flags: Record<string, unknown>, file: string): TrainConfig {
+  const model = flags.model as ModelName;
+  if (!(MODELS as readonly string[]).includes(model)) throw new UsageError(`${file}: unknown model "${String(model)}"`);
+  const d = defaultsFor(model);
+  const n = (k: string, fallback: number) => (typeof flags[k] === "number" ? (flags[k] as number) : fallback);
+  return {
+    model,
+    dnnHiddenUnits: parseHiddenUnits(String(flags.dnn_hidden_units ?? "100")),
+    learningRate: n("learning_rate", d.learningRate),
+    maxSteps: n("max_steps", d.maxSteps),
+    batchSize: n("batch_size", d.batchSize),
+    evalFreq: n("eval_freq", d.evalFreq),
+    evalBatchSize: n("eval_batch_size", 500),
+    dataDir: (flags.data_dir as string | null) ?? undefined,
+    optimizer: (flags.optimizer as OptimizerName) ?? d.optimizer,
+    momentum: n("momentum", 0),
+    weightDecay: n("weight_decay", 0),
+    seed: n("seed", 42),
+    device: (flags.device as DeviceFlag) ?? "cpu",
+    validationSize: n("validation_size", 0),
+    augment: flags.augment === true,
+    batchNorm: (flags.batch_norm as BatchNormImpl) ?? "manual",
+    dropout: n("dropout", 0),
+    resume: false,
+    progress: "auto",
+  };
+}

@@ -1,0 +1,58 @@
+import { noGrad } from "@backprop/autograd";
+import type { DataSet } from "@backprop/datasets";
+import { crossEntropy } from "@backprop/nn";
+import { Tensor } from "@backprop/autograd";
+import { type NDArray, softmax, tidy } from "@backprop/tensor";
+import type { Trainer } from "./trainer.ts";
+
+export interface Evaluation {
+  loss: number;
+  accuracy: number;
+  count: number;
+  /** Per example (only when asked for): predicted class and its softmax probability. */
+  predicted?: Int32Array;
+  confidence?: Float32Array;
+}
+
+/**
+ * Loss and accuracy over a whole split, in chunks of `batchSize` (never the whole set at once: that is what
+ * runs a GPU out of memory), summed on the device and read back once.
+ */
+export async function evaluate(trainer: Trainer, data: DataSet, batchSize: number, collect = false): Promise<Evaluation> {
+  const n = data.numExamples;
+  let lossSum: NDArray | null = null, correctSum: NDArray | null = null;
+  const predicted = collect ? new Int32Array(n) : undefined;
+  const confidence = collect ? new Float32Array(n) : undefined;
+  for (let start = 0; start < n; start += batchSize) {
+    const indices = Array.from({ length: Math.min(batchSize, n - start) }, (_, i) => start + i);
+    const batch = data.gather(indices);
+    const chunk = tidy(() =>
+      noGrad(() => {
+        const logits = trainer.predict(batch.images);
+        const loss = crossEntropy(new Tensor(logits), batch.labels, { reduction: "sum" }).value;
+        const pred = logits.argmax(1);
+        const correct = pred.eq(batch.labels).sum();
+        const newLoss = lossSum ? lossSum.add(loss) : loss;
+        const newCorrect = correctSum ? correctSum.add(correct) : correct;
+        const probs = collect ? softmax(logits, 1).max(1) : null;
+        return { newLoss, newCorrect, pred: collect ? pred : null, probs };
+      })
+    );
+    lossSum?.dispose();
+    correctSum?.dispose();
+    lossSum = chunk.newLoss;
+    correctSum = chunk.newCorrect;
+    if (collect) {
+      predicted!.set(await chunk.pred!.data() as Int32Array, start);
+      confidence!.set(await chunk.probs!.data() as Float32Array, start);
+      chunk.pred!.dispose();
+      chunk.probs!.dispose();
+    }
+    batch.dispose();
+  }
+  const loss = lossSum ? (await lossSum.data())[0]! / n : NaN;
+  const correct = correctSum ? (await correctSum.data())[0]! : 0;
+  lossSum?.dispose();
+  correctSum?.dispose();
+  return { loss, accuracy: n ? correct / n : NaN, count: n, predicted, confidence };
+}
