@@ -1,7 +1,7 @@
 // A byte-level WebAssembly module builder. The kernels are generated at run time from TypeScript so the
 // library needs no external toolchain, ships no binary blobs, and can bake tuning constants (tile sizes,
 // relaxed or plain multiply-add) into the code it emits.
-import { Op, OpFC, OpSimd, Section, ValType } from "./opcodes.ts";
+import { Op, OpFC, OpSimd, Section, type ValType } from "./opcodes.ts";
 
 export { ValType } from "./opcodes.ts";
 
@@ -335,6 +335,19 @@ export class FunctionBuilder {
     this.simd(OpSimd.v128Const);
     for (let i = 0; i < 16; i++) this.bytes.push(0);
     return this;
+  }
+  /** Lanes 0–15 pick bytes of a, 16–31 bytes of b. */
+  i8x16Shuffle(lanes: readonly number[], a?: Operand, b?: Operand): this {
+    this.pushAll([a, b]);
+    this.simd(OpSimd.i8x16Shuffle);
+    for (const l of lanes) this.bytes.push(l);
+    return this;
+  }
+  /** Copies float lane `lane` of v to all four lanes (one pshufd on x64). */
+  f32x4BroadcastLane(lane: number, v: Operand): this {
+    const lanes: number[] = [];
+    for (let i = 0; i < 4; i++) for (let b = 0; b < 4; b++) lanes.push(lane * 4 + b);
+    return this.i8x16Shuffle(lanes, v, v);
   }
   f32x4Splat(value?: Operand): this {
     this.push(value);

@@ -13,6 +13,8 @@ export interface WasmFeatures {
   readonly canBlock: boolean;
   /** Logical cores the engine reports. */
   readonly hardwareConcurrency: number;
+  /** Major version of V8 where the engine tells it (Node, Deno); picks code-generation tuning. */
+  readonly v8Major: number | undefined;
 }
 
 function probeModule(body: (mb: ModuleBuilder) => void): boolean {
@@ -66,8 +68,14 @@ export function wasmFeatures(): WasmFeatures {
   if (!cached) {
     const g = globalThis as {
       navigator?: { hardwareConcurrency?: number };
-      process?: { getBuiltinModule?: (id: string) => { availableParallelism?: () => number } };
+      process?: {
+        versions?: { v8?: string };
+        getBuiltinModule?: (id: string) => { availableParallelism?: () => number };
+      };
+      Deno?: { version?: { v8?: string } };
     };
+    const v8 = g.Deno?.version?.v8 ?? g.process?.versions?.v8;
+    const v8Major = v8 ? Number.parseInt(v8, 10) : undefined;
     // Node 20 has no navigator; its os module answers through getBuiltinModule (no static node: import).
     const cores = g.navigator?.hardwareConcurrency ??
       g.process?.getBuiltinModule?.("node:os")?.availableParallelism?.();
@@ -77,6 +85,7 @@ export function wasmFeatures(): WasmFeatures {
       sharedMemory: probeSharedMemory(),
       canBlock: probeCanBlock(),
       hardwareConcurrency: Math.max(1, cores ?? 1),
+      v8Major: Number.isFinite(v8Major) ? v8Major : undefined,
     };
   }
   return cached;

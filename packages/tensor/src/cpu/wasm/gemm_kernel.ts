@@ -8,10 +8,13 @@
 //         pack A[ic:ic+MC, pc:pc+KC] into MR-tall micro-panels (zero-padded)
 //         for jr over NC by NR, ir over MC by MR: micro-kernel (MR×NR tile of C in registers)
 //
-// The micro-kernel holds an MR×8 tile in 2·MR v128 accumulators. With MR = 6 that is 12 accumulators +
-// 2 B vectors + 1 broadcast A value = 15 of the 16 xmm registers V8 allocates on x64 (one is its scratch);
-// bigger tiles spill and halve the speed. Packing makes every micro-kernel load a sequential stream, and
-// zero padding lets the micro-kernel always compute a full tile; only the store of an edge tile is partial.
+// The micro-kernel holds a 5×8 tile of C in ten v128 accumulators. Register budget (V8 on x64 allocates
+// 15 xmm registers, one more is its scratch): 10 accumulators + 2 B vectors + 1 vector of four A values +
+// 1 broadcast = 14, and the plain (mul, then add) path needs one more temporary = 15. A 6×8 tile with
+// broadcast loads also fits 15, but needs 8 loads per k step instead of 4; where every load carries a
+// software bounds check (Deno) that costs more than the sixth row gains. Packing makes every micro-kernel
+// load a sequential stream, and zero padding lets it always compute a full tile; only the store of an edge
+// tile is partial.
 import { type FunctionBuilder, type ModuleBuilder, ValType } from "./emitter.ts";
 
 export interface GemmTiling {
@@ -25,10 +28,20 @@ export interface GemmTiling {
   readonly mc: number;
   /** Columns of B packed at a time; a multiple of nr. */
   readonly nc: number;
+  /** k steps per micro-kernel loop iteration (a power of two). */
+  readonly unroll: number;
 }
 
-/** Measured best on a 2-core Xeon with AVX-512 under V8 (see README.md for the numbers). */
-export const defaultGemmTiling: GemmTiling = { mr: 6, nr: 8, kc: 256, mc: 96, nc: 1024 };
+/**
+ * Tiling for an engine. Unrolling the k loop by 8 pays off where V8 keeps program order (V8 ≥ 12, e.g.
+ * Deno 2, current browsers): it amortises the per-iteration interrupt check and bounds-check set-up.
+ * Older V8 (Node 20) hoists all loads of the unrolled body, runs out of registers and spills, so it gets 1.
+ * Measured on a 2-core Xeon with AVX-512; see README.md.
+ */
+export function gemmTilingFor(v8Major: number | undefined): GemmTiling {
+  const unroll = v8Major !== undefined && v8Major < 12 ? 1 : 8;
+  return { mr: 5, nr: 8, kc: 256, mc: 120, nc: 1024, unroll };
+}
 
 /** Floats of private scratch one thread needs: packed A block, packed B block, one edge tile. */
 export function gemmWorkFloats(t: GemmTiling): number {
@@ -110,14 +123,21 @@ function emitPack(mb: ModuleBuilder, name: string, R: number): FunctionBuilder {
 /**
  * kernel(pa, pb, kc, c, ldcBytes, accumulate, mr, nr, tile): C tile (mr×nr ≤ MR×8) at c gets the product
  * of one packed A micro-panel and one packed B micro-panel, added to C when `accumulate` is 1.
+ *
+ * Per k step: two v128 loads of B, one v128 load of four A values that pshufd broadcasts lane by lane, one
+ * load32_splat for the fifth row, ten multiply-adds. Fewer loads matter because an engine without
+ * trap-handler bounds checks (Deno) pays a compare and branch per memory access.
  */
 function emitMicroKernel(mb: ModuleBuilder, t: GemmTiling, relaxed: boolean): FunctionBuilder {
   const MR = t.mr;
+  const U = t.unroll;
+  if ((U & (U - 1)) !== 0) throw new Error("gemm tiling: unroll must be a power of two");
   const f = mb.func("gemmMicroKernel", [i32, i32, i32, i32, i32, i32, i32, i32, i32], [], false);
   const [pa, pb, kc, c, ldcBytes, accumulate, mr, nr, tile] = f.params;
   const acc = f.locals(ValType.v128, 2 * MR);
   const b0 = f.local(ValType.v128);
   const b1 = f.local(ValType.v128);
+  const aQuad = f.local(ValType.v128);
   const a = f.local(ValType.v128);
   const kk = f.local(i32);
   const row = f.local(i32);
@@ -125,20 +145,40 @@ function emitMicroKernel(mb: ModuleBuilder, t: GemmTiling, relaxed: boolean): Fu
   const r = f.local(i32);
   const j = f.local(i32);
 
-  for (const x of acc) f.set(x, () => f.v128Zero());
-  f.set(kk, kc);
-  // Not unrolled: V8's optimiser serialises unrolled accumulator chains on some versions (Node 20).
-  f.doWhileDecrement(kk, () => {
-    f.set(b0, () => f.v128Load(0, pb));
-    f.set(b1, () => f.v128Load(16, pb));
+  // One k step at k offset u within the unrolled body; offsets go in the memarg, not in pointer bumps.
+  const step = (u: number) => {
+    const aOff = u * MR * 4;
+    f.set(b0, () => f.v128Load(u * 32, pb));
+    f.set(b1, () => f.v128Load(u * 32 + 16, pb));
     for (let i = 0; i < MR; i++) {
-      f.set(a, () => f.v128Load32Splat(i * 4, pa));
+      if (i % 4 === 0 && i + 4 <= MR) f.set(aQuad, () => f.v128Load(aOff + i * 4, pa));
+      if (Math.floor(i / 4) * 4 + 4 <= MR) f.set(a, () => f.f32x4BroadcastLane(i % 4, aQuad));
+      else f.set(a, () => f.v128Load32Splat(aOff + i * 4, pa));
       f.set(acc[2 * i], () => f.f32x4MulAdd(relaxed, a, b0, acc[2 * i]));
       f.set(acc[2 * i + 1], () => f.f32x4MulAdd(relaxed, a, b1, acc[2 * i + 1]));
     }
-    f.inc(pa, MR * 4);
-    f.inc(pb, 32);
+  };
+
+  for (const x of acc) f.set(x, () => f.v128Zero());
+  // Unrolled main loop (helps engines that keep program order; see README), then the kc % U remainder.
+  f.set(kk, () => f.i32ShrU(kc, Math.log2(U)));
+  f.if(kk, () => {
+    f.doWhileDecrement(kk, () => {
+      for (let u = 0; u < U; u++) step(u);
+      f.inc(pa, U * MR * 4);
+      f.inc(pb, U * 32);
+    });
   });
+  if (U > 1) {
+    f.set(kk, () => f.i32And(kc, U - 1));
+    f.if(kk, () => {
+      f.doWhileDecrement(kk, () => {
+        step(0);
+        f.inc(pa, MR * 4);
+        f.inc(pb, 32);
+      });
+    });
+  }
 
   f.if(() => f.i32And(() => f.i32Eq(mr, MR), () => f.i32Eq(nr, 8)), () => {
     f.set(row, c);

@@ -76,6 +76,7 @@ export const OpSimd = {
   v128Load32Splat: 0x09,
   v128Store: 0x0b,
   v128Const: 0x0c,
+  i8x16Shuffle: 0x0d,
   f32x4Splat: 0x13,
   f32x4ExtractLane: 0x1f,
   v128And: 0x4e,

@@ -1,0 +1,189 @@
+// SGEMM entry point for the CPU backend: C = op(A)·op(B) (+ C), row-major float32. Operands that already
+// live in the kernels' memory (WasmFloat32Buffer views) are used in place; others are copied in and the
+// result copied out. Large products are split across the worker pool by rows or columns of C.
+import { activeKernels, activeVariant, wasmRuntime, workArea, workerPool } from "./runtime.ts";
+import type { PoolJob } from "./pool.ts";
+
+/**
+ * Below this many multiply-adds a product stays on the calling thread: waking a worker and waiting for
+ * it costs tens of microseconds, about what a 96³ product takes on one core.
+ */
+export const PARALLEL_MIN_MACS = 96 * 96 * 96;
+
+let scratchPtr = 0;
+let scratchBytes = 0;
+
+function checkDim(name: string, v: number): void {
+  if (!Number.isInteger(v) || v < 0) throw new RangeError(`gemm: ${name} must be an integer ≥ 0, got ${v}`);
+}
+
+/** Checks a rows×cols operand with leading dimension ld at offset and returns how many elements it spans. */
+function checkOperand(
+  name: string,
+  data: Float32Array,
+  offset: number,
+  ld: number,
+  rows: number,
+  cols: number,
+): void {
+  if (!(data instanceof Float32Array)) throw new TypeError(`gemm: ${name} must be a Float32Array`);
+  checkDim(`${name} offset`, offset);
+  checkDim(`ld${name.toLowerCase()}`, ld);
+  if (rows === 0 || cols === 0) return;
+  if (ld < cols) throw new RangeError(`gemm: ld${name.toLowerCase()} = ${ld} is less than ${cols} columns`);
+  const end = offset + (rows - 1) * ld + cols;
+  if (end > data.length) {
+    throw new RangeError(
+      `gemm: ${name} (${rows}×${cols}, ld ${ld}, offset ${offset}) needs ${end} elements, has ${data.length}`,
+    );
+  }
+}
+
+/** Where an operand sits in the memory: its byte address and the leading dimension to use there. */
+interface Placed {
+  ptr: number;
+  ld: number;
+}
+
+/**
+ * out = A·B (or with transposes) + beta·out.
+ * - transA: A is stored k×m (its transpose is used); otherwise m×k. Likewise transB: n×k, otherwise k×n.
+ * - Offsets and leading dimensions are in elements of the given arrays; all storage is row-major.
+ * - beta 0 overwrites C (whatever it held, NaN included), 1 adds to it.
+ */
+export function gemm(
+  transA: boolean,
+  transB: boolean,
+  m: number,
+  n: number,
+  k: number,
+  a: Float32Array,
+  aOffset: number,
+  lda: number,
+  b: Float32Array,
+  bOffset: number,
+  ldb: number,
+  c: Float32Array,
+  cOffset: number,
+  ldc: number,
+  beta: 0 | 1,
+): void {
+  checkDim("m", m);
+  checkDim("n", n);
+  checkDim("k", k);
+  if (beta !== 0 && beta !== 1) throw new RangeError(`gemm: beta must be 0 or 1, got ${beta}`);
+  const aRows = transA ? k : m, aCols = transA ? m : k;
+  const bRows = transB ? n : k, bCols = transB ? k : n;
+  checkOperand("A", a, aOffset, lda, aRows, aCols);
+  checkOperand("B", b, bOffset, ldb, bRows, bCols);
+  checkOperand("C", c, cOffset, ldc, m, n);
+  if (m === 0 || n === 0) return;
+
+  const heap = wasmRuntime().heap;
+  // Addresses of in-memory operands first: an allocation below may grow (and, unshared, detach) the memory.
+  const inA = heap.owns(a.buffer), inB = heap.owns(b.buffer), inC = heap.owns(c.buffer);
+  const direct = (x: Float32Array, off: number, ld: number): Placed => ({ ptr: x.byteOffset + off * 4, ld });
+  const aDirect = inA ? direct(a, aOffset, lda) : undefined;
+  const bDirect = inB ? direct(b, bOffset, ldb) : undefined;
+  const cDirect = inC ? direct(c, cOffset, ldc) : undefined;
+
+  const aCount = inA || k === 0 ? 0 : aRows * aCols;
+  const bCount = inB || k === 0 ? 0 : bRows * bCols;
+  const cCount = inC ? 0 : m * n;
+  const base = scratch((aCount + bCount + cCount) * 4);
+  const f32 = heap.f32;
+  let at = base;
+  const copyIn = (x: Float32Array, off: number, ld: number, rows: number, cols: number, count: number): Placed => {
+    const ptr = at;
+    at += count * 4;
+    if (count > 0) copyCompact(f32, ptr >>> 2, x, off, ld, rows, cols);
+    return { ptr, ld: cols };
+  };
+  const A = aDirect ?? copyIn(a, aOffset, lda, aRows, aCols, aCount);
+  const B = bDirect ?? copyIn(b, bOffset, ldb, bRows, bCols, bCount);
+  let C: Placed;
+  if (cDirect) C = cDirect;
+  else if (beta === 1) C = copyIn(c, cOffset, ldc, m, n, cCount);
+  else C = { ptr: at, ld: n };
+
+  run(transA, transB, m, n, k, A, B, C, beta);
+
+  if (!cDirect) {
+    const from = heap.f32.subarray(C.ptr >>> 2, (C.ptr >>> 2) + m * n);
+    if (ldc === n) c.set(from, cOffset);
+    else for (let i = 0; i < m; i++) c.set(from.subarray(i * n, i * n + n), cOffset + i * ldc);
+  }
+}
+
+/** Copies a rows×cols block with leading dimension ld into dense rows at element index `to`. */
+function copyCompact(
+  into: Float32Array,
+  to: number,
+  x: Float32Array,
+  off: number,
+  ld: number,
+  rows: number,
+  cols: number,
+): void {
+  if (ld === cols) into.set(x.subarray(off, off + rows * cols), to);
+  else for (let i = 0; i < rows; i++) into.set(x.subarray(off + i * ld, off + i * ld + cols), to + i * cols);
+}
+
+/** A grow-only block reused by every copying call, so steady-state training allocates nothing here. */
+function scratch(bytes: number): number {
+  if (bytes > scratchBytes) {
+    const heap = wasmRuntime().heap;
+    if (scratchPtr) heap.release(scratchPtr);
+    scratchBytes = Math.ceil(bytes * 1.25 / 64) * 64;
+    scratchPtr = heap.alloc(scratchBytes);
+  }
+  return scratchPtr;
+}
+
+function run(
+  transA: boolean,
+  transB: boolean,
+  m: number,
+  n: number,
+  k: number,
+  A: Placed,
+  B: Placed,
+  C: Placed,
+  beta: 0 | 1,
+): void {
+  const kernels = activeKernels();
+  const ta = transA ? 1 : 0, tb = transB ? 1 : 0;
+  const pool = m * n * k >= PARALLEL_MIN_MACS ? workerPool() : undefined;
+  const { mr, nr } = wasmRuntime().tiling;
+  const parts = pool ? splitRange(m >= n ? m : n, m >= n ? mr : nr, pool.size + 1) : [];
+  if (!pool || parts.length < 2) {
+    kernels.gemm(ta, tb, m, n, k, A.ptr, A.ld, B.ptr, B.ld, C.ptr, C.ld, beta, workArea(0));
+    return;
+  }
+  // Split the longer side of C: each part re-packs the other operand, the smaller one.
+  const byRows = m >= n;
+  const args = parts.map(([from, to], slot): number[] => {
+    const aPtr = byRows ? A.ptr + 4 * from * (transA ? 1 : A.ld) : A.ptr;
+    const bPtr = byRows ? B.ptr : B.ptr + 4 * from * (transB ? B.ld : 1);
+    const cPtr = C.ptr + 4 * from * (byRows ? C.ld : 1);
+    const rows = byRows ? to - from : m;
+    const cols = byRows ? n : to - from;
+    return [ta, tb, rows, cols, k, aPtr, A.ld, bPtr, B.ld, cPtr, C.ld, beta, workArea(slot)];
+  });
+  const jobs: PoolJob[] = args.slice(1).map((a) => ({ fn: "gemm", args: a }));
+  const own = args[0]!;
+  pool.run(jobs, activeVariant(), () => kernels.gemm(...(own as Parameters<typeof kernels.gemm>)));
+}
+
+/** Splits [0, length) into up to `parts` contiguous ranges whose boundaries are multiples of `unit`. */
+export function splitRange(length: number, unit: number, parts: number): [number, number][] {
+  const units = Math.ceil(length / unit);
+  const count = Math.min(parts, units);
+  const out: [number, number][] = [];
+  for (let i = 0; i < count; i++) {
+    const from = Math.floor((units * i) / count) * unit;
+    const to = Math.min(length, Math.floor((units * (i + 1)) / count) * unit);
+    if (to > from) out.push([from, to]);
+  }
+  return out;
+}

@@ -1,0 +1,76 @@
+// WebAssembly SIMD kernels for the CPU backend: generated at run time, relaxed-SIMD fused multiply-add
+// where the engine has it, plain SIMD otherwise, and a worker pool over shared memory for large products.
+import { WasmFloat32Buffer } from "./buffer.ts";
+import {
+  activeVariant,
+  configuredThreads,
+  setRelaxed,
+  setThreads,
+  stopWorkers,
+  wasmRuntime,
+} from "./runtime.ts";
+
+export { gemm, PARALLEL_MIN_MACS } from "./gemm.ts";
+export { WasmFloat32Buffer } from "./buffer.ts";
+export { WasmUnavailableError } from "./runtime.ts";
+export { measurePeakGflops } from "./peak.ts";
+export { wasmFeatures, type WasmFeatures } from "./features.ts";
+
+export interface WasmSimdInfo {
+  /** Relaxed-SIMD kernels are in use (available and not disabled). */
+  readonly relaxed: boolean;
+  /** The engine has relaxed SIMD (Node 20: only with --experimental-wasm-relaxed-simd). */
+  readonly relaxedAvailable: boolean;
+  /** Threads a large kernel may use, the caller included. */
+  readonly threads: number;
+  /** The memory is shared, so workers can be used at all. */
+  readonly sharedMemory: boolean;
+  /** Register tile and blocking of GEMM (mr×nr tile, kc depth, unroll). */
+  readonly gemmTiling: { mr: number; nr: number; kc: number; mc: number; nc: number; unroll: number };
+}
+
+export function wasmSimdInfo(): WasmSimdInfo {
+  const r = wasmRuntime();
+  return {
+    relaxed: activeVariant() === 1,
+    relaxedAvailable: r.features.relaxed,
+    threads: configuredThreads(),
+    sharedMemory: r.heap.shared,
+    gemmTiling: { ...r.tiling },
+  };
+}
+
+/** Threads (caller included) for large kernels; clamped to what the engine allows. Default: all cores. */
+export function setNumThreads(n: number): void {
+  setThreads(n);
+}
+
+/** Chooses relaxed-SIMD kernels (default where available) or the plain-SIMD ones. */
+export function setRelaxedSimd(enabled: boolean): void {
+  setRelaxed(enabled);
+}
+
+/** Stops the worker threads now; the next large kernel starts them again. */
+export function stopWasmWorkers(): void {
+  stopWorkers();
+}
+
+/**
+ * `length` zeroed float32 elements inside the kernels' memory: kernels use them in place, without copies.
+ * Call free() when done (a collected buffer is released too, but later).
+ */
+export function wasmAlloc(length: number): WasmFloat32Buffer {
+  if (!Number.isInteger(length) || length < 0) {
+    throw new RangeError(`wasmAlloc: length must be an integer ≥ 0, got ${length}`);
+  }
+  const heap = wasmRuntime().heap;
+  const ptr = heap.alloc(length * 4);
+  const buffer = new WasmFloat32Buffer(heap, ptr, length);
+  buffer.view.fill(0);
+  return buffer;
+}
+
+/** Bytes of kernel memory handed out by wasmAlloc and kernel scratch (for leak checks). */
+export function wasmAllocatedBytes(): number {
+  return wasmRuntime().heap.allocatedBytes;
+}

@@ -1,0 +1,128 @@
+// The process-wide (per thread of the caller) kernel state: one memory, the compiled modules, this
+// thread's instances, per-thread GEMM scratch, and the worker pool. Created on first use so importing the
+// package costs nothing.
+import { WasmHeap } from "./heap.ts";
+import { wasmFeatures, type WasmFeatures } from "./features.ts";
+import { gemmTilingFor, gemmWorkFloats, type GemmTiling } from "./gemm_kernel.ts";
+import { buildKernelModule, type KernelExports } from "./kernel_module.ts";
+import { WorkerPool } from "./pool.ts";
+
+export class WasmUnavailableError extends Error {
+  constructor(what: string) {
+    super(`WebAssembly kernels unavailable: ${what}`);
+    this.name = "WasmUnavailableError";
+  }
+}
+
+export interface WasmRuntime {
+  readonly features: WasmFeatures;
+  readonly heap: WasmHeap;
+  readonly tiling: GemmTiling;
+  /** [plain, relaxed]; relaxed is undefined where the engine lacks relaxed SIMD. */
+  readonly modules: readonly [WebAssembly.Module, WebAssembly.Module | undefined];
+  readonly kernels: readonly [KernelExports, KernelExports | undefined];
+}
+
+interface Settings {
+  /** Threads a kernel may use, the caller included. */
+  threads: number;
+  /** Use relaxed-SIMD kernels when the engine has them. */
+  relaxed: boolean;
+}
+
+let runtime: WasmRuntime | undefined;
+let pool: WorkerPool | undefined;
+/** True after a failed pool start, so a missing capability is not retried on every call. */
+let poolFailed = false;
+/** Byte address of each thread's GEMM scratch; slot 0 is the caller. */
+const workAreas: number[] = [];
+const settings: Settings = { threads: 0, relaxed: true };
+
+function instantiate(module: WebAssembly.Module, memory: WebAssembly.Memory): KernelExports {
+  return new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as KernelExports;
+}
+
+/** The runtime, created on first call. Throws WasmUnavailableError where the engine lacks SIMD. */
+export function wasmRuntime(): WasmRuntime {
+  if (runtime) return runtime;
+  const features = wasmFeatures();
+  if (!features.simd) throw new WasmUnavailableError("this engine has no WebAssembly SIMD");
+  const heap = new WasmHeap(features.sharedMemory);
+  const tiling = gemmTilingFor(features.v8Major);
+  const compile = (relaxed: boolean) =>
+    new WebAssembly.Module(
+      buildKernelModule({ relaxed, shared: heap.shared, maximumPages: heap.maximumPages, tiling }),
+    );
+  const plain = compile(false);
+  const relaxed = features.relaxed ? compile(true) : undefined;
+  runtime = {
+    features,
+    heap,
+    tiling,
+    modules: [plain, relaxed],
+    kernels: [instantiate(plain, heap.memory), relaxed && instantiate(relaxed, heap.memory)],
+  };
+  if (settings.threads === 0) settings.threads = maxThreads(features);
+  return runtime;
+}
+
+function maxThreads(f: WasmFeatures): number {
+  return f.sharedMemory && f.canBlock ? f.hardwareConcurrency : 1;
+}
+
+/** Index of the module variant kernels run with now: 1 relaxed, 0 plain. */
+export function activeVariant(): 0 | 1 {
+  const r = wasmRuntime();
+  return settings.relaxed && r.kernels[1] ? 1 : 0;
+}
+
+export function activeKernels(): KernelExports {
+  const r = wasmRuntime();
+  return r.kernels[activeVariant()]!;
+}
+
+export function setRelaxed(enabled: boolean): void {
+  settings.relaxed = enabled;
+}
+
+export function configuredThreads(): number {
+  wasmRuntime();
+  return settings.threads;
+}
+
+/** Sets the thread budget (clamped to what the engine allows); a running pool of another size stops. */
+export function setThreads(n: number): void {
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`setNumThreads: expected an integer ≥ 1, got ${n}`);
+  const limit = maxThreads(wasmRuntime().features);
+  const next = Math.min(n, Math.max(limit, 1));
+  if (next !== settings.threads) {
+    stopWorkers();
+    poolFailed = false;
+  }
+  settings.threads = next;
+}
+
+/** Byte address of thread `slot`'s GEMM scratch, allocated on first use. */
+export function workArea(slot: number): number {
+  const r = wasmRuntime();
+  while (workAreas.length <= slot) workAreas.push(r.heap.alloc(gemmWorkFloats(r.tiling) * 4));
+  return workAreas[slot]!;
+}
+
+/** The worker pool for the configured thread count, started on first need; undefined if single-threaded. */
+export function workerPool(): WorkerPool | undefined {
+  const r = wasmRuntime();
+  if (settings.threads <= 1 || poolFailed) return undefined;
+  if (!pool) {
+    for (let slot = 0; slot < settings.threads; slot++) workArea(slot);
+    pool = WorkerPool.start(settings.threads - 1, { memory: r.heap.memory, modules: r.modules });
+    if (!pool) poolFailed = true;
+  }
+  return pool;
+}
+
+/** Stops the workers (a later parallel call starts them again). */
+export function stopWorkers(): void {
+  pool?.dispose();
+  pool = undefined;
+}
