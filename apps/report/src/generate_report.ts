@@ -87,7 +87,9 @@ export async function generateReport(options: GenerateReportOptions): Promise<Ge
       ? await readGradcheck(options.gradcheckJson)
       : checkGradcheck(options.gradcheckJson, "(given as an object)");
     ctx.problems.push(...parsed.problems);
-    gradcheck = parsed.results;
+    // Output that could not be read at all counts as none given (its problem is listed), rather than as
+    // "nothing matched".
+    gradcheck = parsed.results.length === 0 && parsed.problems.length > 0 ? undefined : parsed.results;
   }
 
   // Sections are built in page order so element ids come out in the same order every time.
@@ -124,8 +126,13 @@ export async function generateReport(options: GenerateReportOptions): Promise<Ge
       result.pdfSkipped = `no PDF: Chromium is not installed at ${chromiumPath} (Debian: apt-get install chromium)`;
     } else {
       const pdfPath = resolve(options.outDir, PDF_FILE);
-      await printPdf(htmlPath, pdfPath, chromiumPath);
-      result.pdfPath = pdfPath;
+      try {
+        await printPdf(htmlPath, pdfPath, chromiumPath);
+        result.pdfPath = pdfPath;
+      } catch (error) {
+        // The HTML is written and complete; a browser that fails to start must not take it down with it.
+        result.pdfSkipped = `no PDF: printing with ${chromiumPath} failed: ${(error as Error).message.split("\n")[0]}`;
+      }
     }
   }
   return result;

@@ -101,6 +101,12 @@ footer { margin-top: 3rem; font-size: .85rem; color: var(--muted); border-top: 1
   h2 { break-before: page; }
   h2.first { break-before: auto; }
   section.run { break-before: page; }
+  h2 + section.run { break-before: auto; }
+  h2, h3, h4, h3 + p, h4 + p, p.fixed { break-after: avoid; }
+  table { font-size: .72rem; }
+  th { white-space: normal; }
+  td.run-name { white-space: normal; overflow-wrap: anywhere; }
+  td.chips { min-width: 0; }
   .table-scroll { overflow: visible; }
   figure.chart, .sample, table, .facts { break-inside: avoid; }
   a { color: inherit; text-decoration: none; }

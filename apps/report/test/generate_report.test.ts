@@ -103,6 +103,20 @@ describe("expandRunDirs", () => {
     expect(await readFile(r.htmlPath, "utf8")).toContain("Problems reading the runs (1)");
   });
 
+  it("says why there is no PDF when Chromium is missing or fails to start, and keeps the HTML", async () => {
+    const missing = await generateReport({
+      runDirs: [dirs[1]],
+      outDir: join(root, "report-nochrome"),
+      chromiumPath: join(root, "no-such-chromium"),
+    });
+    expect(missing.pdfPath).toBeUndefined();
+    expect(missing.pdfSkipped).toMatch(/no PDF: Chromium is not installed at .*no-such-chromium/);
+    const failing = await generateReport({ runDirs: [dirs[1]], outDir: join(root, "report-badchrome"), chromiumPath: "/bin/false" });
+    expect(failing.pdfPath).toBeUndefined();
+    expect(failing.pdfSkipped).toMatch(/no PDF: printing with \/bin\/false failed/);
+    expect(await readFile(failing.htmlPath, "utf8")).toContain("fixture-mlp-s43");
+  }, 60_000);
+
   it("refuses an empty list", async () => {
     await expect(generateReport({ runDirs: [], outDir: join(root, "x") })).rejects.toThrow(/no run folders given/);
   });
