@@ -64,7 +64,7 @@ const convArb = fc.record({
   // "same" needs stride 1 and an odd effective kernel: fall back to explicit padding otherwise.
   const same = g.padding === "same" && g.stride[0] === 1 && g.stride[1] === 1 &&
     (g.dilation[0] * (g.kh - 1)) % 2 === 0 && (g.dilation[1] * (g.kw - 1)) % 2 === 0;
-  const padding: Conv2dOptions["padding"] & {} = g.padding === "same" ? (same ? "same" : [1, 0]) : g.padding;
+  const padding: NonNullable<Conv2dOptions["padding"]> = g.padding === "same" ? (same ? "same" : [1, 0]) : g.padding;
   const [ph, pw] = padding === "valid"
     ? [0, 0]
     : padding === "same"
