@@ -52,8 +52,8 @@ function factsList(run: Run): string {
 function flagsTable(run: Run): string {
   const flags = Object.entries(run.config?.flags ?? {}).sort(([a], [b]) => a.localeCompare(b));
   if (flags.length === 0) return `<p class="note">No hyper-parameters recorded (config.json missing or empty).</p>`;
-  const rows = flags.map(([k, v]) => `<tr><th scope="row"><code>--${escapeHtml(k)}</code></th><td>${escapeHtml(canonical(v))}</td></tr>`);
-  return `<h4>Hyper-parameters</h4><div class="table-scroll"><table class="flags"><tbody>${rows.join("")}</tbody></table></div>`;
+  const items = flags.map(([k, v]) => `<div><dt><code>--${escapeHtml(k)}</code></dt><dd>${escapeHtml(canonical(v))}</dd></div>`);
+  return `<h4>Hyper-parameters</h4><dl class="flags">${items.join("")}</dl>`;
 }
 
 async function curveCharts(run: Run, ctx: ReportContext): Promise<string> {

@@ -51,6 +51,10 @@ td.seeds { white-space: nowrap; }
 .facts div { background: var(--panel); border: 1px solid var(--line); border-radius: 6px; padding: .4rem .6rem; }
 .facts dt { font-size: .75rem; color: var(--muted); text-transform: uppercase; letter-spacing: .03em; }
 .facts dd { margin: 0; font-weight: 600; font-variant-numeric: tabular-nums; overflow-wrap: anywhere; }
+dl.flags { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(100%, 240px), 1fr)); gap: 0 1.5rem; margin: .5rem 0 1rem; }
+dl.flags div { display: flex; justify-content: space-between; gap: 1rem; border-bottom: 1px solid var(--line); padding: .25rem 0; font-size: .9rem; }
+dl.flags dt code { background: none; padding: 0; }
+dl.flags dd { margin: 0; text-align: right; overflow-wrap: anywhere; font-variant-numeric: tabular-nums; }
 .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 420px), 1fr)); gap: 1rem 1.5rem; align-items: start; }
 figure.chart { margin: 0; min-width: 0; break-inside: avoid; }
 figure.chart svg { display: block; max-width: 100%; height: auto; }
