@@ -4,6 +4,7 @@ import { WasmFloat32Buffer } from "./buffer.ts";
 import {
   activeVariant,
   configuredThreads,
+  runningWorkers,
   setRelaxed,
   setThreads,
   stopWorkers,
@@ -23,6 +24,8 @@ export interface WasmSimdInfo {
   readonly relaxedAvailable: boolean;
   /** Threads a large kernel may use, the caller included. */
   readonly threads: number;
+  /** Worker threads started so far (the pool starts with the first kernel large enough to split). */
+  readonly workers: number;
   /** The memory is shared, so workers can be used at all. */
   readonly sharedMemory: boolean;
   /** Register tile and blocking of GEMM (mr×nr tile, kc depth, unroll). */
@@ -35,6 +38,7 @@ export function wasmSimdInfo(): WasmSimdInfo {
     relaxed: activeVariant() === 1,
     relaxedAvailable: r.features.relaxed,
     threads: configuredThreads(),
+    workers: runningWorkers(),
     sharedMemory: r.heap.shared,
     gemmTiling: { ...r.tiling },
   };

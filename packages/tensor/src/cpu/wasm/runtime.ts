@@ -121,6 +121,11 @@ export function workerPool(): WorkerPool | undefined {
   return pool;
 }
 
+/** Workers running now (0 before the first large kernel, when single-threaded, or if they failed to start). */
+export function runningWorkers(): number {
+  return pool?.size ?? 0;
+}
+
 /** Stops the workers (a later parallel call starts them again). */
 export function stopWorkers(): void {
   pool?.dispose();

@@ -1,0 +1,218 @@
+// GEMM against a float64 triple loop on random shapes: odd sizes that exercise every edge path, both
+// transposes, offsets and padded leading dimensions, beta 0 and 1, zero-sized dimensions, operands in and
+// out of the kernels' memory, one and two threads, relaxed and plain SIMD.
+import fc from "fast-check";
+import { afterAll, describe, expect, test } from "vitest";
+
+// Node 20 validates relaxed SIMD only with this flag; set before the kernels are first compiled.
+type V8Module = { setFlagsFromString(flags: string): void };
+const nodeProcess = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+(nodeProcess?.getBuiltinModule?.("node:v8") as V8Module | undefined)?.setFlagsFromString(
+  "--experimental-wasm-relaxed-simd",
+);
+
+const wasm = await import("../src/cpu/wasm/mod.ts");
+const { gemm, setNumThreads, setRelaxedSimd, stopWasmWorkers, wasmAlloc, wasmSimdInfo, PARALLEL_MIN_MACS } =
+  wasm;
+
+afterAll(() => stopWasmWorkers());
+
+interface Case {
+  transA: boolean;
+  transB: boolean;
+  m: number;
+  n: number;
+  k: number;
+  padA: number;
+  padB: number;
+  padC: number;
+  offA: number;
+  offB: number;
+  offC: number;
+  beta: 0 | 1;
+  seed: number;
+}
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return ((s >>> 0) / 2 ** 32) * 2 - 1;
+  };
+}
+
+function operands(c: Case) {
+  const r = rng(c.seed);
+  const aRows = c.transA ? c.k : c.m, aCols = c.transA ? c.m : c.k;
+  const bRows = c.transB ? c.n : c.k, bCols = c.transB ? c.k : c.n;
+  const lda = aCols + c.padA, ldb = bCols + c.padB, ldc = c.n + c.padC;
+  const fill = (len: number) => Float32Array.from({ length: len }, r);
+  const a = fill(c.offA + aRows * lda);
+  const b = fill(c.offB + bRows * ldb);
+  const cm = fill(c.offC + c.m * ldc);
+  return { a, b, c: cm, lda, ldb, ldc };
+}
+
+/** Checks C against the float64 product within the rounding bound (k + 2)·u·Σ|a||b| of any summation order. */
+function check(c: Case, o: ReturnType<typeof operands>, before: Float32Array, after: Float32Array): void {
+  const { a, b, lda, ldb, ldc } = o;
+  for (let i = 0; i < c.m; i++) {
+    for (let j = 0; j < c.n; j++) {
+      let sum = 0, mag = 0;
+      for (let q = 0; q < c.k; q++) {
+        const x = a[c.offA + (c.transA ? q * lda + i : i * lda + q)]!;
+        const y = b[c.offB + (c.transB ? j * ldb + q : q * ldb + j)]!;
+        sum += x * y;
+        mag += Math.abs(x * y);
+      }
+      const at = c.offC + i * ldc + j;
+      const prior = c.beta === 1 ? before[at]! : 0;
+      const want = sum + prior;
+      const tol = (c.k + 2) * 2 ** -23 * (mag + Math.abs(prior)) + 1e-30;
+      const got = after[at]!;
+      if (!(Math.abs(got - want) <= tol)) {
+        throw new Error(`C[${i},${j}] = ${got}, want ${want} (tol ${tol}) for ${JSON.stringify(c)}`);
+      }
+    }
+  }
+  // Padding between rows and around C is untouched.
+  for (let at = 0; at < after.length; at++) {
+    const row = Math.floor((at - c.offC) / ldc), col = (at - c.offC) % ldc;
+    const inside = at >= c.offC && row < c.m && col < c.n;
+    if (!inside && !Object.is(after[at], before[at])) throw new Error(`C outside the product changed at ${at}`);
+  }
+}
+
+function runCase(c: Case, inMemory: boolean): void {
+  const o = operands(c);
+  const before = o.c.slice();
+  if (!inMemory) {
+    gemm(c.transA, c.transB, c.m, c.n, c.k, o.a, c.offA, o.lda, o.b, c.offB, o.ldb, o.c, c.offC, o.ldc, c.beta);
+    check(c, o, before, o.c);
+    return;
+  }
+  const [A, B, C] = [o.a, o.b, o.c].map((x) => {
+    const buf = wasmAlloc(x.length);
+    buf.view.set(x);
+    return buf;
+  }) as [ReturnType<typeof wasmAlloc>, ReturnType<typeof wasmAlloc>, ReturnType<typeof wasmAlloc>];
+  try {
+    gemm(c.transA, c.transB, c.m, c.n, c.k, A.view, c.offA, o.lda, B.view, c.offB, o.ldb, C.view, c.offC, o.ldc, c.beta);
+    check(c, o, before, C.view);
+  } finally {
+    A.free();
+    B.free();
+    C.free();
+  }
+}
+
+const dim = fc.oneof(fc.constantFrom(0, 1, 2, 5, 7, 8, 9), fc.integer({ min: 0, max: 70 }));
+const smallCase = fc.record<Case>({
+  transA: fc.boolean(),
+  transB: fc.boolean(),
+  m: dim,
+  n: dim,
+  k: fc.oneof(dim, fc.integer({ min: 250, max: 530 })), // crosses the K block of 256
+  padA: fc.constantFrom(0, 0, 1, 3),
+  padB: fc.constantFrom(0, 0, 2),
+  padC: fc.constantFrom(0, 0, 1, 5),
+  offA: fc.constantFrom(0, 1, 4),
+  offB: fc.constantFrom(0, 3),
+  offC: fc.constantFrom(0, 2),
+  beta: fc.constantFrom(0 as const, 1 as const),
+  seed: fc.integer({ min: 1, max: 2 ** 31 - 1 }),
+});
+
+// Big enough to be split across threads: m·n·k ≥ PARALLEL_MIN_MACS, rows or columns not multiples of the tile.
+const parallelCase = fc.record<Case>({
+  transA: fc.boolean(),
+  transB: fc.boolean(),
+  m: fc.integer({ min: 100, max: 260 }),
+  n: fc.integer({ min: 100, max: 260 }),
+  k: fc.integer({ min: 90, max: 140 }),
+  padA: fc.constantFrom(0, 3),
+  padB: fc.constantFrom(0, 1),
+  padC: fc.constantFrom(0, 7),
+  offA: fc.constantFrom(0, 5),
+  offB: fc.constantFrom(0, 2),
+  offC: fc.constantFrom(0, 1),
+  beta: fc.constantFrom(0 as const, 1 as const),
+  seed: fc.integer({ min: 1, max: 2 ** 31 - 1 }),
+});
+
+const variants = [
+  { name: "plain SIMD", relaxed: false },
+  { name: "relaxed SIMD", relaxed: true },
+];
+
+describe.each(variants)("gemm, $name", ({ relaxed }) => {
+  const available = !relaxed || wasmSimdInfo().relaxedAvailable;
+  test.skipIf(!available)("matches float64 on random small shapes, copied operands", () => {
+    setRelaxedSimd(relaxed);
+    setNumThreads(1);
+    expect(wasmSimdInfo().relaxed).toBe(relaxed);
+    fc.assert(fc.property(smallCase, (c) => runCase(c, false)), { numRuns: 150 });
+  });
+
+  test.skipIf(!available)("matches float64 with operands inside the kernels' memory", () => {
+    setRelaxedSimd(relaxed);
+    setNumThreads(1);
+    fc.assert(fc.property(smallCase, (c) => runCase(c, true)), { numRuns: 60 });
+  });
+
+  test.skipIf(!available)("matches float64 when split across two threads", () => {
+    setRelaxedSimd(relaxed);
+    setNumThreads(2);
+    fc.assert(
+      fc.property(parallelCase, fc.boolean(), (c, inMemory) => {
+        expect(c.m * c.n * c.k).toBeGreaterThanOrEqual(PARALLEL_MIN_MACS);
+        runCase(c, inMemory);
+      }),
+      { numRuns: 6 },
+    );
+    expect(wasmSimdInfo().workers).toBe(1);
+  });
+});
+
+describe("gemm edge cases", () => {
+  test("k = 0 zeroes C with beta 0 and keeps it with beta 1", () => {
+    setNumThreads(1);
+    const c = new Float32Array([1, 2, 3, 4, 5, 6]);
+    gemm(false, false, 2, 3, 0, new Float32Array(0), 0, 0, new Float32Array(0), 0, 3, c, 0, 3, 1);
+    expect(Array.from(c)).toEqual([1, 2, 3, 4, 5, 6]);
+    gemm(false, false, 2, 3, 0, new Float32Array(0), 0, 0, new Float32Array(0), 0, 3, c, 0, 3, 0);
+    expect(Array.from(c)).toEqual([0, 0, 0, 0, 0, 0]);
+  });
+
+  test("beta 0 overwrites NaN in C; NaN in A propagates", () => {
+    const c = new Float32Array(4).fill(NaN);
+    gemm(false, false, 2, 2, 1, new Float32Array([1, 2]), 0, 1, new Float32Array([3, 4]), 0, 2, c, 0, 2, 0);
+    expect(Array.from(c)).toEqual([3, 4, 6, 8]);
+    gemm(false, false, 2, 2, 1, new Float32Array([NaN, 2]), 0, 1, new Float32Array([3, 4]), 0, 2, c, 0, 2, 0);
+    expect(Number.isNaN(c[0])).toBe(true);
+    expect(c[3]).toBe(8);
+  });
+
+  test("in-memory views stay correct after the memory grows", () => {
+    const a = wasmAlloc(6);
+    a.view.set([1, 2, 3, 4, 5, 6]);
+    const oldView = a.view;
+    const big = wasmAlloc(8 * 1024 * 1024); // 32 MiB: forces a grow
+    const c = new Float32Array(4);
+    gemm(false, true, 2, 2, 3, a.view, 0, 3, a.view, 0, 3, c, 0, 2, 0);
+    expect(Array.from(c)).toEqual([14, 32, 32, 77]);
+    expect(Array.from(oldView.subarray(0, 2))).toEqual([1, 2]);
+    big.free();
+    a.free();
+  });
+
+  test("rejects bad arguments with a message naming the operand", () => {
+    const x = new Float32Array(4);
+    expect(() => gemm(false, false, 2, 2, 2, x, 0, 2, x, 0, 2, new Float32Array(3), 0, 2, 0)).toThrow(/C \(2×2/);
+    expect(() => gemm(false, false, 2, 2, 2, x, 0, 1, x, 0, 2, x, 0, 2, 0)).toThrow(/lda = 1/);
+    expect(() => gemm(false, false, -1, 2, 2, x, 0, 2, x, 0, 2, x, 0, 2, 0)).toThrow(RangeError);
+    expect(() => gemm(false, false, 2, 2, 2, x, 0, 2, x, 0, 2, x, 0, 2, 2 as 0)).toThrow(/beta/);
+  });
+});
