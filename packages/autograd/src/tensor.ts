@@ -94,6 +94,15 @@ export class Tensor {
     runBackward(this, gradient, options.retainGraph ?? false);
   }
 
+  /**
+   * Drops the accumulated gradient and frees its data (PyTorch's `zero_grad(set_to_none=True)`), so the next
+   * backward starts from nothing instead of adding to it.
+   */
+  zeroGrad(): void {
+    this.grad?.dispose();
+    this.grad = null;
+  }
+
   /** The same data, cut off from the graph. */
   detach(): Tensor {
     return new Tensor(this.value);
