@@ -1,0 +1,495 @@
+import {
+  type ArgReduceOp,
+  type AxisIndexParams,
+  type Backend,
+  type BinaryOp,
+  type Conv2dParams,
+  contiguousStrides,
+  type DType,
+  DTypeError,
+  type Pool2dParams,
+  type RandomDistribution,
+  type ReduceOp,
+  type Storage,
+  type StridedView,
+  type TypedArray,
+  type UnaryOp,
+} from "@backprop/tensor";
+import { GpuLimitError } from "./errors.ts";
+import { binaryKernel } from "./kernels/binary.ts";
+import {
+  convForwardProblem,
+  convForwardSizes,
+  convInputGradProblem,
+  convInputGradSizes,
+  convWeightGradProblem,
+  convWeightGradSizes,
+  writeConvParams,
+} from "./kernels/conv2d.ts";
+import { copyKernel, fillKernel } from "./kernels/copy.ts";
+import { runGemm } from "./kernels/gemm_run.ts";
+import { addAtomicKernel, addGatherKernel, selectKernel, useAtomicAdd } from "./kernels/indexing.ts";
+import { matmulProblem } from "./kernels/matmul.ts";
+import { avgPoolBackwardKernel, avgPoolKernel, maxPoolBackwardKernel, maxPoolKernel, writePoolParams } from "./kernels/pool2d.ts";
+import { randomKernel } from "./kernels/random.ts";
+import { argReduceKernel, reduceKernel, SEQUENTIAL_MAX } from "./kernels/reduce.ts";
+import { unaryKernel } from "./kernels/unary.ts";
+import { whereKernel } from "./kernels/where.ts";
+import { ParamWriter } from "./params.ts";
+import type { PoolStats } from "./pool.ts";
+import { grid, type GpuRuntime, type KernelSpec } from "./runtime.ts";
+import { GpuStorage, gpuStorage } from "./storage.ts";
+import { checkRank, collapse, writeStrided } from "./strided.ts";
+import { float64Error } from "./wgsl_types.ts";
+
+/** `memory()` of the WebGPU backend: live tensors plus what the buffer pool holds. */
+export interface GpuMemoryInfo extends PoolStats {
+  /** Storages allocated and not released. */
+  storages: number;
+  /** Bytes of tensor data in those storages. */
+  bytes: number;
+}
+
+// Rows longer than this, when there are few of them, are reduced in two passes (segments, then partials).
+const SEGMENT = 16384;
+
+const f32Scratch = new Float32Array(1);
+const u32Scratch = new Uint32Array(f32Scratch.buffer);
+
+/**
+ * The WebGPU implementation of `Backend`. Every kernel runs on the GPU (no CPU fallbacks); each returns a new
+ * storage from the buffer pool, and `release` returns its buffer to the pool. float32, int32 and bool are
+ * supported (bool stored as u32 0/1); float64 is refused with a `DTypeError`.
+ */
+export class WebGpuBackend implements Backend {
+  readonly name: string = "webgpu";
+  readonly supportsFloat64: boolean = false;
+  #storages = 0;
+  #bytes = 0;
+
+  constructor(readonly runtime: GpuRuntime) {}
+
+  // ---- memory ----
+
+  private newStorage(dtype: DType, size: number, op: string): GpuStorage {
+    if (dtype === "float64") throw float64Error(`webgpu.${op}`);
+    this.runtime.checkAlive(op);
+    const bytes = size * 4;
+    const limit = this.runtime.limits.maxStorageBufferBindingSize;
+    if (bytes > limit) {
+      throw new GpuLimitError(
+        `webgpu.${op}: a ${dtype} tensor of ${size} elements (${bytes} bytes) does not fit in one GPU buffer binding; ` +
+          `this adapter's maxStorageBufferBindingSize is ${limit} bytes`,
+      );
+    }
+    const s = new GpuStorage(this, dtype, size, this.runtime.pool.acquire(bytes));
+    this.#storages++;
+    this.#bytes += bytes;
+    return s;
+  }
+
+  alloc(dtype: DType, size: number): Storage {
+    const s = this.newStorage(dtype, size, "alloc");
+    this.runtime.clear(s.buf, s.bytes);
+    return s;
+  }
+
+  upload(data: TypedArray | readonly number[], dtype: DType): Storage {
+    const s = this.newStorage(dtype, data.length, "upload");
+    let words: Float32Array | Int32Array | Uint32Array;
+    if (dtype === "float32") words = data instanceof Float32Array ? data : Float32Array.from(data as ArrayLike<number>);
+    else if (dtype === "int32") {
+      words = data instanceof Int32Array ? data : new Int32Array(data.length);
+      if (words !== data) words.set(data as ArrayLike<number>);
+    } else {
+      words = new Uint32Array(data.length);
+      for (let i = 0; i < data.length; i++) words[i] = data[i] ? 1 : 0;
+    }
+    this.runtime.write(s.buf, words);
+    return s;
+  }
+
+  async read(storage: Storage): Promise<TypedArray> {
+    const s = gpuStorage(storage);
+    const bytes = await this.runtime.read(s.buf, s.bytes);
+    switch (s.dtype) {
+      case "float32":
+        return new Float32Array(bytes);
+      case "int32":
+        return new Int32Array(bytes);
+      default:
+        return Uint8Array.from(new Uint32Array(bytes));
+    }
+  }
+
+  release(storage: Storage): void {
+    const s = gpuStorage(storage);
+    if (s.released) return;
+    s.released = true;
+    this.#storages--;
+    this.#bytes -= s.bytes;
+    this.runtime.pool.release(s.buf);
+  }
+
+  memory(): GpuMemoryInfo {
+    return { storages: this.#storages, bytes: this.#bytes, ...this.runtime.pool.stats() };
+  }
+
+  /** Submits the recorded work (kernels are recorded and submitted in batches; reads submit on their own). */
+  flush(): void {
+    this.runtime.flush();
+  }
+
+  /** Resolves when the GPU has finished all work recorded so far (for timing). */
+  sync(): Promise<void> {
+    return this.runtime.sync();
+  }
+
+  /** Destroys the pool's free buffers (memory in use is untouched). */
+  trimPool(): void {
+    this.runtime.pool.trim();
+  }
+
+  // ---- helpers ----
+
+  private run(spec: KernelSpec, buffers: GpuStorage[], p: ParamWriter, threads: number, perGroup = 256): void {
+    const limit = this.runtime.limits.maxComputeWorkgroupsPerDimension;
+    this.runtime.dispatch(spec, buffers.map((b) => b.buf), p, grid(Math.ceil(threads / perGroup), limit));
+  }
+
+  // ---- elementwise ----
+
+  full(dtype: DType, size: number, value: number): Storage {
+    const s = this.newStorage(dtype, size, "full");
+    let bits: number;
+    if (dtype === "float32") {
+      f32Scratch[0] = value;
+      bits = u32Scratch[0]!;
+    } else if (dtype === "int32") bits = value | 0;
+    else bits = value ? 1 : 0;
+    if (bits === 0) this.runtime.clear(s.buf, s.bytes);
+    else this.run(fillKernel, [s], new ParamWriter().u32(size).u32(bits >>> 0), size);
+    return s;
+  }
+
+  copy(src: StridedView, dst: StridedView): void {
+    const n = src.shape.reduce((a, b) => a * b, 1);
+    if (n === 0) return;
+    let from = src;
+    let temp: GpuStorage | null = null;
+    // A buffer cannot be bound for reading and writing in one dispatch: copy the source out first.
+    if (src.storage === dst.storage) {
+      temp = gpuStorage(this.copyOf(src));
+      from = { storage: temp, shape: src.shape, strides: contiguousStrides(src.shape), offset: 0 };
+    }
+    const c = collapse(src.shape, [from, dst]);
+    checkRank("copy", c.shape.length, 2);
+    const p = new ParamWriter();
+    writeStrided(p, c.shape, c.strides, [from.offset, dst.offset]);
+    const spec = copyKernel(from.storage.dtype, dst.storage.dtype, c.shape.length);
+    this.run(spec, [gpuStorage(from.storage), gpuStorage(dst.storage)], p, n);
+    if (temp) this.release(temp);
+  }
+
+  private copyOf(v: StridedView): Storage {
+    const n = v.shape.reduce((a, b) => a * b, 1);
+    const out = this.newStorage(v.storage.dtype, n, "copy");
+    this.copy(v, { storage: out, shape: v.shape, strides: contiguousStrides(v.shape), offset: 0 });
+    return out;
+  }
+
+  unary(op: UnaryOp, x: StridedView, outDtype: DType, param?: number): Storage {
+    const n = x.shape.reduce((a, b) => a * b, 1);
+    const out = this.newStorage(outDtype, n, op);
+    if (n === 0) return out;
+    const c = collapse(x.shape, [x]);
+    checkRank(op, c.shape.length, 1, 1);
+    const p = new ParamWriter();
+    writeStrided(p, c.shape, c.strides, [x.offset]);
+    p.f32(param ?? 1);
+    this.run(unaryKernel(op, x.storage.dtype, outDtype, c.shape.length), [gpuStorage(x.storage), out], p, n);
+    return out;
+  }
+
+  binary(op: BinaryOp, a: StridedView, b: StridedView, outShape: readonly number[], outDtype: DType): Storage {
+    const n = outShape.reduce((x, y) => x * y, 1);
+    const out = this.newStorage(outDtype, n, op);
+    if (n === 0) return out;
+    const c = collapse(outShape, [a, b]);
+    checkRank(op, c.shape.length, 2);
+    const p = new ParamWriter();
+    writeStrided(p, c.shape, c.strides, [a.offset, b.offset]);
+    const spec = binaryKernel(op, a.storage.dtype, b.storage.dtype, outDtype, c.shape.length);
+    this.run(spec, [gpuStorage(a.storage), gpuStorage(b.storage), out], p, n);
+    return out;
+  }
+
+  where(cond: StridedView, a: StridedView, b: StridedView, outShape: readonly number[], outDtype: DType): Storage {
+    const n = outShape.reduce((x, y) => x * y, 1);
+    const out = this.newStorage(outDtype, n, "where");
+    if (n === 0) return out;
+    const c = collapse(outShape, [cond, a, b]);
+    checkRank("where", c.shape.length, 3);
+    const p = new ParamWriter();
+    writeStrided(p, c.shape, c.strides, [cond.offset, a.offset, b.offset]);
+    const spec = whereKernel(cond.storage.dtype, a.storage.dtype, b.storage.dtype, outDtype, c.shape.length);
+    this.run(spec, [gpuStorage(cond.storage), gpuStorage(a.storage), gpuStorage(b.storage), out], p, n);
+    return out;
+  }
+
+  // ---- reductions ----
+
+  reduce(op: ReduceOp, x: Storage, outer: number, reduceSize: number): Storage {
+    // The tensor ops cast bool rows to int32 before reducing.
+    if (x.dtype === "bool") throw new DTypeError(`webgpu.reduce: ${op} needs float32 or int32 rows, got bool`);
+    const dtype = x.dtype;
+    const out = this.newStorage(dtype, outer, op);
+    if (outer === 0) return out;
+    if (reduceSize === 0) {
+      // Empty rows: the identity (only sum and prod reach here; the tensor ops refuse max/min).
+      this.fillWith(out, op === "prod" ? 1 : 0);
+      return out;
+    }
+    const segs = outer < 64 && reduceSize > 4 * SEGMENT ? Math.ceil(reduceSize / SEGMENT) : 1;
+    if (segs === 1) {
+      this.reducePass(op, dtype, gpuStorage(x), out, outer, reduceSize, reduceSize, 1);
+      return out;
+    }
+    const partial = this.newStorage(dtype, outer * segs, op);
+    this.reducePass(op, dtype, gpuStorage(x), partial, outer, reduceSize, SEGMENT, segs);
+    this.reducePass(op, dtype, partial, out, outer, segs, segs, 1);
+    this.release(partial);
+    return out;
+  }
+
+  private fillWith(s: GpuStorage, value: number): void {
+    const tmp = gpuStorage(this.full(s.dtype, s.size, value));
+    this.runtime.copy(tmp.buf, 0, s.buf, 0, s.bytes);
+    this.release(tmp);
+  }
+
+  private reducePass(
+    op: ReduceOp,
+    dtype: DType,
+    x: GpuStorage,
+    out: GpuStorage,
+    outer: number,
+    size: number,
+    segLen: number,
+    segs: number,
+  ): void {
+    const sequential = segLen <= SEQUENTIAL_MAX;
+    const p = new ParamWriter().u32s([outer, size, segLen, segs]);
+    const spec = reduceKernel(op, dtype, sequential);
+    if (sequential) this.run(spec, [x, out], p, outer * segs, 64);
+    else this.run(spec, [x, out], p, outer * segs, 1);
+  }
+
+  argReduce(op: ArgReduceOp, x: Storage, outer: number, reduceSize: number): Storage {
+    const out = this.newStorage("int32", outer, op);
+    if (outer === 0) return out;
+    const dtype = x.dtype === "bool" ? "int32" : x.dtype;
+    let input = gpuStorage(x);
+    if (x.dtype === "bool") input = gpuStorage(this.castContiguous(x, "int32"));
+    const sequential = reduceSize <= SEQUENTIAL_MAX;
+    const spec = argReduceKernel(op, dtype, sequential);
+    const p = new ParamWriter().u32s([outer, reduceSize]);
+    this.run(spec, [input, out], p, outer, sequential ? 64 : 1);
+    if (input !== x) this.release(input);
+    return out;
+  }
+
+  private castContiguous(x: Storage, dtype: DType): Storage {
+    const out = this.newStorage(dtype, x.size, "cast");
+    this.copy(
+      { storage: x, shape: [x.size], strides: [1], offset: 0 },
+      { storage: out, shape: [x.size], strides: [1], offset: 0 },
+    );
+    return out;
+  }
+
+  // ---- matmul and convolution ----
+
+  matmul(a: StridedView, b: StridedView, outDtype: DType): Storage {
+    const [batch, m, k] = a.shape as [number, number, number];
+    const n = b.shape[2]!;
+    if (outDtype === "bool") throw new DTypeError("webgpu.matmul: bool arrays are not supported");
+    const out = this.newStorage(outDtype, batch * m * n, "matmul");
+    if (batch * m * n === 0) return out;
+    if (k === 0) {
+      this.runtime.clear(out.buf, out.bytes);
+      return out;
+    }
+    let A = a, B = b;
+    const owned: Storage[] = [];
+    if (a.storage.dtype !== outDtype) owned.push((A = this.castView(a, outDtype)).storage);
+    if (b.storage.dtype !== outDtype) owned.push((B = this.castView(b, outDtype)).storage);
+    const [sab, sam, sak] = A.strides as [number, number, number];
+    const [sbb, sbk, sbn] = B.strides as [number, number, number];
+    // Size-1 dimensions may carry any stride; give them 0 so the layout tests below see the real layout.
+    const aM = m === 1 ? 0 : sam, aK = k === 1 ? 0 : sak, bK = k === 1 ? 0 : sbk, bN = n === 1 ? 0 : sbn;
+    const aMFast = aM === 1 && aK !== 1;
+    const bNFast = !(bK === 1 && bN !== 1);
+    runGemm(
+      this.runtime,
+      matmulProblem(outDtype, aMFast, bNFast),
+      { batch, m, n, k, outSize: batch * m * n },
+      [gpuStorage(A.storage).buf, gpuStorage(B.storage).buf],
+      out.buf,
+      (p) => p.u32s([A.offset, batch === 1 ? 0 : sab, aM, aK, B.offset, batch === 1 ? 0 : sbb, bK, bN]),
+    );
+    for (const s of owned) this.release(s);
+    return out;
+  }
+
+  private castView(v: StridedView, dtype: DType): StridedView {
+    const n = v.shape.reduce((a, b) => a * b, 1);
+    const out = this.newStorage(dtype, n, "cast");
+    this.copy(v, { storage: out, shape: v.shape, strides: contiguousStrides(v.shape), offset: 0 });
+    return { storage: out, shape: v.shape, strides: contiguousStrides(v.shape), offset: 0 };
+  }
+
+  private checkFloat(op: string, ...xs: Storage[]): void {
+    for (const x of xs) {
+      if (x.dtype !== "float32") {
+        if (x.dtype === "float64") throw float64Error(`webgpu.${op}`);
+        throw new DTypeError(`webgpu.${op}: needs float32 data, got ${x.dtype}`);
+      }
+    }
+  }
+
+  conv2d(x: Storage, weight: Storage, p: Conv2dParams): Storage {
+    this.checkFloat("conv2d", x, weight);
+    const out = this.newStorage("float32", p.n * p.outC * p.oh * p.ow, "conv2d");
+    runGemm(this.runtime, convForwardProblem, convForwardSizes(p), [gpuStorage(x).buf, gpuStorage(weight).buf], out.buf, (w) =>
+      writeConvParams(w, p));
+    return out;
+  }
+
+  conv2dBackwardInput(gradOut: Storage, weight: Storage, p: Conv2dParams): Storage {
+    this.checkFloat("conv2dBackwardInput", gradOut, weight);
+    const dx = this.newStorage("float32", p.n * p.c * p.h * p.w, "conv2dBackwardInput");
+    runGemm(this.runtime, convInputGradProblem, convInputGradSizes(p), [gpuStorage(gradOut).buf, gpuStorage(weight).buf], dx.buf, (w) =>
+      writeConvParams(w, p));
+    return dx;
+  }
+
+  conv2dBackwardWeight(x: Storage, gradOut: Storage, p: Conv2dParams): Storage {
+    this.checkFloat("conv2dBackwardWeight", x, gradOut);
+    const dw = this.newStorage("float32", p.outC * (p.c / p.groups) * p.kh * p.kw, "conv2dBackwardWeight");
+    runGemm(this.runtime, convWeightGradProblem, convWeightGradSizes(p), [gpuStorage(x).buf, gpuStorage(gradOut).buf], dw.buf, (w) =>
+      writeConvParams(w, p));
+    return dw;
+  }
+
+  maxPool2d(x: Storage, p: Pool2dParams): { out: Storage; indices: Storage } {
+    this.checkFloat("maxPool2d", x);
+    const total = p.n * p.c * p.oh * p.ow;
+    const out = this.newStorage("float32", total, "maxPool2d");
+    const indices = this.newStorage("int32", total, "maxPool2d");
+    const w = new ParamWriter();
+    writePoolParams(w, total, p);
+    this.run(maxPoolKernel, [gpuStorage(x), out, indices], w, total);
+    return { out, indices };
+  }
+
+  maxPool2dBackward(gradOut: Storage, indices: Storage, p: Pool2dParams): Storage {
+    this.checkFloat("maxPool2dBackward", gradOut);
+    const total = p.n * p.c * p.h * p.w;
+    const dx = this.newStorage("float32", total, "maxPool2dBackward");
+    const w = new ParamWriter();
+    writePoolParams(w, total, p);
+    this.run(maxPoolBackwardKernel, [gpuStorage(gradOut), gpuStorage(indices), dx], w, total);
+    return dx;
+  }
+
+  avgPool2d(x: Storage, p: Pool2dParams): Storage {
+    this.checkFloat("avgPool2d", x);
+    const total = p.n * p.c * p.oh * p.ow;
+    const out = this.newStorage("float32", total, "avgPool2d");
+    const w = new ParamWriter();
+    writePoolParams(w, total, p);
+    this.run(avgPoolKernel, [gpuStorage(x), out], w, total);
+    return out;
+  }
+
+  avgPool2dBackward(gradOut: Storage, p: Pool2dParams): Storage {
+    this.checkFloat("avgPool2dBackward", gradOut);
+    const total = p.n * p.c * p.h * p.w;
+    const dx = this.newStorage("float32", total, "avgPool2dBackward");
+    const w = new ParamWriter();
+    writePoolParams(w, total, p);
+    this.run(avgPoolBackwardKernel, [gpuStorage(gradOut), dx], w, total);
+    return dx;
+  }
+
+  // ---- indexing ----
+
+  private indexParams(p: AxisIndexParams): ParamWriter {
+    return new ParamWriter().u32s([p.outer, p.axisSize, p.inner, p.indexSize]);
+  }
+
+  private checkIndex(op: string, index: Storage): void {
+    if (index.dtype !== "int32") throw new DTypeError(`webgpu.${op}: the index must be int32, got ${index.dtype}`);
+  }
+
+  private select(op: "gather" | "indexSelect", x: Storage, index: Storage, p: AxisIndexParams): Storage {
+    this.checkIndex(op, index);
+    const n = p.outer * p.indexSize * p.inner;
+    const out = this.newStorage(x.dtype, n, op);
+    const bufs = [gpuStorage(x).buf, gpuStorage(index).buf, out.buf, this.runtime.errorBuffer];
+    const limit = this.runtime.limits.maxComputeWorkgroupsPerDimension;
+    this.runtime.dispatch(selectKernel(op, x.dtype), bufs, this.indexParams(p), grid(Math.ceil(n / 256), limit));
+    return out;
+  }
+
+  gather(x: Storage, index: Storage, p: AxisIndexParams): Storage {
+    return this.select("gather", x, index, p);
+  }
+
+  indexSelect(x: Storage, index: Storage, p: AxisIndexParams): Storage {
+    return this.select("indexSelect", x, index, p);
+  }
+
+  private add(op: "scatterAdd" | "indexAdd", src: Storage, index: Storage, p: AxisIndexParams): Storage {
+    this.checkIndex(op, index);
+    const n = p.outer * p.axisSize * p.inner;
+    const out = this.newStorage(src.dtype, n, op);
+    const limit = this.runtime.limits.maxComputeWorkgroupsPerDimension;
+    const bufs = [gpuStorage(src).buf, gpuStorage(index).buf, out.buf, this.runtime.errorBuffer];
+    if (useAtomicAdd(p.axisSize, p.indexSize)) {
+      this.runtime.clear(out.buf, out.bytes);
+      const threads = p.outer * p.indexSize * p.inner;
+      this.runtime.dispatch(addAtomicKernel(op, src.dtype), bufs, this.indexParams(p), grid(Math.ceil(threads / 256), limit));
+    } else {
+      this.runtime.dispatch(addGatherKernel(op, src.dtype), bufs, this.indexParams(p), grid(Math.ceil(n / 256), limit));
+    }
+    return out;
+  }
+
+  scatterAdd(src: Storage, index: Storage, p: AxisIndexParams): Storage {
+    return this.add("scatterAdd", src, index, p);
+  }
+
+  indexAdd(src: Storage, index: Storage, p: AxisIndexParams): Storage {
+    return this.add("indexAdd", src, index, p);
+  }
+
+  // ---- random ----
+
+  random(dist: RandomDistribution, dtype: DType, size: number, key: readonly [number, number], counter: number): Storage {
+    if (dtype === "float64") throw float64Error("webgpu.random");
+    if (dtype !== "float32") throw new DTypeError(`webgpu.random: needs a float dtype, got ${dtype}`);
+    const out = this.newStorage(dtype, size, "random");
+    const p = new ParamWriter()
+      .u32(size)
+      .u32(key[0] >>> 0)
+      .u32(key[1] >>> 0)
+      .u32(counter >>> 0)
+      .u32(Math.floor(counter / 0x100000000) >>> 0)
+      .u32(dist === "uniform" ? 0 : 1);
+    this.run(randomKernel, [out], p, Math.ceil(size / 4), 64);
+    return out;
+  }
+}
+

@@ -1,0 +1,79 @@
+import type { BinaryOp, DType } from "@backprop/tensor";
+import { entry1d, storageDecls } from "../bindings.ts";
+import type { KernelSpec } from "../runtime.ts";
+import { stridedOffsets } from "../strided.ts";
+import { convert, CONVERT_WGSL, wgslType } from "../wgsl_types.ts";
+import { MATH_WGSL } from "./math.ts";
+
+const COMPARISONS = new Set<BinaryOp>(["eq", "ne", "lt", "le", "gt", "ge", "logicalAnd", "logicalOr"]);
+
+/** WGSL of `op` on floats `a`, `b`. Comparisons give a WGSL bool; NaN compares unequal to everything. */
+function floatExpr(op: BinaryOp): string {
+  const nan = "(isnan_(a) || isnan_(b))";
+  switch (op) {
+    case "add": return "a + b";
+    case "sub": return "a - b";
+    case "mul": return "a * b";
+    case "div": return "a / b";
+    case "pow": return "pow_(a, b)";
+    case "maximum": return `select(select(b, a, a > b), nan_(), ${nan})`;
+    case "minimum": return `select(select(b, a, a < b), nan_(), ${nan})`;
+    case "eq": return `a == b && !${nan}`;
+    case "ne": return `a != b || ${nan}`;
+    case "lt": return `a < b && !${nan}`;
+    case "le": return `a <= b && !${nan}`;
+    case "gt": return `a > b && !${nan}`;
+    case "ge": return `a >= b && !${nan}`;
+    case "logicalAnd": return "(a != 0.0 || isnan_(a)) && (b != 0.0 || isnan_(b))";
+    case "logicalOr": return "(a != 0.0 || isnan_(a)) || (b != 0.0 || isnan_(b))";
+  }
+}
+
+function intExpr(op: BinaryOp): string {
+  switch (op) {
+    case "add": return "a + b";
+    case "sub": return "a - b";
+    case "mul": return "a * b";
+    // Integer division truncates (the tensor ops send true division to float32); x / 0 gives 0 as on the CPU.
+    case "div": return "select(a / b, 0i, b == 0i)";
+    case "pow": return "powi_(a, b)";
+    case "maximum": return "max(a, b)";
+    case "minimum": return "min(a, b)";
+    case "eq": return "a == b";
+    case "ne": return "a != b";
+    case "lt": return "a < b";
+    case "le": return "a <= b";
+    case "gt": return "a > b";
+    case "ge": return "a >= b";
+    case "logicalAnd": return "a != 0i && b != 0i";
+    case "logicalOr": return "a != 0i || b != 0i";
+  }
+}
+
+/**
+ * `op` on two strided views broadcast to one shape, into a contiguous output. Operands are computed in float32
+ * when either is float, else in int32 (bool operands count as 0/1); comparisons write bool.
+ */
+export function binaryKernel(op: BinaryOp, aDtype: DType, bDtype: DType, outDtype: DType, rank: number): KernelSpec {
+  const ta = wgslType(aDtype), tb = wgslType(bDtype), tout = wgslType(outDtype);
+  const compute: DType = aDtype === "float32" || bDtype === "float32" ? "float32" : "int32";
+  return {
+    key: `binary:${op}:${aDtype}:${bDtype}:${outDtype}:${rank}`,
+    inputs: 2,
+    outputs: 1,
+    source: () => {
+      const expr = compute === "float32" ? floatExpr(op) : intExpr(op);
+      const result = COMPARISONS.has(op) ? `select(0u, 1u, ${expr})` : convert(expr, compute, outDtype);
+      const store = COMPARISONS.has(op) ? convert(result, "bool", outDtype) : result;
+      return `${MATH_WGSL}${CONVERT_WGSL}
+${storageDecls([["a_", `array<${ta}>`], ["b_", `array<${tb}>`]], [["out", `array<${tout}>`]])}
+${entry1d(256)}
+  if (i >= pu(0u)) { return; }
+  ${stridedOffsets(rank, 2)}
+  let a = ${convert("a_[o0]", aDtype, compute)};
+  let b = ${convert("b_[o1]", bDtype, compute)};
+  out[i] = ${store};
+}`;
+    },
+  };
+}
