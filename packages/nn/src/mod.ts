@@ -1,1 +1,55 @@
-export {};
+/**
+ * @module
+ * Neural-network building blocks over `@backprop/autograd`, following PyTorch's `torch.nn` and `torch.optim`:
+ * `Module` with named parameters, buffers and state dicts; layers (Linear, Conv2d, BatchNorm, pooling,
+ * activations, Dropout); losses; `init`; optimizers (SGD, Adam, AdamW); safetensors encoding. Also the
+ * assignment's models: the hand-written-backprop modules (`LinearModule`, …, `ManualMLP`), the three custom
+ * batch norms, `MLP` and `ConvNet`.
+ *
+ * @example
+ * ```ts
+ * import { tidy } from "@backprop/tensor";
+ * import { tensor } from "@backprop/autograd";
+ * import { crossEntropy, MLP, SGD } from "@backprop/nn";
+ *
+ * const model = new MLP(2, [16], 2);
+ * const optimizer = new SGD(model.parameters(), { lr: 0.1, momentum: 0.9 });
+ * const x = tensor([[0, 0], [0, 1], [1, 0], [1, 1]], { dtype: "float32" });
+ * const y = tensor([0, 1, 1, 0]);
+ * for (let step = 0; step < 200; step++) {
+ *   tidy(() => {
+ *     optimizer.zeroGrad();
+ *     crossEntropy(model.forward(x), y).backward();
+ *     optimizer.step();
+ *   });
+ * }
+ * ```
+ */
+export { Parameter } from "./parameter.ts";
+export { Module } from "./module.ts";
+export type { LoadStateDictResult } from "./module.ts";
+export { Sequential } from "./sequential.ts";
+export { ModuleList } from "./module_list.ts";
+export { SafetensorsError, StateDictError } from "./errors.ts";
+export type { ShapeMismatch } from "./errors.ts";
+export type { FactoryOptions } from "./options.ts";
+export * as init from "./init.ts";
+
+export { Linear } from "./layers/linear.ts";
+export { ELU, Identity, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh } from "./layers/activations.ts";
+export { Flatten } from "./layers/flatten.ts";
+export { Dropout } from "./layers/dropout.ts";
+export { Conv2d } from "./layers/conv2d.ts";
+export type { Conv2dLayerOptions } from "./layers/conv2d.ts";
+export { AvgPool2d, MaxPool2d } from "./layers/pooling.ts";
+export { BatchNorm1d, BatchNorm2d, BatchNormBase } from "./layers/batch_norm.ts";
+export type { BatchNormLayerOptions } from "./layers/batch_norm.ts";
+
+export * as functional from "./functional/mod.ts";
+export { batchNorm, dropout, linear } from "./functional/mod.ts";
+export type { BatchNormOptions } from "./functional/mod.ts";
+
+
+
+
+

@@ -1,0 +1,26 @@
+import { BackpropError } from "@backprop/tensor";
+
+/** A key whose array has a different shape in the state dict than in the module. */
+export interface ShapeMismatch {
+  key: string;
+  expected: readonly number[];
+  found: readonly number[];
+}
+
+/**
+ * `loadStateDict` found keys the module lacks, lacked keys the module has, or shapes that differ. Nothing was
+ * loaded: the module is unchanged. The lists are there for programs that want to report or repair them.
+ */
+export class StateDictError extends BackpropError {
+  constructor(
+    message: string,
+    readonly missingKeys: readonly string[],
+    readonly unexpectedKeys: readonly string[],
+    readonly mismatchedShapes: readonly ShapeMismatch[],
+  ) {
+    super(message);
+  }
+}
+
+/** Bytes that are not a valid safetensors file (truncated, corrupt header, overlapping data, unknown dtype). */
+export class SafetensorsError extends BackpropError {}

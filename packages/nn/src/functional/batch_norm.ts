@@ -1,0 +1,79 @@
+import { noGrad, Tensor } from "@backprop/autograd";
+import { type NDArray, ShapeError, ValueError } from "@backprop/tensor";
+import { fmtShape } from "../util.ts";
+
+export interface BatchNormOptions {
+  /** γ, one per channel (none: 1). */
+  weight?: Tensor | null;
+  /** β, one per channel (none: 0). */
+  bias?: Tensor | null;
+  /** Normalise with the batch's statistics (and update the running ones) instead of the running ones. */
+  training?: boolean;
+  /** Weight of the new batch in the running averages (default 0.1). */
+  momentum?: number;
+  eps?: number;
+}
+
+/** Writes `src` into `dst`'s memory: running statistics are updated in place, as PyTorch does. */
+function overwrite(dst: NDArray, src: NDArray): void {
+  dst.backend.copy(src, dst);
+  src.dispose();
+}
+
+/**
+ * Batch normalisation over channel dimension 1 of [N, C] or [N, C, …] input (PyTorch's `F.batch_norm`).
+ * In training, each channel is normalised with the batch mean and biased variance, and `runningMean` /
+ * `runningVar` (if given) move towards the batch mean and the unbiased variance by `momentum`, in place.
+ * Otherwise the running statistics normalise (the batch's are used when none are given).
+ */
+export function batchNorm(
+  input: Tensor,
+  runningMean: NDArray | null,
+  runningVar: NDArray | null,
+  options: BatchNormOptions = {},
+): Tensor {
+  const { weight = null, bias = null, training = false, momentum = 0.1, eps = 1e-5 } = options;
+  if (input.ndim < 2) throw new ShapeError(`batchNorm: input must be [N, C, …], got ${fmtShape(input.shape)}`);
+  const channels = input.shape[1]!;
+  for (const [name, a] of [["runningMean", runningMean], ["runningVar", runningVar], ["weight", weight], ["bias", bias]] as const) {
+    if (a && (a.shape.length !== 1 || a.shape[0] !== channels)) {
+      throw new ShapeError(`batchNorm: ${name} must have shape [${channels}] for input ${fmtShape(input.shape)}, got ${fmtShape(a.shape)}`);
+    }
+  }
+  const paramShape = input.shape.map((d, i) => (i === 1 ? d : 1));
+  const dims = input.shape.map((_, i) => i).filter((i) => i !== 1);
+  const useBatch = training || !runningMean || !runningVar;
+  let xhat: Tensor;
+  if (useBatch) {
+    const n = input.size / Math.max(1, channels);
+    if (training && n <= 1) {
+      throw new ValueError(
+        `batchNorm: expected more than 1 value per channel when training, got input ${fmtShape(input.shape)}`,
+      );
+    }
+    const mean = input.mean(dims, true);
+    const centered = input.sub(mean);
+    const variance = centered.square().mean(dims, true);
+    xhat = centered.mul(variance.add(eps).rsqrt());
+    if (training && runningMean && runningVar) {
+      noGrad(() => {
+        const m = mean.value.reshape([channels]);
+        const v = variance.value.reshape([channels]);
+        const unbiased = v.mul(n / (n - 1));
+        const keptMean = runningMean.mul(1 - momentum), newMean = m.mul(momentum);
+        const keptVar = runningVar.mul(1 - momentum), newVar = unbiased.mul(momentum);
+        overwrite(runningMean, keptMean.add(newMean));
+        overwrite(runningVar, keptVar.add(newVar));
+        for (const a of [m, v, unbiased, keptMean, newMean, keptVar, newVar]) a.dispose();
+      });
+    }
+  } else {
+    const mean = new Tensor(runningMean!.reshape(paramShape));
+    const variance = new Tensor(runningVar!.reshape(paramShape));
+    xhat = input.sub(mean).mul(variance.add(eps).rsqrt());
+  }
+  let y = xhat;
+  if (weight) y = y.mul(weight.reshape(paramShape));
+  if (bias) y = y.add(bias.reshape(paramShape));
+  return y;
+}

@@ -1,0 +1,8 @@
+/** Stateless forms of the layers and losses, as PyTorch's `torch.nn.functional`. */
+export { linear } from "./linear.ts";
+export { dropout } from "./dropout.ts";
+export { batchNorm } from "./batch_norm.ts";
+export type { BatchNormOptions } from "./batch_norm.ts";
+export {
+  avgPool2d, conv2d, elu, logSoftmax, maxPool2d, relu, sigmoid, softmax, tanh,
+} from "@backprop/autograd";

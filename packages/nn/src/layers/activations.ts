@@ -1,0 +1,67 @@
+import type { Tensor } from "@backprop/autograd";
+import { Module } from "../module.ts";
+
+/** max(0, x). */
+export class ReLU extends Module {
+  override forward(x: Tensor): Tensor {
+    return x.relu();
+  }
+}
+
+/** x for x > 0, α(eˣ − 1) otherwise. */
+export class ELU extends Module {
+  constructor(readonly alpha = 1) {
+    super();
+  }
+  override forward(x: Tensor): Tensor {
+    return x.elu(this.alpha);
+  }
+  override extraRepr(): string {
+    return `alpha=${this.alpha}`;
+  }
+}
+
+export class Tanh extends Module {
+  override forward(x: Tensor): Tensor {
+    return x.tanh();
+  }
+}
+
+export class Sigmoid extends Module {
+  override forward(x: Tensor): Tensor {
+    return x.sigmoid();
+  }
+}
+
+/** Passes its input through (a placeholder where a layer is optional). */
+export class Identity extends Module {
+  override forward(x: Tensor): Tensor {
+    return x;
+  }
+}
+
+/** Softmax along `dim` (default the last dimension, where PyTorch would guess and warn). */
+export class Softmax extends Module {
+  constructor(readonly dim = -1) {
+    super();
+  }
+  override forward(x: Tensor): Tensor {
+    return x.softmax(this.dim);
+  }
+  override extraRepr(): string {
+    return `dim=${this.dim}`;
+  }
+}
+
+/** log(softmax(x)) along `dim`, computed stably (default the last dimension). */
+export class LogSoftmax extends Module {
+  constructor(readonly dim = -1) {
+    super();
+  }
+  override forward(x: Tensor): Tensor {
+    return x.logSoftmax(this.dim);
+  }
+  override extraRepr(): string {
+    return `dim=${this.dim}`;
+  }
+}
