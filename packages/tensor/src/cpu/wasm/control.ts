@@ -1,24 +1,35 @@
-// Layout of the shared Int32Array through which the calling thread hands jobs to workers. Each worker owns
-// one slot; slots are 128 bytes apart so two workers never write the same cache line.
+// Layout of the shared Int32Array through which the calling thread hands a job to the workers. A job is a
+// list of chunks (argument lists for one kernel export); every thread, the caller included, claims chunks
+// until none are left. A worker that is slow to wake (the machine is busy) then costs nothing: the others
+// take its share, and the caller never waits for a thread that has not started.
 
-export const SLOT_INTS = 32;
-/** Bumped by the caller to post a job; the worker sleeps on it. */
-export const SEQ = 0;
-/** Set by the worker to the SEQ it finished; the caller sleeps on it. */
-export const DONE = 1;
-/** 1 once the worker has instantiated the kernels. */
-export const READY = 2;
-/** Index into kernelNames of the export to call. */
-export const FN = 3;
+/** Bumped by the caller to post a job; idle workers sleep on it. */
+export const JOB_SEQ = 0;
+/** (generation << 16) | next unclaimed chunk. A claim is a compare-and-swap that checks the generation,
+ * so a worker that wakes late for an old job can never take a chunk of a newer one. */
+export const NEXT = 1;
+/** Chunks finished; the caller sleeps on it until it equals CHUNKS. */
+export const COMPLETED = 2;
+export const CHUNKS = 3;
+/** Index into kernelNames of the export every chunk calls. */
+export const FN = 4;
 /** 0: plain-SIMD module, 1: relaxed-SIMD module. */
-export const VARIANT = 4;
-export const ARGC = 5;
-/** 0 ok, 1 the last job threw (the worker logs the error). */
-export const STATUS = 6;
-/** Non-zero: the worker leaves its loop at the next SEQ bump. */
-export const QUIT = 7;
-export const ARGS = 8;
-export const MAX_ARGS = SLOT_INTS - ARGS;
+export const VARIANT = 5;
+/** Arguments per chunk. */
+export const ARGC = 6;
+/** Set when a chunk threw (the worker logs the error). */
+export const ERROR = 7;
+/** Non-zero: workers leave their loop at the next JOB_SEQ bump. */
+export const QUIT = 8;
+/** Workers that have instantiated the kernels. */
+export const READY = 9;
+/** Chunk i's arguments start at TABLE + i * ARGC. Padded so the table starts on its own cache line. */
+export const TABLE = 32;
+export const MAX_CHUNKS = 64;
+export const MAX_ARGS = 16;
+export const CONTROL_INTS = TABLE + MAX_CHUNKS * MAX_ARGS;
+/** Generations wrap at 15 bits so (generation << 16) stays a positive int32. */
+export const GENERATION_MASK = 0x7fff;
 
-/** Atomics.load polls before sleeping: a follow-up job often arrives within microseconds. */
+/** Atomics.load polls before sleeping: in a training loop the next job often comes within microseconds. */
 export const SPIN = 1 << 14;

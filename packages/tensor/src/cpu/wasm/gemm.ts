@@ -1,14 +1,21 @@
 // SGEMM entry point for the CPU backend: C = op(A)·op(B) (+ C), row-major float32. Operands that already
 // live in the kernels' memory (WasmFloat32Buffer views) are used in place; others are copied in and the
 // result copied out. Large products are split across the worker pool by rows or columns of C.
-import { activeKernels, activeVariant, wasmRuntime, workArea, workerPool } from "./runtime.ts";
-import type { PoolJob } from "./pool.ts";
+import { activeKernels, activeVariant, callerWorkArea, chunkWorkAreas, wasmRuntime, workerPool } from "./runtime.ts";
 
 /**
  * Below this many multiply-adds a product stays on the calling thread: waking a worker and waiting for
  * it costs tens of microseconds, about what a 96³ product takes on one core.
  */
 export const PARALLEL_MIN_MACS = 96 * 96 * 96;
+
+/**
+ * A parallel product is cut into more chunks than threads (threads claim them as they go), so a thread the
+ * OS runs late only shifts work to the others.
+ */
+const CHUNKS_PER_THREAD = 4;
+const MIN_CHUNK_ROWS = 40;
+const MIN_CHUNK_COLS = 64;
 
 let scratchPtr = 0;
 let scratchBytes = 0;
@@ -155,24 +162,30 @@ function run(
   const ta = transA ? 1 : 0, tb = transB ? 1 : 0;
   const pool = m * n * k >= PARALLEL_MIN_MACS ? workerPool() : undefined;
   const { mr, nr } = wasmRuntime().tiling;
-  const parts = pool ? splitRange(m >= n ? m : n, m >= n ? mr : nr, pool.size + 1) : [];
+  // Split the longer side of C: each chunk re-packs the whole of the other operand, the smaller one, and
+  // chunks of at least MIN_CHUNK_ROWS rows (or MIN_CHUNK_COLS columns) keep that re-packing to a few %.
+  const byRows = m >= n;
+  const length = byRows ? m : n;
+  let parts: [number, number][] = [];
+  if (pool) {
+    const threads = pool.size + 1;
+    const wanted = Math.min(CHUNKS_PER_THREAD * threads, Math.max(threads, Math.floor(length / (byRows ? MIN_CHUNK_ROWS : MIN_CHUNK_COLS))));
+    parts = splitRange(length, byRows ? mr : nr, wanted);
+  }
   if (!pool || parts.length < 2) {
-    kernels.gemm(ta, tb, m, n, k, A.ptr, A.ld, B.ptr, B.ld, C.ptr, C.ld, beta, workArea(0));
+    kernels.gemm(ta, tb, m, n, k, A.ptr, A.ld, B.ptr, B.ld, C.ptr, C.ld, beta, callerWorkArea());
     return;
   }
-  // Split the longer side of C: each part re-packs the other operand, the smaller one.
-  const byRows = m >= n;
-  const args = parts.map(([from, to], slot): number[] => {
+  const work = chunkWorkAreas(parts.length);
+  const chunks = parts.map(([from, to], i): number[] => {
     const aPtr = byRows ? A.ptr + 4 * from * (transA ? 1 : A.ld) : A.ptr;
     const bPtr = byRows ? B.ptr : B.ptr + 4 * from * (transB ? B.ld : 1);
     const cPtr = C.ptr + 4 * from * (byRows ? C.ld : 1);
     const rows = byRows ? to - from : m;
     const cols = byRows ? n : to - from;
-    return [ta, tb, rows, cols, k, aPtr, A.ld, bPtr, B.ld, cPtr, C.ld, beta, workArea(slot)];
+    return [ta, tb, rows, cols, k, aPtr, A.ld, bPtr, B.ld, cPtr, C.ld, beta, work[i]!];
   });
-  const jobs: PoolJob[] = args.slice(1).map((a) => ({ fn: "gemm", args: a }));
-  const own = args[0]!;
-  pool.run(jobs, activeVariant(), () => kernels.gemm(...(own as Parameters<typeof kernels.gemm>)));
+  pool.run("gemm", activeVariant(), chunks, (a) => kernels.gemm(...(a as Parameters<typeof kernels.gemm>)));
 }
 
 /** Splits [0, length) into up to `parts` contiguous ranges whose boundaries are multiples of `unit`. */

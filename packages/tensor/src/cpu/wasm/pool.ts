@@ -17,12 +17,6 @@ interface NodeWorkerThreads {
   Worker: new (source: string, options: { eval: true }) => WorkerHandle;
 }
 
-/** One call of an export on one worker; arguments are i32. */
-export interface PoolJob {
-  readonly fn: KernelName;
-  readonly args: readonly number[];
-}
-
 export interface PoolInit {
   readonly memory: WebAssembly.Memory;
   /** [plain, relaxed]; relaxed is undefined where the engine lacks relaxed SIMD. */
@@ -55,15 +49,14 @@ function spawn(): WorkerHandle | undefined {
 }
 
 export class WorkerPool {
-  private readonly control: Int32Array<SharedArrayBuffer>;
+  private readonly control = new Int32Array(new SharedArrayBuffer(C.CONTROL_INTS * 4));
   private readonly workers: WorkerHandle[] = [];
-  private readonly posted: number[] = [];
   private disposed = false;
 
   /** Starts `count` workers; returns undefined where workers cannot be created. */
   static start(count: number, init: PoolInit, readyTimeoutMs = 10_000): WorkerPool | undefined {
-    const pool = new WorkerPool(count);
-    for (let slot = 0; slot < count; slot++) {
+    const pool = new WorkerPool();
+    for (let i = 0; i < count; i++) {
       let w: WorkerHandle | undefined;
       try {
         w = spawn();
@@ -75,34 +68,21 @@ export class WorkerPool {
         return undefined;
       }
       pool.workers.push(w);
-      w.postMessage({
-        control: pool.control,
-        slot,
-        memory: init.memory,
-        modules: init.modules,
-        names: kernelNames,
-      });
+      w.postMessage({ control: pool.control, memory: init.memory, modules: init.modules, names: kernelNames });
     }
     // Wait until every worker has its instances. Worker start-up runs on the workers' own threads
     // (a few ms in Deno, ~20 ms in Node), so blocking here cannot deadlock.
     const deadline = performance.now() + readyTimeoutMs;
-    for (let slot = 0; slot < count; slot++) {
-      const at = slot * C.SLOT_INTS + C.READY;
-      while (Atomics.load(pool.control, at) === 0) {
-        const left = deadline - performance.now();
-        if (left <= 0) {
-          pool.dispose();
-          return undefined;
-        }
-        Atomics.wait(pool.control, at, 0, Math.min(left, 50));
+    for (;;) {
+      const ready = Atomics.load(pool.control, C.READY);
+      if (ready >= count) return pool;
+      const left = deadline - performance.now();
+      if (left <= 0) {
+        pool.dispose();
+        return undefined;
       }
+      Atomics.wait(pool.control, C.READY, ready, Math.min(left, 50));
     }
-    return pool;
-  }
-
-  private constructor(count: number) {
-    this.control = new Int32Array(new SharedArrayBuffer(count * C.SLOT_INTS * 4));
-    for (let i = 0; i < count; i++) this.posted.push(0);
   }
 
   get size(): number {
@@ -110,44 +90,57 @@ export class WorkerPool {
   }
 
   /**
-   * Runs jobs[i] on worker i and `onCaller` on this thread at the same time; returns when all are done.
-   * Throws if a worker's job threw.
+   * Runs fn(...chunks[i]) for every chunk, spread over the workers and this thread (which runs its share
+   * through `onCaller`, with its own instance); returns when all chunks are done. Throws if any chunk threw.
    */
-  run(jobs: readonly PoolJob[], variant: 0 | 1, onCaller: () => void): void {
+  run(
+    fn: KernelName,
+    variant: 0 | 1,
+    chunks: readonly (readonly number[])[],
+    onCaller: (args: readonly number[]) => void,
+  ): void {
     if (this.disposed) throw new Error("wasm worker pool: used after dispose()");
-    if (jobs.length > this.workers.length) throw new Error("wasm worker pool: more jobs than workers");
+    if (chunks.length === 0) return;
+    if (chunks.length > C.MAX_CHUNKS) throw new Error(`wasm worker pool: more than ${C.MAX_CHUNKS} chunks`);
+    const argc = chunks[0]!.length;
+    if (argc > C.MAX_ARGS) throw new Error(`wasm worker pool: ${fn} has more than ${C.MAX_ARGS} arguments`);
     const c = this.control;
-    jobs.forEach((job, slot) => {
-      if (job.args.length > C.MAX_ARGS) throw new Error(`wasm worker pool: ${job.fn} has too many arguments`);
-      const base = slot * C.SLOT_INTS;
-      c[base + C.FN] = kernelNames.indexOf(job.fn);
-      c[base + C.VARIANT] = variant;
-      c[base + C.ARGC] = job.args.length;
-      for (let i = 0; i < job.args.length; i++) c[base + C.ARGS + i] = job.args[i]!;
-      // The atomic add publishes the plain writes above to the worker (sequentially consistent).
-      this.posted[slot] = Atomics.add(c, base + C.SEQ, 1) + 1;
-      Atomics.notify(c, base + C.SEQ);
-    });
+    c[C.FN] = kernelNames.indexOf(fn);
+    c[C.VARIANT] = variant;
+    c[C.ARGC] = argc;
+    c[C.CHUNKS] = chunks.length;
+    c[C.ERROR] = 0;
+    chunks.forEach((args, i) => c.set(args, C.TABLE + i * argc));
+    Atomics.store(c, C.COMPLETED, 0);
+    const generation = (Atomics.load(c, C.JOB_SEQ) + 1) & C.GENERATION_MASK;
+    // Publishing NEXT with the new generation makes the job claimable; the plain writes above are
+    // visible to any thread that reads this value (atomics are sequentially consistent).
+    Atomics.store(c, C.NEXT, generation << 16);
+    Atomics.add(c, C.JOB_SEQ, 1);
+    Atomics.notify(c, C.JOB_SEQ);
+
     let callerError: unknown;
-    try {
-      onCaller();
-    } catch (e) {
-      callerError = e;
-    }
-    let failed = -1;
-    for (let slot = 0; slot < jobs.length; slot++) {
-      const at = slot * C.SLOT_INTS + C.DONE;
-      const want = this.posted[slot]!;
-      let spins = 0;
-      for (;;) {
-        const done = Atomics.load(c, at);
-        if (done === want) break;
-        if (++spins > C.SPIN) Atomics.wait(c, at, done, 100);
+    for (;;) {
+      const next = Atomics.load(c, C.NEXT);
+      const index = next & 0xffff;
+      if (index >= chunks.length) break;
+      if (Atomics.compareExchange(c, C.NEXT, next, next + 1) !== next) continue;
+      try {
+        onCaller(chunks[index]!);
+      } catch (e) {
+        callerError ??= e;
       }
-      if (c[slot * C.SLOT_INTS + C.STATUS] !== 0) failed = slot;
+      Atomics.add(c, C.COMPLETED, 1);
+    }
+    // Only chunks a worker has claimed can still be running; wait for those.
+    let spins = 0;
+    for (;;) {
+      const done = Atomics.load(c, C.COMPLETED);
+      if (done >= chunks.length) break;
+      if (++spins > C.SPIN) Atomics.wait(c, C.COMPLETED, done, 100);
     }
     if (callerError !== undefined) throw callerError;
-    if (failed >= 0) throw new Error(`wasm worker ${failed}: ${jobs[failed]!.fn} failed (see the worker's console)`);
+    if (c[C.ERROR] !== 0) throw new Error(`wasm worker pool: ${fn} failed in a worker (see its console)`);
   }
 
   /** Asks every worker to leave its loop and terminates it. */
@@ -155,17 +148,16 @@ export class WorkerPool {
     if (this.disposed) return;
     this.disposed = true;
     const c = this.control;
-    this.workers.forEach((w, slot) => {
-      const base = slot * C.SLOT_INTS;
-      Atomics.store(c, base + C.QUIT, 1);
-      Atomics.add(c, base + C.SEQ, 1);
-      Atomics.notify(c, base + C.SEQ);
+    Atomics.store(c, C.QUIT, 1);
+    Atomics.add(c, C.JOB_SEQ, 1);
+    Atomics.notify(c, C.JOB_SEQ);
+    for (const w of this.workers) {
       try {
         w.terminate();
       } catch {
         // already gone
       }
-    });
+    }
     this.workers.length = 0;
   }
 }

@@ -34,8 +34,9 @@ let runtime: WasmRuntime | undefined;
 let pool: WorkerPool | undefined;
 /** True after a failed pool start, so a missing capability is not retried on every call. */
 let poolFailed = false;
-/** Byte address of each thread's GEMM scratch; slot 0 is the caller. */
-const workAreas: number[] = [];
+let callerWork = 0;
+/** GEMM scratch per chunk of a parallel product (see chunkWorkAreas). */
+const chunkWork: number[] = [];
 const settings: Settings = { threads: 0, relaxed: true };
 
 function instantiate(module: WebAssembly.Module, memory: WebAssembly.Memory): KernelExports {
@@ -90,23 +91,38 @@ export function configuredThreads(): number {
   return settings.threads;
 }
 
-/** Sets the thread budget (clamped to what the engine allows); a running pool of another size stops. */
+/**
+ * Sets the thread budget (clamped to what the engine allows). Going down to 1 keeps idle workers for
+ * later; another worker count restarts the pool at the next large kernel.
+ */
 export function setThreads(n: number): void {
   if (!Number.isInteger(n) || n < 1) throw new RangeError(`setNumThreads: expected an integer ≥ 1, got ${n}`);
   const limit = maxThreads(wasmRuntime().features);
   const next = Math.min(n, Math.max(limit, 1));
-  if (next !== settings.threads) {
+  if (pool && next > 1 && pool.size !== next - 1) {
     stopWorkers();
     poolFailed = false;
   }
   settings.threads = next;
 }
 
-/** Byte address of thread `slot`'s GEMM scratch, allocated on first use. */
-export function workArea(slot: number): number {
+/** Byte address of the caller's GEMM scratch, allocated on first use. */
+export function callerWorkArea(): number {
+  if (!callerWork) {
+    const r = wasmRuntime();
+    callerWork = r.heap.alloc(gemmWorkFloats(r.tiling) * 4);
+  }
+  return callerWork;
+}
+
+/**
+ * Scratch for `count` GEMM chunks that may run at the same time, one block per chunk (a chunk's packing
+ * buffers must not be shared with a chunk running on another thread). Grows, never shrinks.
+ */
+export function chunkWorkAreas(count: number): readonly number[] {
   const r = wasmRuntime();
-  while (workAreas.length <= slot) workAreas.push(r.heap.alloc(gemmWorkFloats(r.tiling) * 4));
-  return workAreas[slot]!;
+  while (chunkWork.length < count) chunkWork.push(r.heap.alloc(gemmWorkFloats(r.tiling) * 4));
+  return chunkWork;
 }
 
 /** The worker pool for the configured thread count, started on first need; undefined if single-threaded. */
@@ -114,7 +130,6 @@ export function workerPool(): WorkerPool | undefined {
   const r = wasmRuntime();
   if (settings.threads <= 1 || poolFailed) return undefined;
   if (!pool) {
-    for (let slot = 0; slot < settings.threads; slot++) workArea(slot);
     pool = WorkerPool.start(settings.threads - 1, { memory: r.heap.memory, modules: r.modules });
     if (!pool) poolFailed = true;
   }

@@ -4,47 +4,52 @@
 import * as C from "./control.ts";
 
 /**
- * Receives {control, slot, memory, modules} once, instantiates every module on the shared memory, then
- * loops: wait for SEQ to move, call the requested export with the i32 arguments, publish DONE.
+ * Receives {control, memory, modules, names} once, instantiates every module on the shared memory, then
+ * loops: sleep until JOB_SEQ moves, claim and run chunks of that job until none are left.
  */
 export const workerSource = `"use strict";
-const SLOT_INTS = ${C.SLOT_INTS}, SEQ = ${C.SEQ}, DONE = ${C.DONE}, READY = ${C.READY}, FN = ${C.FN},
-  VARIANT = ${C.VARIANT}, ARGC = ${C.ARGC}, STATUS = ${C.STATUS}, QUIT = ${C.QUIT}, ARGS = ${C.ARGS},
-  SPIN = ${C.SPIN};
+const JOB_SEQ = ${C.JOB_SEQ}, NEXT = ${C.NEXT}, COMPLETED = ${C.COMPLETED}, CHUNKS = ${C.CHUNKS}, FN = ${C.FN},
+  VARIANT = ${C.VARIANT}, ARGC = ${C.ARGC}, ERROR = ${C.ERROR}, QUIT = ${C.QUIT}, READY = ${C.READY},
+  TABLE = ${C.TABLE}, GENERATION_MASK = ${C.GENERATION_MASK}, SPIN = ${C.SPIN};
 function run(init) {
-  const { control, slot, memory, modules, names } = init;
-  const base = slot * SLOT_INTS;
+  const { control, memory, modules, names } = init;
   const variants = modules.map((m) => {
     if (!m) return undefined;
     const exports = new WebAssembly.Instance(m, { env: { memory } }).exports;
     return names.map((n) => exports[n]);
   });
-  // Read SEQ before announcing READY: a job posted right after READY must look new to this loop.
-  let seen = Atomics.load(control, base + SEQ);
-  Atomics.store(control, base + READY, 1);
-  Atomics.notify(control, base + READY);
+  // Read JOB_SEQ before announcing READY: a job posted right after READY must look new to this loop.
+  let seen = Atomics.load(control, JOB_SEQ);
+  Atomics.add(control, READY, 1);
+  Atomics.notify(control, READY);
   for (;;) {
     let spins = 0;
-    while (Atomics.load(control, base + SEQ) === seen) {
+    while (Atomics.load(control, JOB_SEQ) === seen) {
       if (++spins > SPIN) {
-        Atomics.wait(control, base + SEQ, seen);
+        Atomics.wait(control, JOB_SEQ, seen);
         spins = 0;
       }
     }
-    seen = Atomics.load(control, base + SEQ);
-    if (Atomics.load(control, base + QUIT) !== 0) break;
-    let status = 0;
-    try {
-      const fn = variants[control[base + VARIANT]][control[base + FN]];
-      const args = Array.from(control.subarray(base + ARGS, base + ARGS + control[base + ARGC]));
-      fn(...args);
-    } catch (e) {
-      status = 1;
-      console.error("wasm kernel worker:", e);
+    seen = Atomics.load(control, JOB_SEQ);
+    if (Atomics.load(control, QUIT) !== 0) break;
+    const generation = seen & GENERATION_MASK;
+    for (;;) {
+      const next = Atomics.load(control, NEXT);
+      if (next >>> 16 !== generation) break;
+      const chunks = Atomics.load(control, CHUNKS);
+      const index = next & 0xffff;
+      if (index >= chunks) break;
+      if (Atomics.compareExchange(control, NEXT, next, next + 1) !== next) continue;
+      const argc = control[ARGC];
+      try {
+        const fn = variants[control[VARIANT]][control[FN]];
+        fn(...control.subarray(TABLE + index * argc, TABLE + (index + 1) * argc));
+      } catch (e) {
+        Atomics.store(control, ERROR, 1);
+        console.error("wasm kernel worker:", e);
+      }
+      if (Atomics.add(control, COMPLETED, 1) + 1 === chunks) Atomics.notify(control, COMPLETED);
     }
-    Atomics.store(control, base + STATUS, status);
-    Atomics.store(control, base + DONE, seen);
-    Atomics.notify(control, base + DONE);
   }
   if (typeof close === "function") close();
 }
