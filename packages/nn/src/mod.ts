@@ -46,8 +46,11 @@ export { BatchNorm1d, BatchNorm2d, BatchNormBase } from "./layers/batch_norm.ts"
 export type { BatchNormLayerOptions } from "./layers/batch_norm.ts";
 
 export * as functional from "./functional/mod.ts";
-export { batchNorm, dropout, linear } from "./functional/mod.ts";
-export type { BatchNormOptions } from "./functional/mod.ts";
+export { batchNorm, crossEntropy, dropout, linear, mseLoss, nllLoss } from "./functional/mod.ts";
+export type { BatchNormOptions, LossOptions, Reduction } from "./functional/mod.ts";
+export { CrossEntropyLoss } from "./losses/cross_entropy_loss.ts";
+export { NLLLoss } from "./losses/nll_loss.ts";
+export { MSELoss } from "./losses/mse_loss.ts";
 
 
 

@@ -3,6 +3,8 @@ export { linear } from "./linear.ts";
 export { dropout } from "./dropout.ts";
 export { batchNorm } from "./batch_norm.ts";
 export type { BatchNormOptions } from "./batch_norm.ts";
+export { crossEntropy, mseLoss, nllLoss } from "./losses.ts";
+export type { LossOptions, Reduction } from "./losses.ts";
 export {
   avgPool2d, conv2d, elu, logSoftmax, maxPool2d, relu, sigmoid, softmax, tanh,
 } from "@backprop/autograd";
