@@ -18,11 +18,12 @@ export function recordMany(
   outputs: readonly NDArray[],
   backward: (grads: NDArray[]) => (NDArray | null)[],
 ): Tensor[] {
-  // Integer and bool results (comparisons, indices, casts to int) carry no gradient.
-  const differentiable = outputs.every((o) => o.dtype === "float32" || o.dtype === "float64");
-  if (!differentiable || !needsGraph(inputs)) return outputs.map((o) => new Tensor(o));
+  // Integer and bool results (comparisons, indices, casts to int) carry no gradient. An operation that also
+  // has float results (values and their indices) still records them: only the integer ones are left out.
+  const isFloat = outputs.map((o) => o.dtype === "float32" || o.dtype === "float64");
+  if (!isFloat.some(Boolean) || !needsGraph(inputs)) return outputs.map((o) => new Tensor(o));
   const node = new Node(name, inputs, backward, outputs.map((o) => o.shape), outputs.map((o) => o.dtype));
-  return outputs.map((o, i) => Tensor.fromNode(o, node, i));
+  return outputs.map((o, i) => (isFloat[i] ? Tensor.fromNode(o, node, i) : new Tensor(o)));
 }
 
 /** `recordMany` for the usual single-output operation. */
