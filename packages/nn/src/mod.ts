@@ -52,6 +52,14 @@ export { CrossEntropyLoss } from "./losses/cross_entropy_loss.ts";
 export { NLLLoss } from "./losses/nll_loss.ts";
 export { MSELoss } from "./losses/mse_loss.ts";
 
+export { Optimizer } from "./optim/optimizer.ts";
+export type { Hyper, OptimizerStateDict, ParamGroup, ParamState, SavedParamGroup } from "./optim/optimizer.ts";
+export { SGD } from "./optim/sgd.ts";
+export type { SGDOptions } from "./optim/sgd.ts";
+export { Adam, AdamW } from "./optim/adam.ts";
+export type { AdamOptions } from "./optim/adam.ts";
+export { flattenOptimizerState, unflattenOptimizerState } from "./optim/flatten.ts";
+export type { FlatOptimizerState } from "./optim/flatten.ts";
 
 
 
