@@ -4,12 +4,14 @@ import * as T from "@backprop/tensor";
 import {
   Adam,
   AdamW,
+  BatchNorm1d,
   crossEntropy,
   flattenOptimizerState,
   Linear,
-  MLP,
   type Optimizer,
   Parameter,
+  ReLU,
+  Sequential,
   SGD,
   unflattenOptimizerState,
 } from "../src/mod.ts";
@@ -131,7 +133,8 @@ describe("Optimizer behaviour", () => {
   });
 
   test("memory stays flat across many steps (parameters, gradients and state replaced, not accumulated)", () => {
-    const model = new MLP(4, [8, 8], 3, { generator: new T.Generator(1), batchNorm: "builtin" });
+    const g = new T.Generator(1);
+    const model = new Sequential(new Linear(4, 8, { generator: g }), new BatchNorm1d(8), new ReLU(), new Linear(8, 3, { generator: g }));
     const x = tensor(T.randn([6, 4], { generator: new T.Generator(2) }));
     const y = T.tensor([0, 1, 2, 0, 1, 2], { dtype: "int32" });
     for (const opt of [new Adam(model.parameters()), new SGD(model.parameters(), { momentum: 0.9, nesterov: true })]) {
