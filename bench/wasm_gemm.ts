@@ -13,8 +13,10 @@ import {
   wasmSimdInfo,
 } from "../packages/tensor/src/cpu/wasm/mod.ts";
 
-const argv: string[] = (globalThis as { Deno?: { args: string[] } }).Deno?.args ??
-  (globalThis as { process?: { argv: string[] } }).process?.argv.slice(2) ?? [];
+const argv: string[] =
+  (globalThis as { Deno?: { args: string[] } }).Deno?.args ??
+    (globalThis as { process?: { argv: string[] } }).process?.argv.slice(2) ??
+    [];
 const flag = (name: string, fallback: string) => {
   const at = argv.indexOf(`--${name}`);
   return at >= 0 && argv[at + 1] ? argv[at + 1]! : fallback;
@@ -25,12 +27,19 @@ const withPlain = !argv.includes("--no-plain");
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+  return s.length % 2
+    ? s[(s.length - 1) / 2]!
+    : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 const gflops = (n: number, ms: number) => (2 * n ** 3) / ms / 1e6;
 
 /** The obvious TypeScript product (i-k-j order, so the inner loop is sequential), as a baseline. */
-function gemmTypeScript(n: number, a: Float32Array, b: Float32Array, c: Float32Array): void {
+function gemmTypeScript(
+  n: number,
+  a: Float32Array,
+  b: Float32Array,
+  c: Float32Array,
+): void {
   c.fill(0);
   for (let i = 0; i < n; i++) {
     for (let p = 0; p < n; p++) {
@@ -43,18 +52,29 @@ function gemmTypeScript(n: number, a: Float32Array, b: Float32Array, c: Float32A
 
 const features = wasmFeatures();
 const cores = features.hardwareConcurrency;
-const deno = (globalThis as { Deno?: { version: { deno: string; v8: string } } }).Deno;
-const nodeVersions = (globalThis as { process?: { versions?: { node?: string; v8?: string } } }).process?.versions;
-const engine = deno ? `Deno ${deno.version.deno} (V8 ${deno.version.v8})` : `Node ${nodeVersions?.node} (V8 ${nodeVersions?.v8})`;
+const deno =
+  (globalThis as { Deno?: { version: { deno: string; v8: string } } }).Deno;
+const nodeVersions =
+  (globalThis as { process?: { versions?: { node?: string; v8?: string } } })
+    .process?.versions;
+const engine = deno
+  ? `Deno ${deno.version.deno} (V8 ${deno.version.v8})`
+  : `Node ${nodeVersions?.node} (V8 ${nodeVersions?.v8})`;
 const info = wasmSimdInfo();
-console.log(`# WebAssembly SIMD GEMM — ${engine}, ${cores} cores, ${new Date().toISOString().slice(0, 10)}`);
+console.log(
+  `# WebAssembly SIMD GEMM — ${engine}, ${cores} cores, ${
+    new Date().toISOString().slice(0, 10)
+  }`,
+);
 console.log(
   `relaxed SIMD available: ${info.relaxedAvailable}; tile ${info.gemmTiling.mr}×${info.gemmTiling.nr}, ` +
     `kc ${info.gemmTiling.kc}, mc ${info.gemmTiling.mc}, nc ${info.gemmTiling.nc}, unroll ${info.gemmTiling.unroll}; ` +
     `median of ${rounds} interleaved rounds\n`,
 );
 
-const variants = (info.relaxedAvailable ? ["relaxed"] : []).concat(withPlain || !info.relaxedAvailable ? ["plain"] : []);
+const variants = (info.relaxedAvailable ? ["relaxed"] : []).concat(
+  withPlain || !info.relaxedAvailable ? ["plain"] : [],
+);
 const threadCounts = [...new Set([1, Math.min(2, cores)])];
 
 // Peak: the multiply-add loop with no memory traffic.
@@ -63,13 +83,18 @@ for (const v of variants) {
   setRelaxedSimd(v === "relaxed");
   for (const t of threadCounts) {
     setNumThreads(t);
-    const runs = Array.from({ length: 5 }, () => measurePeakGflops(t, 30_000_000));
+    const runs = Array.from(
+      { length: 5 },
+      () => measurePeakGflops(t, 30_000_000),
+    );
     peak.set(`${v}/${t}`, median(runs));
   }
 }
 
 const nMax = Math.max(...sizes);
-const A = wasmAlloc(nMax * nMax), B = wasmAlloc(nMax * nMax), C = wasmAlloc(nMax * nMax);
+const A = wasmAlloc(nMax * nMax),
+  B = wasmAlloc(nMax * nMax),
+  C = wasmAlloc(nMax * nMax);
 A.view.forEach((_, i, v) => (v[i] = Math.random() - 0.5));
 B.view.forEach((_, i, v) => (v[i] = Math.random() - 0.5));
 
@@ -80,7 +105,13 @@ interface Config {
   times: number[];
 }
 const configs: Config[] = [];
-for (const n of sizes) for (const v of variants) for (const t of threadCounts) configs.push({ variant: v, threads: t, n, times: [] });
+for (const n of sizes) {
+  for (const v of variants) {
+    for (const t of threadCounts) {
+      configs.push({ variant: v, threads: t, n, times: [] });
+    }
+  }
+}
 const runOnce = (cfg: Config) => {
   setRelaxedSimd(cfg.variant === "relaxed");
   setNumThreads(cfg.threads);
@@ -90,11 +121,15 @@ const runOnce = (cfg: Config) => {
   return performance.now() - t0;
 };
 for (const cfg of configs) for (let w = 0; w < 2; w++) runOnce(cfg); // warm-up: tier-up, pool start
-for (let r = 0; r < rounds; r++) for (const cfg of configs) cfg.times.push(runOnce(cfg));
+for (let r = 0; r < rounds; r++) {
+  for (const cfg of configs) cfg.times.push(runOnce(cfg));
+}
 
 // Plain TypeScript at the smallest size (it is ~25× slower; larger sizes only take longer to say the same).
 const nTs = Math.min(...sizes);
-const a = A.view.slice(0, nTs * nTs), b = B.view.slice(0, nTs * nTs), c = new Float32Array(nTs * nTs);
+const a = A.view.slice(0, nTs * nTs),
+  b = B.view.slice(0, nTs * nTs),
+  c = new Float32Array(nTs * nTs);
 gemmTypeScript(nTs, a, b, c);
 const tsTimes = Array.from({ length: 3 }, () => {
   const t0 = performance.now();
@@ -106,11 +141,21 @@ const tsGflops = gflops(nTs, median(tsTimes));
 console.log("| kernel | threads | GFLOP/s | % of peak |");
 console.log("|---|---:|---:|---:|");
 for (const v of variants) {
-  for (const t of threadCounts) console.log(`| peak FMA loop, ${v} | ${t} | ${peak.get(`${v}/${t}`)!.toFixed(1)} | 100 |`);
+  for (const t of threadCounts) {
+    console.log(
+      `| peak FMA loop, ${v} | ${t} | ${
+        peak.get(`${v}/${t}`)!.toFixed(1)
+      } | 100 |`,
+    );
+  }
 }
-console.log(`| plain TypeScript triple loop, ${nTs}³ | 1 | ${tsGflops.toFixed(2)} | |`);
+console.log(
+  `| plain TypeScript triple loop, ${nTs}³ | 1 | ${tsGflops.toFixed(2)} | |`,
+);
 console.log();
-console.log("| GEMM n×n×n | SIMD | threads | median ms | GFLOP/s (median) | GFLOP/s (best) | % of peak | × TypeScript |");
+console.log(
+  "| GEMM n×n×n | SIMD | threads | median ms | GFLOP/s (median) | GFLOP/s (best) | % of peak | × TypeScript |",
+);
 console.log("|---|---|---:|---:|---:|---:|---:|---:|");
 for (const cfg of configs) {
   const ms = median(cfg.times);
@@ -118,7 +163,9 @@ for (const cfg of configs) {
   const best = gflops(cfg.n, Math.min(...cfg.times));
   const p = peak.get(`${cfg.variant}/${cfg.threads}`)!;
   console.log(
-    `| ${cfg.n}³ | ${cfg.variant} | ${cfg.threads} | ${ms.toFixed(2)} | ${g.toFixed(1)} | ${best.toFixed(1)} | ` +
+    `| ${cfg.n}³ | ${cfg.variant} | ${cfg.threads} | ${ms.toFixed(2)} | ${
+      g.toFixed(1)
+    } | ${best.toFixed(1)} | ` +
       `${((100 * g) / p).toFixed(0)} | ${(g / tsGflops).toFixed(0)} |`,
   );
 }

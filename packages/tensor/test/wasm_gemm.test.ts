@@ -6,14 +6,24 @@ import { afterAll, describe, expect, test } from "vitest";
 
 // Node 20 validates relaxed SIMD only with this flag; set before the kernels are first compiled.
 type V8Module = { setFlagsFromString(flags: string): void };
-const nodeProcess = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-(nodeProcess?.getBuiltinModule?.("node:v8") as V8Module | undefined)?.setFlagsFromString(
-  "--experimental-wasm-relaxed-simd",
-);
+const nodeProcess =
+  (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } })
+    .process;
+(nodeProcess?.getBuiltinModule?.("node:v8") as V8Module | undefined)
+  ?.setFlagsFromString(
+    "--experimental-wasm-relaxed-simd",
+  );
 
 const wasm = await import("../src/cpu/wasm/mod.ts");
-const { gemm, setNumThreads, setRelaxedSimd, stopWasmWorkers, wasmAlloc, wasmSimdInfo, PARALLEL_MIN_MACS } =
-  wasm;
+const {
+  gemm,
+  setNumThreads,
+  setRelaxedSimd,
+  stopWasmWorkers,
+  wasmAlloc,
+  wasmSimdInfo,
+  PARALLEL_MIN_MACS,
+} = wasm;
 
 afterAll(() => stopWasmWorkers());
 
@@ -56,7 +66,12 @@ function operands(c: Case) {
 }
 
 /** Checks C against the float64 product within the rounding bound (k + 2)·u·Σ|a||b| of any summation order. */
-function check(c: Case, o: ReturnType<typeof operands>, before: Float32Array, after: Float32Array): void {
+function check(
+  c: Case,
+  o: ReturnType<typeof operands>,
+  before: Float32Array,
+  after: Float32Array,
+): void {
   const { a, b, lda, ldb, ldc } = o;
   for (let i = 0; i < c.m; i++) {
     for (let j = 0; j < c.n; j++) {
@@ -73,7 +88,11 @@ function check(c: Case, o: ReturnType<typeof operands>, before: Float32Array, af
       const tol = (c.k + 2) * 2 ** -23 * (mag + Math.abs(prior)) + 1e-30;
       const got = after[at]!;
       if (!(Math.abs(got - want) <= tol)) {
-        throw new Error(`C[${i},${j}] = ${got}, want ${want} (tol ${tol}) for ${JSON.stringify(c)}`);
+        throw new Error(
+          `C[${i},${j}] = ${got}, want ${want} (tol ${tol}) for ${
+            JSON.stringify(c)
+          }`,
+        );
       }
     }
   }
@@ -81,7 +100,9 @@ function check(c: Case, o: ReturnType<typeof operands>, before: Float32Array, af
   for (let at = 0; at < after.length; at++) {
     const row = Math.floor((at - c.offC) / ldc), col = (at - c.offC) % ldc;
     const inside = at >= c.offC && row < c.m && col < c.n;
-    if (!inside && !Object.is(after[at], before[at])) throw new Error(`C outside the product changed at ${at}`);
+    if (!inside && !Object.is(after[at], before[at])) {
+      throw new Error(`C outside the product changed at ${at}`);
+    }
   }
 }
 
@@ -89,7 +110,23 @@ function runCase(c: Case, inMemory: boolean): void {
   const o = operands(c);
   const before = o.c.slice();
   if (!inMemory) {
-    gemm(c.transA, c.transB, c.m, c.n, c.k, o.a, c.offA, o.lda, o.b, c.offB, o.ldb, o.c, c.offC, o.ldc, c.beta);
+    gemm(
+      c.transA,
+      c.transB,
+      c.m,
+      c.n,
+      c.k,
+      o.a,
+      c.offA,
+      o.lda,
+      o.b,
+      c.offB,
+      o.ldb,
+      o.c,
+      c.offC,
+      o.ldc,
+      c.beta,
+    );
     check(c, o, before, o.c);
     return;
   }
@@ -97,9 +134,29 @@ function runCase(c: Case, inMemory: boolean): void {
     const buf = wasmAlloc(x.length);
     buf.view.set(x);
     return buf;
-  }) as [ReturnType<typeof wasmAlloc>, ReturnType<typeof wasmAlloc>, ReturnType<typeof wasmAlloc>];
+  }) as [
+    ReturnType<typeof wasmAlloc>,
+    ReturnType<typeof wasmAlloc>,
+    ReturnType<typeof wasmAlloc>,
+  ];
   try {
-    gemm(c.transA, c.transB, c.m, c.n, c.k, A.view, c.offA, o.lda, B.view, c.offB, o.ldb, C.view, c.offC, o.ldc, c.beta);
+    gemm(
+      c.transA,
+      c.transB,
+      c.m,
+      c.n,
+      c.k,
+      A.view,
+      c.offA,
+      o.lda,
+      B.view,
+      c.offB,
+      o.ldb,
+      C.view,
+      c.offC,
+      o.ldc,
+      c.beta,
+    );
     check(c, o, before, C.view);
   } finally {
     A.free();
@@ -108,7 +165,10 @@ function runCase(c: Case, inMemory: boolean): void {
   }
 }
 
-const dim = fc.oneof(fc.constantFrom(0, 1, 2, 5, 7, 8, 9), fc.integer({ min: 0, max: 70 }));
+const dim = fc.oneof(
+  fc.constantFrom(0, 1, 2, 5, 7, 8, 9),
+  fc.integer({ min: 0, max: 70 }),
+);
 const smallCase = fc.record<Case>({
   transA: fc.boolean(),
   transB: fc.boolean(),
@@ -149,48 +209,125 @@ const variants = [
 
 describe.each(variants)("gemm, $name", ({ relaxed }) => {
   const available = !relaxed || wasmSimdInfo().relaxedAvailable;
-  test.skipIf(!available)("matches float64 on random small shapes, copied operands", () => {
-    setRelaxedSimd(relaxed);
-    setNumThreads(1);
-    expect(wasmSimdInfo().relaxed).toBe(relaxed);
-    fc.assert(fc.property(smallCase, (c) => runCase(c, false)), { numRuns: 150 });
-  });
+  test.skipIf(!available)(
+    "matches float64 on random small shapes, copied operands",
+    () => {
+      setRelaxedSimd(relaxed);
+      setNumThreads(1);
+      expect(wasmSimdInfo().relaxed).toBe(relaxed);
+      fc.assert(fc.property(smallCase, (c) => runCase(c, false)), {
+        numRuns: 150,
+      });
+    },
+  );
 
-  test.skipIf(!available)("matches float64 with operands inside the kernels' memory", () => {
-    setRelaxedSimd(relaxed);
-    setNumThreads(1);
-    fc.assert(fc.property(smallCase, (c) => runCase(c, true)), { numRuns: 60 });
-  });
+  test.skipIf(!available)(
+    "matches float64 with operands inside the kernels' memory",
+    () => {
+      setRelaxedSimd(relaxed);
+      setNumThreads(1);
+      fc.assert(fc.property(smallCase, (c) => runCase(c, true)), {
+        numRuns: 60,
+      });
+    },
+  );
 
-  test.skipIf(!available)("matches float64 when split across two threads", () => {
-    setRelaxedSimd(relaxed);
-    setNumThreads(2);
-    fc.assert(
-      fc.property(parallelCase, fc.boolean(), (c, inMemory) => {
-        expect(c.m * c.n * c.k).toBeGreaterThanOrEqual(PARALLEL_MIN_MACS);
-        runCase(c, inMemory);
-      }),
-      { numRuns: 6 },
-    );
-    expect(wasmSimdInfo().workers).toBe(1);
-  });
+  test.skipIf(!available)(
+    "matches float64 when split across two threads",
+    () => {
+      setRelaxedSimd(relaxed);
+      setNumThreads(2);
+      fc.assert(
+        fc.property(parallelCase, fc.boolean(), (c, inMemory) => {
+          expect(c.m * c.n * c.k).toBeGreaterThanOrEqual(PARALLEL_MIN_MACS);
+          runCase(c, inMemory);
+        }),
+        { numRuns: 6 },
+      );
+      expect(wasmSimdInfo().workers).toBe(1);
+    },
+  );
 });
 
 describe("gemm edge cases", () => {
   test("k = 0 zeroes C with beta 0 and keeps it with beta 1", () => {
     setNumThreads(1);
     const c = new Float32Array([1, 2, 3, 4, 5, 6]);
-    gemm(false, false, 2, 3, 0, new Float32Array(0), 0, 0, new Float32Array(0), 0, 3, c, 0, 3, 1);
+    gemm(
+      false,
+      false,
+      2,
+      3,
+      0,
+      new Float32Array(0),
+      0,
+      0,
+      new Float32Array(0),
+      0,
+      3,
+      c,
+      0,
+      3,
+      1,
+    );
     expect(Array.from(c)).toEqual([1, 2, 3, 4, 5, 6]);
-    gemm(false, false, 2, 3, 0, new Float32Array(0), 0, 0, new Float32Array(0), 0, 3, c, 0, 3, 0);
+    gemm(
+      false,
+      false,
+      2,
+      3,
+      0,
+      new Float32Array(0),
+      0,
+      0,
+      new Float32Array(0),
+      0,
+      3,
+      c,
+      0,
+      3,
+      0,
+    );
     expect(Array.from(c)).toEqual([0, 0, 0, 0, 0, 0]);
   });
 
   test("beta 0 overwrites NaN in C; NaN in A propagates", () => {
     const c = new Float32Array(4).fill(NaN);
-    gemm(false, false, 2, 2, 1, new Float32Array([1, 2]), 0, 1, new Float32Array([3, 4]), 0, 2, c, 0, 2, 0);
+    gemm(
+      false,
+      false,
+      2,
+      2,
+      1,
+      new Float32Array([1, 2]),
+      0,
+      1,
+      new Float32Array([3, 4]),
+      0,
+      2,
+      c,
+      0,
+      2,
+      0,
+    );
     expect(Array.from(c)).toEqual([3, 4, 6, 8]);
-    gemm(false, false, 2, 2, 1, new Float32Array([NaN, 2]), 0, 1, new Float32Array([3, 4]), 0, 2, c, 0, 2, 0);
+    gemm(
+      false,
+      false,
+      2,
+      2,
+      1,
+      new Float32Array([NaN, 2]),
+      0,
+      1,
+      new Float32Array([3, 4]),
+      0,
+      2,
+      c,
+      0,
+      2,
+      0,
+    );
     expect(Number.isNaN(c[0])).toBe(true);
     expect(c[3]).toBe(8);
   });
@@ -210,9 +347,30 @@ describe("gemm edge cases", () => {
 
   test("rejects bad arguments with a message naming the operand", () => {
     const x = new Float32Array(4);
-    expect(() => gemm(false, false, 2, 2, 2, x, 0, 2, x, 0, 2, new Float32Array(3), 0, 2, 0)).toThrow(/C \(2×2/);
-    expect(() => gemm(false, false, 2, 2, 2, x, 0, 1, x, 0, 2, x, 0, 2, 0)).toThrow(/lda = 1/);
-    expect(() => gemm(false, false, -1, 2, 2, x, 0, 2, x, 0, 2, x, 0, 2, 0)).toThrow(RangeError);
-    expect(() => gemm(false, false, 2, 2, 2, x, 0, 2, x, 0, 2, x, 0, 2, 2 as 0)).toThrow(/beta/);
+    expect(() =>
+      gemm(
+        false,
+        false,
+        2,
+        2,
+        2,
+        x,
+        0,
+        2,
+        x,
+        0,
+        2,
+        new Float32Array(3),
+        0,
+        2,
+        0,
+      )
+    ).toThrow(/C \(2×2/);
+    expect(() => gemm(false, false, 2, 2, 2, x, 0, 1, x, 0, 2, x, 0, 2, 0))
+      .toThrow(/lda = 1/);
+    expect(() => gemm(false, false, -1, 2, 2, x, 0, 2, x, 0, 2, x, 0, 2, 0))
+      .toThrow(RangeError);
+    expect(() => gemm(false, false, 2, 2, 2, x, 0, 2, x, 0, 2, x, 0, 2, 2 as 0))
+      .toThrow(/beta/);
   });
 });

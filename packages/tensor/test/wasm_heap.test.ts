@@ -7,7 +7,10 @@ import { WasmHeap } from "../src/cpu/wasm/heap.ts";
 test("random alloc/free sequences never overlap and coalesce back to one free block", () => {
   fc.assert(
     fc.property(
-      fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 300_000 })), { minLength: 1, maxLength: 60 }),
+      fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 300_000 })), {
+        minLength: 1,
+        maxLength: 60,
+      }),
       (ops) => {
         const heap = new WasmHeap(true);
         const live = new Map<number, number>();
@@ -16,7 +19,10 @@ test("random alloc/free sequences never overlap and coalesce back to one free bl
             const ptr = heap.alloc(bytes);
             expect(ptr % 64).toBe(0);
             expect(ptr + bytes).toBeLessThanOrEqual(heap.byteLength);
-            for (const [p, b] of live) expect(ptr + bytes <= p || p + b <= ptr || bytes === 0 || b === 0).toBe(true);
+            for (const [p, b] of live) {
+              expect(ptr + bytes <= p || p + b <= ptr || bytes === 0 || b === 0)
+                .toBe(true);
+            }
             live.set(ptr, bytes);
             // Mark the block so a later overlap would show as a wrong value.
             heap.f32.fill(ptr, ptr / 4, (ptr + bytes) / 4 | 0);

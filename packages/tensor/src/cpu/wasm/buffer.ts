@@ -3,7 +3,9 @@
 import type { WasmHeap } from "./heap.ts";
 
 // A dropped buffer is returned to the heap when collected; explicit free() is still the way to bound memory.
-const collector = new FinalizationRegistry<{ heap: WasmHeap; ptr: number }>(({ heap, ptr }) => heap.release(ptr));
+const collector = new FinalizationRegistry<{ heap: WasmHeap; ptr: number }>((
+  { heap, ptr },
+) => heap.release(ptr));
 
 export class WasmFloat32Buffer {
   private freed = false;

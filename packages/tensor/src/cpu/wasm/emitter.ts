@@ -34,7 +34,8 @@ function writeSleb(out: number[], value: number): void {
   for (;;) {
     const byte = v & 0x7f;
     v >>= 7;
-    const done = (v === 0 && (byte & 0x40) === 0) || (v === -1 && (byte & 0x40) !== 0);
+    const done = (v === 0 && (byte & 0x40) === 0) ||
+      (v === -1 && (byte & 0x40) !== 0);
     out.push(done ? byte : byte | 0x80);
     if (done) return;
   }
@@ -73,7 +74,10 @@ export class FunctionBuilder {
 
   local(type: ValType): Local {
     this.extraLocals.push(type);
-    return { index: this.paramTypes.length + this.extraLocals.length - 1, type };
+    return {
+      index: this.paramTypes.length + this.extraLocals.length - 1,
+      type,
+    };
   }
 
   locals(type: ValType, count: number): Local[] {
@@ -253,6 +257,9 @@ export class FunctionBuilder {
   f32Max(a?: Operand, b?: Operand): this {
     return this.bin(Op.f32Max, a, b);
   }
+  f32Sub(a?: Operand, b?: Operand): this {
+    return this.bin(Op.f32Sub, a, b);
+  }
   f32Gt(a?: Operand, b?: Operand): this {
     return this.bin(Op.f32Gt, a, b);
   }
@@ -346,7 +353,9 @@ export class FunctionBuilder {
   /** Copies float lane `lane` of v to all four lanes (one pshufd on x64). */
   f32x4BroadcastLane(lane: number, v: Operand): this {
     const lanes: number[] = [];
-    for (let i = 0; i < 4; i++) for (let b = 0; b < 4; b++) lanes.push(lane * 4 + b);
+    for (let i = 0; i < 4; i++) {
+      for (let b = 0; b < 4; b++) lanes.push(lane * 4 + b);
+    }
     return this.i8x16Shuffle(lanes, v, v);
   }
   f32x4Splat(value?: Operand): this {
@@ -361,9 +370,21 @@ export class FunctionBuilder {
     this.pushAll([a, b]);
     return this.simd(OpSimd.f32x4Mul);
   }
+  f32x4Sub(a?: Operand, b?: Operand): this {
+    this.pushAll([a, b]);
+    return this.simd(OpSimd.f32x4Sub);
+  }
   f32x4Max(a?: Operand, b?: Operand): this {
     this.pushAll([a, b]);
     return this.simd(OpSimd.f32x4Max);
+  }
+  f32x4Gt(a?: Operand, b?: Operand): this {
+    this.pushAll([a, b]);
+    return this.simd(OpSimd.f32x4Gt);
+  }
+  v128And(a?: Operand, b?: Operand): this {
+    this.pushAll([a, b]);
+    return this.simd(OpSimd.v128And);
   }
   /** a·b + c with one rounding or two, as the hardware prefers (relaxed SIMD). */
   f32x4RelaxedMadd(a?: Operand, b?: Operand, c?: Operand): this {
@@ -385,7 +406,11 @@ export class FunctionBuilder {
 
   private depthOf(label: Label): number {
     const at = this.openLabels.lastIndexOf(label.id);
-    if (at < 0) throw new Error(`wasm emitter: branch to a label that is not open in ${this.name}`);
+    if (at < 0) {
+      throw new Error(
+        `wasm emitter: branch to a label that is not open in ${this.name}`,
+      );
+    }
     return this.openLabels.length - 1 - at;
   }
 
@@ -407,7 +432,11 @@ export class FunctionBuilder {
     return this.structured(Op.loop, body);
   }
 
-  if(cond: Operand | undefined, then: () => void, otherwise?: () => void): this {
+  if(
+    cond: Operand | undefined,
+    then: () => void,
+    otherwise?: () => void,
+  ): this {
     this.push(cond);
     const label = { id: this.nextLabel++ };
     this.bytes.push(Op.if, 0x40);
@@ -448,7 +477,13 @@ export class FunctionBuilder {
   }
 
   /** for (i = start; i < end; i += step) body — signed compare, test at the top so zero trips are safe. */
-  forRange(i: Local, start: Operand, end: Operand, step: Operand, body: () => void): this {
+  forRange(
+    i: Local,
+    start: Operand,
+    end: Operand,
+    step: Operand,
+    body: () => void,
+  ): this {
     this.set(i, start);
     return this.block((exit) => {
       this.loop((top) => {
@@ -494,7 +529,13 @@ export class ModuleBuilder {
     results: readonly ValType[] = [],
     exported = true,
   ): FunctionBuilder {
-    const fn = new FunctionBuilder(this.functions.length, name, params, results, exported);
+    const fn = new FunctionBuilder(
+      this.functions.length,
+      name,
+      params,
+      results,
+      exported,
+    );
     this.functions.push(fn);
     return fn;
   }

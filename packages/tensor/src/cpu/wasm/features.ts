@@ -36,7 +36,9 @@ function probeSimd(): boolean {
 
 function probeRelaxed(): boolean {
   return probeModule((mb) => {
-    const f = mb.func("f", [ValType.v128, ValType.v128, ValType.v128], [ValType.v128]);
+    const f = mb.func("f", [ValType.v128, ValType.v128, ValType.v128], [
+      ValType.v128,
+    ]);
     f.f32x4RelaxedMadd(f.params[0], f.params[1], f.params[2]);
   });
 }
@@ -44,7 +46,8 @@ function probeRelaxed(): boolean {
 function probeSharedMemory(): boolean {
   try {
     const m = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
-    return typeof SharedArrayBuffer !== "undefined" && m.buffer instanceof SharedArrayBuffer;
+    return typeof SharedArrayBuffer !== "undefined" &&
+      m.buffer instanceof SharedArrayBuffer;
   } catch {
     return false;
   }
@@ -70,7 +73,9 @@ export function wasmFeatures(): WasmFeatures {
       navigator?: { hardwareConcurrency?: number };
       process?: {
         versions?: { v8?: string };
-        getBuiltinModule?: (id: string) => { availableParallelism?: () => number };
+        getBuiltinModule?: (
+          id: string,
+        ) => { availableParallelism?: () => number };
       };
       Deno?: { version?: { v8?: string } };
     };

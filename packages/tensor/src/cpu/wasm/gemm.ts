@@ -1,7 +1,15 @@
 // SGEMM entry point for the CPU backend: C = op(A)·op(B) (+ C), row-major float32. Operands that already
 // live in the kernels' memory (WasmFloat32Buffer views) are used in place; others are copied in and the
 // result copied out. Large products are split across the worker pool by rows or columns of C.
-import { activeKernels, activeVariant, callerWorkArea, chunkWorkAreas, wasmRuntime, workerPool } from "./runtime.ts";
+import { scratch } from "./scratch.ts";
+import {
+  activeKernels,
+  activeVariant,
+  callerWorkArea,
+  chunkWorkAreas,
+  wasmRuntime,
+  workerPool,
+} from "./runtime.ts";
 
 /**
  * Below this many multiply-adds a product stays on the calling thread: waking a worker and waiting for
@@ -17,11 +25,10 @@ const CHUNKS_PER_THREAD = 4;
 const MIN_CHUNK_ROWS = 40;
 const MIN_CHUNK_COLS = 64;
 
-let scratchPtr = 0;
-let scratchBytes = 0;
-
 function checkDim(name: string, v: number): void {
-  if (!Number.isInteger(v) || v < 0) throw new RangeError(`gemm: ${name} must be an integer ≥ 0, got ${v}`);
+  if (!Number.isInteger(v) || v < 0) {
+    throw new RangeError(`gemm: ${name} must be an integer ≥ 0, got ${v}`);
+  }
 }
 
 /** Checks a rows×cols operand with leading dimension ld at offset and returns how many elements it spans. */
@@ -33,11 +40,17 @@ function checkOperand(
   rows: number,
   cols: number,
 ): void {
-  if (!(data instanceof Float32Array)) throw new TypeError(`gemm: ${name} must be a Float32Array`);
+  if (!(data instanceof Float32Array)) {
+    throw new TypeError(`gemm: ${name} must be a Float32Array`);
+  }
   checkDim(`${name} offset`, offset);
   checkDim(`ld${name.toLowerCase()}`, ld);
   if (rows === 0 || cols === 0) return;
-  if (ld < cols) throw new RangeError(`gemm: ld${name.toLowerCase()} = ${ld} is less than ${cols} columns`);
+  if (ld < cols) {
+    throw new RangeError(
+      `gemm: ld${name.toLowerCase()} = ${ld} is less than ${cols} columns`,
+    );
+  }
   const end = offset + (rows - 1) * ld + cols;
   if (end > data.length) {
     throw new RangeError(
@@ -78,7 +91,9 @@ export function gemm(
   checkDim("m", m);
   checkDim("n", n);
   checkDim("k", k);
-  if (beta !== 0 && beta !== 1) throw new RangeError(`gemm: beta must be 0 or 1, got ${beta}`);
+  if (beta !== 0 && beta !== 1) {
+    throw new RangeError(`gemm: beta must be 0 or 1, got ${beta}`);
+  }
   const aRows = transA ? k : m, aCols = transA ? m : k;
   const bRows = transB ? n : k, bCols = transB ? k : n;
   checkOperand("A", a, aOffset, lda, aRows, aCols);
@@ -88,8 +103,13 @@ export function gemm(
 
   const heap = wasmRuntime().heap;
   // Addresses of in-memory operands first: an allocation below may grow (and, unshared, detach) the memory.
-  const inA = heap.owns(a.buffer), inB = heap.owns(b.buffer), inC = heap.owns(c.buffer);
-  const direct = (x: Float32Array, off: number, ld: number): Placed => ({ ptr: x.byteOffset + off * 4, ld });
+  const inA = heap.owns(a.buffer),
+    inB = heap.owns(b.buffer),
+    inC = heap.owns(c.buffer);
+  const direct = (x: Float32Array, off: number, ld: number): Placed => ({
+    ptr: x.byteOffset + off * 4,
+    ld,
+  });
   const aDirect = inA ? direct(a, aOffset, lda) : undefined;
   const bDirect = inB ? direct(b, bOffset, ldb) : undefined;
   const cDirect = inC ? direct(c, cOffset, ldc) : undefined;
@@ -100,7 +120,14 @@ export function gemm(
   const base = scratch((aCount + bCount + cCount) * 4);
   const f32 = heap.f32;
   let at = base;
-  const copyIn = (x: Float32Array, off: number, ld: number, rows: number, cols: number, count: number): Placed => {
+  const copyIn = (
+    x: Float32Array,
+    off: number,
+    ld: number,
+    rows: number,
+    cols: number,
+    count: number,
+  ): Placed => {
     const ptr = at;
     at += count * 4;
     if (count > 0) copyCompact(f32, ptr >>> 2, x, off, ld, rows, cols);
@@ -118,7 +145,9 @@ export function gemm(
   if (!cDirect) {
     const from = heap.f32.subarray(C.ptr >>> 2, (C.ptr >>> 2) + m * n);
     if (ldc === n) c.set(from, cOffset);
-    else for (let i = 0; i < m; i++) c.set(from.subarray(i * n, i * n + n), cOffset + i * ldc);
+    else {for (let i = 0; i < m; i++) {
+        c.set(from.subarray(i * n, i * n + n), cOffset + i * ldc);
+      }}
   }
 }
 
@@ -133,18 +162,9 @@ function copyCompact(
   cols: number,
 ): void {
   if (ld === cols) into.set(x.subarray(off, off + rows * cols), to);
-  else for (let i = 0; i < rows; i++) into.set(x.subarray(off + i * ld, off + i * ld + cols), to + i * cols);
-}
-
-/** A grow-only block reused by every copying call, so steady-state training allocates nothing here. */
-function scratch(bytes: number): number {
-  if (bytes > scratchBytes) {
-    const heap = wasmRuntime().heap;
-    if (scratchPtr) heap.release(scratchPtr);
-    scratchBytes = Math.ceil(bytes * 1.25 / 64) * 64;
-    scratchPtr = heap.alloc(scratchBytes);
-  }
-  return scratchPtr;
+  else {for (let i = 0; i < rows; i++) {
+      into.set(x.subarray(off + i * ld, off + i * ld + cols), to + i * cols);
+    }}
 }
 
 function run(
@@ -169,11 +189,31 @@ function run(
   let parts: [number, number][] = [];
   if (pool) {
     const threads = pool.size + 1;
-    const wanted = Math.min(CHUNKS_PER_THREAD * threads, Math.max(threads, Math.floor(length / (byRows ? MIN_CHUNK_ROWS : MIN_CHUNK_COLS))));
+    const wanted = Math.min(
+      CHUNKS_PER_THREAD * threads,
+      Math.max(
+        threads,
+        Math.floor(length / (byRows ? MIN_CHUNK_ROWS : MIN_CHUNK_COLS)),
+      ),
+    );
     parts = splitRange(length, byRows ? mr : nr, wanted);
   }
   if (!pool || parts.length < 2) {
-    kernels.gemm(ta, tb, m, n, k, A.ptr, A.ld, B.ptr, B.ld, C.ptr, C.ld, beta, callerWorkArea());
+    kernels.gemm(
+      ta,
+      tb,
+      m,
+      n,
+      k,
+      A.ptr,
+      A.ld,
+      B.ptr,
+      B.ld,
+      C.ptr,
+      C.ld,
+      beta,
+      callerWorkArea(),
+    );
     return;
   }
   const work = chunkWorkAreas(parts.length);
@@ -183,13 +223,36 @@ function run(
     const cPtr = C.ptr + 4 * from * (byRows ? C.ld : 1);
     const rows = byRows ? to - from : m;
     const cols = byRows ? n : to - from;
-    return [ta, tb, rows, cols, k, aPtr, A.ld, bPtr, B.ld, cPtr, C.ld, beta, work[i]!];
+    return [
+      ta,
+      tb,
+      rows,
+      cols,
+      k,
+      aPtr,
+      A.ld,
+      bPtr,
+      B.ld,
+      cPtr,
+      C.ld,
+      beta,
+      work[i]!,
+    ];
   });
-  pool.run("gemm", activeVariant(), chunks, (a) => kernels.gemm(...(a as Parameters<typeof kernels.gemm>)));
+  pool.run(
+    "gemm",
+    activeVariant(),
+    chunks,
+    (a) => kernels.gemm(...(a as Parameters<typeof kernels.gemm>)),
+  );
 }
 
 /** Splits [0, length) into up to `parts` contiguous ranges whose boundaries are multiples of `unit`. */
-export function splitRange(length: number, unit: number, parts: number): [number, number][] {
+export function splitRange(
+  length: number,
+  unit: number,
+  parts: number,
+): [number, number][] {
   const units = Math.ceil(length / unit);
   const count = Math.min(parts, units);
   const out: [number, number][] = [];

@@ -15,7 +15,11 @@
 // software bounds check (Deno) that costs more than the sixth row gains. Packing makes every micro-kernel
 // load a sequential stream, and zero padding lets it always compute a full tile; only the store of an edge
 // tile is partial.
-import { type FunctionBuilder, type ModuleBuilder, ValType } from "./emitter.ts";
+import {
+  type FunctionBuilder,
+  type ModuleBuilder,
+  ValType,
+} from "./emitter.ts";
 
 export interface GemmTiling {
   /** Rows of the register tile. */
@@ -83,9 +87,15 @@ function emitPack(mb: ModuleBuilder, name: string, R: number): FunctionBuilder {
         // Rows adjacent in memory: the R values of one k are contiguous, copy them as vectors.
         f.doWhileDecrement(kk, () => {
           let off = 0;
-          for (; off + 16 <= R * 4; off += 16) f.v128Store(off, d, () => f.v128Load(off, s));
-          for (; off + 8 <= R * 4; off += 8) f.i64Store(off, d, () => f.i64Load(off, s));
-          for (; off < R * 4; off += 4) f.i32Store(off, d, () => f.i32Load(off, s));
+          for (; off + 16 <= R * 4; off += 16) {
+            f.v128Store(off, d, () => f.v128Load(off, s));
+          }
+          for (; off + 8 <= R * 4; off += 8) {
+            f.i64Store(off, d, () => f.i64Load(off, s));
+          }
+          for (; off < R * 4; off += 4) {
+            f.i32Store(off, d, () => f.i32Load(off, s));
+          }
           f.inc(s, kBytes);
           f.inc(d, R * 4);
         });
@@ -128,11 +138,22 @@ function emitPack(mb: ModuleBuilder, name: string, R: number): FunctionBuilder {
  * load32_splat for the fifth row, ten multiply-adds. Fewer loads matter because an engine without
  * trap-handler bounds checks (Deno) pays a compare and branch per memory access.
  */
-function emitMicroKernel(mb: ModuleBuilder, t: GemmTiling, relaxed: boolean): FunctionBuilder {
+function emitMicroKernel(
+  mb: ModuleBuilder,
+  t: GemmTiling,
+  relaxed: boolean,
+): FunctionBuilder {
   const MR = t.mr;
   const U = t.unroll;
-  if ((U & (U - 1)) !== 0) throw new Error("gemm tiling: unroll must be a power of two");
-  const f = mb.func("gemmMicroKernel", [i32, i32, i32, i32, i32, i32, i32, i32, i32], [], false);
+  if ((U & (U - 1)) !== 0) {
+    throw new Error("gemm tiling: unroll must be a power of two");
+  }
+  const f = mb.func(
+    "gemmMicroKernel",
+    [i32, i32, i32, i32, i32, i32, i32, i32, i32],
+    [],
+    false,
+  );
   const [pa, pb, kc, c, ldcBytes, accumulate, mr, nr, tile] = f.params;
   const acc = f.locals(ValType.v128, 2 * MR);
   const b0 = f.local(ValType.v128);
@@ -151,11 +172,17 @@ function emitMicroKernel(mb: ModuleBuilder, t: GemmTiling, relaxed: boolean): Fu
     f.set(b0, () => f.v128Load(u * 32, pb));
     f.set(b1, () => f.v128Load(u * 32 + 16, pb));
     for (let i = 0; i < MR; i++) {
-      if (i % 4 === 0 && i + 4 <= MR) f.set(aQuad, () => f.v128Load(aOff + i * 4, pa));
-      if (Math.floor(i / 4) * 4 + 4 <= MR) f.set(a, () => f.f32x4BroadcastLane(i % 4, aQuad));
-      else f.set(a, () => f.v128Load32Splat(aOff + i * 4, pa));
+      if (i % 4 === 0 && i + 4 <= MR) {
+        f.set(aQuad, () => f.v128Load(aOff + i * 4, pa));
+      }
+      if (Math.floor(i / 4) * 4 + 4 <= MR) {
+        f.set(a, () => f.f32x4BroadcastLane(i % 4, aQuad));
+      } else f.set(a, () => f.v128Load32Splat(aOff + i * 4, pa));
       f.set(acc[2 * i], () => f.f32x4MulAdd(relaxed, a, b0, acc[2 * i]));
-      f.set(acc[2 * i + 1], () => f.f32x4MulAdd(relaxed, a, b1, acc[2 * i + 1]));
+      f.set(
+        acc[2 * i + 1],
+        () => f.f32x4MulAdd(relaxed, a, b1, acc[2 * i + 1]),
+      );
     }
   };
 
@@ -184,8 +211,16 @@ function emitMicroKernel(mb: ModuleBuilder, t: GemmTiling, relaxed: boolean): Fu
     f.set(row, c);
     f.if(accumulate, () => {
       for (let i = 0; i < MR; i++) {
-        f.v128Store(0, row, () => f.f32x4Add(() => f.v128Load(0, row), acc[2 * i]));
-        f.v128Store(16, row, () => f.f32x4Add(() => f.v128Load(16, row), acc[2 * i + 1]));
+        f.v128Store(
+          0,
+          row,
+          () => f.f32x4Add(() => f.v128Load(0, row), acc[2 * i]),
+        );
+        f.v128Store(
+          16,
+          row,
+          () => f.f32x4Add(() => f.v128Load(16, row), acc[2 * i + 1]),
+        );
         if (i + 1 < MR) f.inc(row, ldcBytes);
       }
     }, () => {
@@ -224,25 +259,42 @@ function emitMicroKernel(mb: ModuleBuilder, t: GemmTiling, relaxed: boolean): Fu
  * addresses, leading dimensions are in elements, beta is 0 (overwrite C) or 1 (accumulate into C), and
  * `work` is this thread's scratch of gemmWorkFloats(t) floats.
  */
-export function emitGemm(mb: ModuleBuilder, t: GemmTiling, relaxed: boolean): void {
-  if (t.mc % t.mr !== 0 || t.nc % t.nr !== 0) throw new Error("gemm tiling: mc % mr and nc % nr must be 0");
+export function emitGemm(
+  mb: ModuleBuilder,
+  t: GemmTiling,
+  relaxed: boolean,
+): void {
+  if (t.mc % t.mr !== 0 || t.nc % t.nr !== 0) {
+    throw new Error("gemm tiling: mc % mr and nc % nr must be 0");
+  }
   const packA = emitPack(mb, "gemmPackA", t.mr);
   const packB = emitPack(mb, "gemmPackB", t.nr);
   const kernel = emitMicroKernel(mb, t, relaxed);
 
   const f = mb.func("gemm", Array(13).fill(i32));
-  const [transA, transB, m, n, k, a, lda, b, ldb, c, ldc, beta, work] = f.params;
+  const [transA, transB, m, n, k, a, lda, b, ldb, c, ldc, beta, work] =
+    f.params;
   const [sAi, sAk, sBk, sBj] = f.locals(i32, 4);
   const [jc, nc, pc, kc, ic, mc, jr, ir, accumulate] = f.locals(i32, 9);
-  const [packedA, packedB, tile, ldcBytes, cBlock, pbPanel, i] = f.locals(i32, 7);
+  const [packedA, packedB, tile, ldcBytes, cBlock, pbPanel, i] = f.locals(
+    i32,
+    7,
+  );
 
-  f.if(() => f.i32Or(() => f.i32LtS(m, 1), () => f.i32LtS(n, 1)), () => f.return());
+  f.if(
+    () => f.i32Or(() => f.i32LtS(m, 1), () => f.i32LtS(n, 1)),
+    () => f.return(),
+  );
   f.set(ldcBytes, () => f.i32Shl(ldc, 2));
   f.if(() => f.i32LtS(k, 1), () => {
     // An empty sum: C = 0 when overwriting, C unchanged when accumulating.
     f.if(() => f.i32Eqz(beta), () => {
       f.forRange(i, 0, m, 1, () => {
-        f.memoryFill(() => f.i32Add(c, () => f.i32Mul(i, ldcBytes)), 0, () => f.i32Shl(n, 2));
+        f.memoryFill(
+          () => f.i32Add(c, () => f.i32Mul(i, ldcBytes)),
+          0,
+          () => f.i32Shl(n, 2),
+        );
       });
     });
     f.return();
@@ -265,7 +317,16 @@ export function emitGemm(mb: ModuleBuilder, t: GemmTiling, relaxed: boolean): vo
       f.set(accumulate, () => f.i32Or(beta, () => f.i32GtS(pc, 0)));
       f.call(
         packB,
-        () => f.i32Add(b, () => f.i32Shl(() => f.i32Add(() => f.i32Mul(pc, sBk), () => f.i32Mul(jc, sBj)), 2)),
+        () =>
+          f.i32Add(
+            b,
+            () =>
+              f.i32Shl(
+                () =>
+                  f.i32Add(() => f.i32Mul(pc, sBk), () => f.i32Mul(jc, sBj)),
+                2,
+              ),
+          ),
         sBj,
         sBk,
         nc,
@@ -276,7 +337,16 @@ export function emitGemm(mb: ModuleBuilder, t: GemmTiling, relaxed: boolean): vo
         f.set(mc, () => f.i32MinS(t.mc, () => f.i32Sub(m, ic)));
         f.call(
           packA,
-          () => f.i32Add(a, () => f.i32Shl(() => f.i32Add(() => f.i32Mul(ic, sAi), () => f.i32Mul(pc, sAk)), 2)),
+          () =>
+            f.i32Add(
+              a,
+              () =>
+                f.i32Shl(
+                  () =>
+                    f.i32Add(() => f.i32Mul(ic, sAi), () => f.i32Mul(pc, sAk)),
+                  2,
+                ),
+            ),
           sAi,
           sAk,
           mc,
@@ -284,13 +354,28 @@ export function emitGemm(mb: ModuleBuilder, t: GemmTiling, relaxed: boolean): vo
           packedA,
         );
         f.forRange(jr, 0, nc, t.nr, () => {
-          f.set(pbPanel, () => f.i32Add(packedB, () => f.i32Mul(jr, () => f.i32Shl(kc, 2))));
-          f.set(cBlock, () =>
-            f.i32Add(c, () => f.i32Shl(() => f.i32Add(() => f.i32Mul(ic, ldc), () => f.i32Add(jc, jr)), 2)));
+          f.set(
+            pbPanel,
+            () => f.i32Add(packedB, () => f.i32Mul(jr, () => f.i32Shl(kc, 2))),
+          );
+          f.set(
+            cBlock,
+            () =>
+              f.i32Add(
+                c,
+                () =>
+                  f.i32Shl(
+                    () =>
+                      f.i32Add(() => f.i32Mul(ic, ldc), () => f.i32Add(jc, jr)),
+                    2,
+                  ),
+              ),
+          );
           f.forRange(ir, 0, mc, t.mr, () => {
             f.call(
               kernel,
-              () => f.i32Add(packedA, () => f.i32Mul(ir, () => f.i32Shl(kc, 2))),
+              () =>
+                f.i32Add(packedA, () => f.i32Mul(ir, () => f.i32Shl(kc, 2))),
               pbPanel,
               kc,
               () => f.i32Add(cBlock, () => f.i32Mul(ir, ldcBytes)),

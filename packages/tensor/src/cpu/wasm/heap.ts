@@ -33,7 +33,10 @@ export class WasmHeap {
     this.buffer = memory.buffer;
     this.buffers.add(this.buffer);
     this.f32View = new Float32Array(this.buffer);
-    this.freeBlocks.push({ start: RESERVED, size: this.buffer.byteLength - RESERVED });
+    this.freeBlocks.push({
+      start: RESERVED,
+      size: this.buffer.byteLength - RESERVED,
+    });
   }
 
   /** A Float32Array over the whole memory, re-derived after the memory grew. */
@@ -73,7 +76,9 @@ export class WasmHeap {
     if (index < 0) {
       this.grow(size);
       index = this.freeBlocks.findIndex((b) => b.size >= size);
-      if (index < 0) throw new RangeError(`wasm heap: cannot allocate ${bytes} bytes`);
+      if (index < 0) {
+        throw new RangeError(`wasm heap: cannot allocate ${bytes} bytes`);
+      }
     }
     const block = this.freeBlocks[index]!;
     const ptr = block.start;
@@ -88,7 +93,11 @@ export class WasmHeap {
 
   release(ptr: number): void {
     const size = this.sizes.get(ptr);
-    if (size === undefined) throw new Error(`wasm heap: release of unknown or already released block ${ptr}`);
+    if (size === undefined) {
+      throw new Error(
+        `wasm heap: release of unknown or already released block ${ptr}`,
+      );
+    }
     this.sizes.delete(ptr);
     this.insertFree(ptr, size);
   }
@@ -116,7 +125,9 @@ export class WasmHeap {
   private grow(minBytes: number): void {
     const oldBytes = this.memory.buffer.byteLength;
     const last = this.freeBlocks[this.freeBlocks.length - 1];
-    const tailFree = last && last.start + last.size === oldBytes ? last.size : 0;
+    const tailFree = last && last.start + last.size === oldBytes
+      ? last.size
+      : 0;
     const neededPages = Math.ceil((minBytes - tailFree) / PAGE);
     const currentPages = oldBytes / PAGE;
     // Grow by at least a quarter so a run of growing allocations does not grow page by page.
@@ -126,7 +137,9 @@ export class WasmHeap {
     );
     if (pages < neededPages) {
       throw new RangeError(
-        `wasm heap: out of memory (${minBytes} bytes requested, ${oldBytes} in use of ${this.maximumPages * PAGE})`,
+        `wasm heap: out of memory (${minBytes} bytes requested, ${oldBytes} in use of ${
+          this.maximumPages * PAGE
+        })`,
       );
     }
     this.memory.grow(pages);
@@ -135,12 +148,21 @@ export class WasmHeap {
   }
 }
 
-function createMemory(shared: boolean): { memory: WebAssembly.Memory; maximumPages: number } {
+function createMemory(
+  shared: boolean,
+): { memory: WebAssembly.Memory; maximumPages: number } {
   // The largest 32-bit memory first; engines with little address space (32-bit browsers) refuse it.
   let lastError: unknown;
   for (const maximumPages of [65536, 16384, 4096]) {
     try {
-      return { memory: new WebAssembly.Memory({ initial: 16, maximum: maximumPages, shared }), maximumPages };
+      return {
+        memory: new WebAssembly.Memory({
+          initial: 16,
+          maximum: maximumPages,
+          shared,
+        }),
+        maximumPages,
+      };
     } catch (e) {
       lastError = e;
     }

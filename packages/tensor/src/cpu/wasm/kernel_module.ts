@@ -3,6 +3,11 @@
 import { ModuleBuilder } from "./emitter.ts";
 import { emitGemm, type GemmTiling } from "./gemm_kernel.ts";
 import { emitPeak } from "./peak_kernel.ts";
+import {
+  type ElementwiseExports,
+  emitElementwise,
+} from "./elementwise_kernel.ts";
+import { emitIm2col, type Im2colExports } from "./im2col_kernel.ts";
 
 export interface KernelModuleOptions {
   /** Emit f32x4.relaxed_madd (true) or f32x4.mul + f32x4.add (false). */
@@ -14,7 +19,7 @@ export interface KernelModuleOptions {
 }
 
 /** The exports every kernel module has; pointers are byte addresses into the memory. */
-export interface KernelExports {
+export interface KernelExports extends ElementwiseExports, Im2colExports {
   gemm(
     transA: number,
     transB: number,
@@ -33,14 +38,27 @@ export interface KernelExports {
   peak(iterations: number, out: number): void;
 }
 
-/** Export names in a fixed order: workers are told which function to run by index into this list. */
-export const kernelNames = ["gemm", "peak"] as const satisfies readonly (keyof KernelExports)[];
+/** Exports workers can run, in a fixed order: a job names its function by index into this list. */
+export const kernelNames = [
+  "gemm",
+  "peak",
+] as const satisfies readonly (keyof KernelExports)[];
 export type KernelName = (typeof kernelNames)[number];
 
-export function buildKernelModule(o: KernelModuleOptions): Uint8Array<ArrayBuffer> {
+export function buildKernelModule(
+  o: KernelModuleOptions,
+): Uint8Array<ArrayBuffer> {
   const mb = new ModuleBuilder();
-  mb.importMemory({ module: "env", field: "memory", initialPages: 1, maximumPages: o.maximumPages, shared: o.shared });
+  mb.importMemory({
+    module: "env",
+    field: "memory",
+    initialPages: 1,
+    maximumPages: o.maximumPages,
+    shared: o.shared,
+  });
   emitGemm(mb, o.tiling, o.relaxed);
   emitPeak(mb, o.relaxed);
+  emitElementwise(mb);
+  emitIm2col(mb);
   return mb.build();
 }

@@ -12,10 +12,24 @@ import {
 } from "./runtime.ts";
 
 export { gemm, PARALLEL_MIN_MACS } from "./gemm.ts";
+export {
+  addF32,
+  addRowF32,
+  mulF32,
+  reluBackwardF32,
+  reluF32,
+  subF32,
+} from "./elementwise.ts";
+export {
+  col2im,
+  type Conv2dGeometry,
+  conv2dOutputSize,
+  im2col,
+} from "./im2col.ts";
 export { WasmFloat32Buffer } from "./buffer.ts";
 export { WasmUnavailableError } from "./runtime.ts";
 export { measurePeakGflops } from "./peak.ts";
-export { wasmFeatures, type WasmFeatures } from "./features.ts";
+export { type WasmFeatures, wasmFeatures } from "./features.ts";
 
 export interface WasmSimdInfo {
   /** Relaxed-SIMD kernels are in use (available and not disabled). */
@@ -29,7 +43,14 @@ export interface WasmSimdInfo {
   /** The memory is shared, so workers can be used at all. */
   readonly sharedMemory: boolean;
   /** Register tile and blocking of GEMM (mr×nr tile, kc depth, unroll). */
-  readonly gemmTiling: { mr: number; nr: number; kc: number; mc: number; nc: number; unroll: number };
+  readonly gemmTiling: {
+    mr: number;
+    nr: number;
+    kc: number;
+    mc: number;
+    nc: number;
+    unroll: number;
+  };
 }
 
 export function wasmSimdInfo(): WasmSimdInfo {
@@ -65,7 +86,9 @@ export function stopWasmWorkers(): void {
  */
 export function wasmAlloc(length: number): WasmFloat32Buffer {
   if (!Number.isInteger(length) || length < 0) {
-    throw new RangeError(`wasmAlloc: length must be an integer ≥ 0, got ${length}`);
+    throw new RangeError(
+      `wasmAlloc: length must be an integer ≥ 0, got ${length}`,
+    );
   }
   const heap = wasmRuntime().heap;
   const ptr = heap.alloc(length * 4);

@@ -61,6 +61,7 @@ export const Op = {
   f32Add: 0x92,
   f32Sub: 0x93,
   f32Mul: 0x94,
+  f32Min: 0x96,
   f32Max: 0x97,
 } as const;
 

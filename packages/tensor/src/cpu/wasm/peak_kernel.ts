@@ -21,7 +21,9 @@ export function emitPeak(mb: ModuleBuilder, relaxed: boolean): void {
   // x slightly below 1 and y small keep every chain finite and normal however long it runs.
   f.set(x, () => f.f32x4Splat(() => f.f32Const(0.9999999)));
   f.set(y, () => f.f32x4Splat(() => f.f32Const(1e-7)));
-  acc.forEach((a, i) => f.set(a, () => f.f32x4Splat(() => f.f32Const(i / peakChains))));
+  acc.forEach((a, i) =>
+    f.set(a, () => f.f32x4Splat(() => f.f32Const(i / peakChains)))
+  );
   f.if(() => f.i32LtS(iterations, 1), () => f.return());
   f.doWhileDecrement(iterations, () => {
     for (const a of acc) f.set(a, () => f.f32x4MulAdd(relaxed, a, x, y));

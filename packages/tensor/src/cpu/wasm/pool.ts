@@ -3,7 +3,7 @@
 // done — allowed on Deno's and Node's main thread and in any worker, not on a browser's main thread (there
 // the kernels stay single-threaded).
 import * as C from "./control.ts";
-import { kernelNames, type KernelName } from "./kernel_module.ts";
+import { type KernelName, kernelNames } from "./kernel_module.ts";
 import { workerSource } from "./worker_source.ts";
 
 /** The part of Worker (web) and worker_threads.Worker (Node, Deno's node compat) the pool uses. */
@@ -20,16 +20,23 @@ interface NodeWorkerThreads {
 export interface PoolInit {
   readonly memory: WebAssembly.Memory;
   /** [plain, relaxed]; relaxed is undefined where the engine lacks relaxed SIMD. */
-  readonly modules: readonly [WebAssembly.Module, WebAssembly.Module | undefined];
+  readonly modules: readonly [
+    WebAssembly.Module,
+    WebAssembly.Module | undefined,
+  ];
 }
 
 function nodeWorkerThreads(): NodeWorkerThreads | undefined {
   // getBuiltinModule is synchronous and not a static import, so the package still loads in browsers.
   // Deno 2 provides it too, and only its node:worker_threads workers can be unref'd (a Web Worker keeps
   // a Deno process alive for as long as it exists).
-  const p = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  const p =
+    (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } })
+      .process;
   try {
-    return p?.getBuiltinModule?.("node:worker_threads") as NodeWorkerThreads | undefined;
+    return p?.getBuiltinModule?.("node:worker_threads") as
+      | NodeWorkerThreads
+      | undefined;
   } catch {
     return undefined;
   }
@@ -44,17 +51,25 @@ function spawn(): WorkerHandle | undefined {
     return w;
   }
   if ("Deno" in globalThis || typeof Worker === "undefined") return undefined;
-  const url = URL.createObjectURL(new Blob([workerSource], { type: "text/javascript" }));
+  const url = URL.createObjectURL(
+    new Blob([workerSource], { type: "text/javascript" }),
+  );
   return new Worker(url, { type: "module" }) as WorkerHandle;
 }
 
 export class WorkerPool {
-  private readonly control = new Int32Array(new SharedArrayBuffer(C.CONTROL_INTS * 4));
+  private readonly control = new Int32Array(
+    new SharedArrayBuffer(C.CONTROL_INTS * 4),
+  );
   private readonly workers: WorkerHandle[] = [];
   private disposed = false;
 
   /** Starts `count` workers; returns undefined where workers cannot be created. */
-  static start(count: number, init: PoolInit, readyTimeoutMs = 10_000): WorkerPool | undefined {
+  static start(
+    count: number,
+    init: PoolInit,
+    readyTimeoutMs = 10_000,
+  ): WorkerPool | undefined {
     const pool = new WorkerPool();
     for (let i = 0; i < count; i++) {
       let w: WorkerHandle | undefined;
@@ -68,7 +83,12 @@ export class WorkerPool {
         return undefined;
       }
       pool.workers.push(w);
-      w.postMessage({ control: pool.control, memory: init.memory, modules: init.modules, names: kernelNames });
+      w.postMessage({
+        control: pool.control,
+        memory: init.memory,
+        modules: init.modules,
+        names: kernelNames,
+      });
     }
     // Wait until every worker has its instances. Worker start-up runs on the workers' own threads
     // (a few ms in Deno, ~20 ms in Node), so blocking here cannot deadlock.
@@ -99,11 +119,19 @@ export class WorkerPool {
     chunks: readonly (readonly number[])[],
     onCaller: (args: readonly number[]) => void,
   ): void {
-    if (this.disposed) throw new Error("wasm worker pool: used after dispose()");
+    if (this.disposed) {
+      throw new Error("wasm worker pool: used after dispose()");
+    }
     if (chunks.length === 0) return;
-    if (chunks.length > C.MAX_CHUNKS) throw new Error(`wasm worker pool: more than ${C.MAX_CHUNKS} chunks`);
+    if (chunks.length > C.MAX_CHUNKS) {
+      throw new Error(`wasm worker pool: more than ${C.MAX_CHUNKS} chunks`);
+    }
     const argc = chunks[0]!.length;
-    if (argc > C.MAX_ARGS) throw new Error(`wasm worker pool: ${fn} has more than ${C.MAX_ARGS} arguments`);
+    if (argc > C.MAX_ARGS) {
+      throw new Error(
+        `wasm worker pool: ${fn} has more than ${C.MAX_ARGS} arguments`,
+      );
+    }
     const c = this.control;
     c[C.FN] = kernelNames.indexOf(fn);
     c[C.VARIANT] = variant;
@@ -140,7 +168,11 @@ export class WorkerPool {
       if (++spins > C.SPIN) Atomics.wait(c, C.COMPLETED, done, 100);
     }
     if (callerError !== undefined) throw callerError;
-    if (c[C.ERROR] !== 0) throw new Error(`wasm worker pool: ${fn} failed in a worker (see its console)`);
+    if (c[C.ERROR] !== 0) {
+      throw new Error(
+        `wasm worker pool: ${fn} failed in a worker (see its console)`,
+      );
+    }
   }
 
   /** Asks every worker to leave its loop and terminates it. */

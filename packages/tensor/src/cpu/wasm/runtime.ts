@@ -2,8 +2,12 @@
 // thread's instances, per-thread GEMM scratch, and the worker pool. Created on first use so importing the
 // package costs nothing.
 import { WasmHeap } from "./heap.ts";
-import { wasmFeatures, type WasmFeatures } from "./features.ts";
-import { gemmTilingFor, gemmWorkFloats, type GemmTiling } from "./gemm_kernel.ts";
+import { type WasmFeatures, wasmFeatures } from "./features.ts";
+import {
+  type GemmTiling,
+  gemmTilingFor,
+  gemmWorkFloats,
+} from "./gemm_kernel.ts";
 import { buildKernelModule, type KernelExports } from "./kernel_module.ts";
 import { WorkerPool } from "./pool.ts";
 
@@ -19,7 +23,10 @@ export interface WasmRuntime {
   readonly heap: WasmHeap;
   readonly tiling: GemmTiling;
   /** [plain, relaxed]; relaxed is undefined where the engine lacks relaxed SIMD. */
-  readonly modules: readonly [WebAssembly.Module, WebAssembly.Module | undefined];
+  readonly modules: readonly [
+    WebAssembly.Module,
+    WebAssembly.Module | undefined,
+  ];
   readonly kernels: readonly [KernelExports, KernelExports | undefined];
 }
 
@@ -39,20 +46,31 @@ let callerWork = 0;
 const chunkWork: number[] = [];
 const settings: Settings = { threads: 0, relaxed: true };
 
-function instantiate(module: WebAssembly.Module, memory: WebAssembly.Memory): KernelExports {
-  return new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as KernelExports;
+function instantiate(
+  module: WebAssembly.Module,
+  memory: WebAssembly.Memory,
+): KernelExports {
+  return new WebAssembly.Instance(module, { env: { memory } })
+    .exports as unknown as KernelExports;
 }
 
 /** The runtime, created on first call. Throws WasmUnavailableError where the engine lacks SIMD. */
 export function wasmRuntime(): WasmRuntime {
   if (runtime) return runtime;
   const features = wasmFeatures();
-  if (!features.simd) throw new WasmUnavailableError("this engine has no WebAssembly SIMD");
+  if (!features.simd) {
+    throw new WasmUnavailableError("this engine has no WebAssembly SIMD");
+  }
   const heap = new WasmHeap(features.sharedMemory);
   const tiling = gemmTilingFor(features.v8Major);
   const compile = (relaxed: boolean) =>
     new WebAssembly.Module(
-      buildKernelModule({ relaxed, shared: heap.shared, maximumPages: heap.maximumPages, tiling }),
+      buildKernelModule({
+        relaxed,
+        shared: heap.shared,
+        maximumPages: heap.maximumPages,
+        tiling,
+      }),
     );
   const plain = compile(false);
   const relaxed = features.relaxed ? compile(true) : undefined;
@@ -61,7 +79,10 @@ export function wasmRuntime(): WasmRuntime {
     heap,
     tiling,
     modules: [plain, relaxed],
-    kernels: [instantiate(plain, heap.memory), relaxed && instantiate(relaxed, heap.memory)],
+    kernels: [
+      instantiate(plain, heap.memory),
+      relaxed && instantiate(relaxed, heap.memory),
+    ],
   };
   if (settings.threads === 0) settings.threads = maxThreads(features);
   return runtime;
@@ -96,7 +117,9 @@ export function configuredThreads(): number {
  * later; another worker count restarts the pool at the next large kernel.
  */
 export function setThreads(n: number): void {
-  if (!Number.isInteger(n) || n < 1) throw new RangeError(`setNumThreads: expected an integer ≥ 1, got ${n}`);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new RangeError(`setNumThreads: expected an integer ≥ 1, got ${n}`);
+  }
   const limit = maxThreads(wasmRuntime().features);
   const next = Math.min(n, Math.max(limit, 1));
   if (pool && next > 1 && pool.size !== next - 1) {
@@ -121,7 +144,9 @@ export function callerWorkArea(): number {
  */
 export function chunkWorkAreas(count: number): readonly number[] {
   const r = wasmRuntime();
-  while (chunkWork.length < count) chunkWork.push(r.heap.alloc(gemmWorkFloats(r.tiling) * 4));
+  while (chunkWork.length < count) {
+    chunkWork.push(r.heap.alloc(gemmWorkFloats(r.tiling) * 4));
+  }
   return chunkWork;
 }
 
@@ -130,7 +155,10 @@ export function workerPool(): WorkerPool | undefined {
   const r = wasmRuntime();
   if (settings.threads <= 1 || poolFailed) return undefined;
   if (!pool) {
-    pool = WorkerPool.start(settings.threads - 1, { memory: r.heap.memory, modules: r.modules });
+    pool = WorkerPool.start(settings.threads - 1, {
+      memory: r.heap.memory,
+      modules: r.modules,
+    });
     if (!pool) poolFailed = true;
   }
   return pool;

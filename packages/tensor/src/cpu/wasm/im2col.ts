@@ -1,0 +1,200 @@
+// im2col / col2im entry points for a convolution lowered to GEMM (NCHW, one image per call). Operands in
+// the kernels' memory are used in place; others are staged through scratch.
+import { activeKernels, wasmRuntime } from "./runtime.ts";
+import { addressInMemory, scratch } from "./scratch.ts";
+
+export interface Conv2dGeometry {
+  readonly channels: number;
+  readonly height: number;
+  readonly width: number;
+  readonly kernelH: number;
+  readonly kernelW: number;
+  readonly strideH?: number;
+  readonly strideW?: number;
+  readonly padH?: number;
+  readonly padW?: number;
+  readonly dilationH?: number;
+  readonly dilationW?: number;
+}
+
+interface Resolved {
+  C: number;
+  H: number;
+  W: number;
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  ph: number;
+  pw: number;
+  dh: number;
+  dw: number;
+  OH: number;
+  OW: number;
+  /** Rows of the col matrix: C·kh·kw. */
+  K: number;
+}
+
+function resolve(op: string, g: Conv2dGeometry): Resolved {
+  const r = {
+    C: g.channels,
+    H: g.height,
+    W: g.width,
+    kh: g.kernelH,
+    kw: g.kernelW,
+    sh: g.strideH ?? 1,
+    sw: g.strideW ?? 1,
+    ph: g.padH ?? 0,
+    pw: g.padW ?? 0,
+    dh: g.dilationH ?? 1,
+    dw: g.dilationW ?? 1,
+  };
+  for (const [name, v] of Object.entries(r)) {
+    const min =
+      name === "ph" || name === "pw" || name === "C" || name === "H" ||
+        name === "W"
+        ? 0
+        : 1;
+    if (!Number.isInteger(v) || v < min) {
+      throw new RangeError(
+        `${op}: ${name} must be an integer ≥ ${min}, got ${v}`,
+      );
+    }
+  }
+  const OH = Math.floor((r.H + 2 * r.ph - r.dh * (r.kh - 1) - 1) / r.sh) + 1;
+  const OW = Math.floor((r.W + 2 * r.pw - r.dw * (r.kw - 1) - 1) / r.sw) + 1;
+  if (OH < 1 || OW < 1) {
+    throw new RangeError(
+      `${op}: a ${r.kh}×${r.kw} kernel (dilation ${r.dh}×${r.dw}) does not fit a padded ${r.H}×${r.W} image`,
+    );
+  }
+  return { ...r, OH, OW, K: r.C * r.kh * r.kw };
+}
+
+/** Output height and width of a convolution with this geometry. */
+export function conv2dOutputSize(
+  g: Conv2dGeometry,
+): { outH: number; outW: number } {
+  const r = resolve("conv2dOutputSize", g);
+  return { outH: r.OH, outW: r.OW };
+}
+
+function checkRange(
+  op: string,
+  name: string,
+  a: Float32Array,
+  offset: number,
+  count: number,
+): void {
+  if (!Number.isInteger(offset) || offset < 0 || offset + count > a.length) {
+    throw new RangeError(
+      `${op}: ${name} needs ${count} elements from offset ${offset}, has ${a.length}`,
+    );
+  }
+}
+
+function args(
+  r: Resolved,
+): [
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+] {
+  return [r.C, r.H, r.W, r.kh, r.kw, r.sh, r.sw, r.ph, r.pw, r.dh, r.dw];
+}
+
+/** Writes the (C·kh·kw) × (OH·OW) col matrix of one C×H×W image at x[xOffset]. */
+export function im2col(
+  x: Float32Array,
+  xOffset: number,
+  g: Conv2dGeometry,
+  col: Float32Array,
+  colOffset: number,
+): void {
+  const r = resolve("im2col", g);
+  const xCount = r.C * r.H * r.W, colCount = r.K * r.OH * r.OW;
+  checkRange("im2col", "x", x, xOffset, xCount);
+  checkRange("im2col", "col", col, colOffset, colCount);
+  if (colCount === 0) return;
+  let px = addressInMemory(x, xOffset);
+  let pc = addressInMemory(col, colOffset);
+  const staged = pc === undefined;
+  if (px === undefined || pc === undefined) {
+    const base = scratch(
+      (px === undefined ? xCount : 0) * 4 +
+        (pc === undefined ? colCount : 0) * 4,
+    );
+    let at = base;
+    if (px === undefined) {
+      px = at;
+      at += xCount * 4;
+      wasmRuntime().heap.f32.set(
+        x.subarray(xOffset, xOffset + xCount),
+        px >>> 2,
+      );
+    }
+    if (pc === undefined) pc = at;
+  }
+  activeKernels().im2col(px, pc, ...args(r));
+  if (staged) {
+    col.set(
+      wasmRuntime().heap.f32.subarray(pc >>> 2, (pc >>> 2) + colCount),
+      colOffset,
+    );
+  }
+}
+
+/**
+ * The adjoint of im2col: adds every col element into the image position im2col read it from. With
+ * accumulate false, the C×H×W image at dx[dxOffset] is zeroed first.
+ */
+export function col2im(
+  col: Float32Array,
+  colOffset: number,
+  g: Conv2dGeometry,
+  dx: Float32Array,
+  dxOffset: number,
+  accumulate: boolean,
+): void {
+  const r = resolve("col2im", g);
+  const xCount = r.C * r.H * r.W, colCount = r.K * r.OH * r.OW;
+  checkRange("col2im", "col", col, colOffset, colCount);
+  checkRange("col2im", "dx", dx, dxOffset, xCount);
+  if (!accumulate) dx.fill(0, dxOffset, dxOffset + xCount);
+  if (colCount === 0) return;
+  let pc = addressInMemory(col, colOffset);
+  let px = addressInMemory(dx, dxOffset);
+  const staged = px === undefined;
+  if (pc === undefined || px === undefined) {
+    const base = scratch(
+      (pc === undefined ? colCount : 0) * 4 +
+        (px === undefined ? xCount : 0) * 4,
+    );
+    let at = base;
+    const f32 = wasmRuntime().heap.f32;
+    if (pc === undefined) {
+      pc = at;
+      at += colCount * 4;
+      f32.set(col.subarray(colOffset, colOffset + colCount), pc >>> 2);
+    }
+    if (px === undefined) {
+      px = at;
+      f32.set(dx.subarray(dxOffset, dxOffset + xCount), px >>> 2);
+    }
+  }
+  activeKernels().col2im(pc, px, ...args(r));
+  if (staged) {
+    dx.set(
+      wasmRuntime().heap.f32.subarray(px >>> 2, (px >>> 2) + xCount),
+      dxOffset,
+    );
+  }
+}
