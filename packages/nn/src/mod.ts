@@ -62,5 +62,7 @@ export { flattenOptimizerState, unflattenOptimizerState } from "./optim/flatten.
 export type { FlatOptimizerState } from "./optim/flatten.ts";
 
 
+export { BatchNormAutograd } from "./custom_batch_norm/batch_norm_autograd.ts";
+export { BatchNormManualFunction, BatchNormManualModule } from "./custom_batch_norm/batch_norm_manual.ts";
 
 
