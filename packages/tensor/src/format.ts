@@ -42,7 +42,8 @@ function block(
   const step = shape.slice(dim + 1).reduce((a, b) => a * b, 1);
   const idx = shownIndices(n, summarize);
   if (dim === shape.length - 1) {
-    return "[" + idx.map((i) => (i === null ? "..." : fmt(data[offset + i]!))).join(", ") + "]";
+    // PyTorch pads the ellipsis among numbers with a space: "2,  ..., 997".
+    return "[" + idx.map((i) => (i === null ? " ..." : fmt(data[offset + i]!))).join(", ") + "]";
   }
   const sep = "," + "\n".repeat(shape.length - dim - 1) + " ".repeat(indent);
   const parts = idx.map((i) => (i === null ? "..." : block(data, shape, dim + 1, offset + i * step, fmt, summarize, indent + 1)));

@@ -31,7 +31,7 @@ export { getBackend, hasBackend, listBackends, registerBackend } from "./backend
 export type { Shape } from "./shape.ts";
 export { broadcastShapes, contiguousStrides, sizeOf } from "./shape.ts";
 export { keep, OWNED_ARRAYS, tidy } from "./scope.ts";
-export { defaultGenerator, Generator, manualSeed, philoxBlock } from "./random.ts";
+export { defaultGenerator, Generator, manualSeed, philox4x32, philoxBlock } from "./random.ts";
 export { NDArray } from "./ndarray.ts";
 export { formatArray } from "./format.ts";
 export { CpuBackend, cpuBackend } from "./cpu/backend.ts";

@@ -179,9 +179,9 @@ export class NDArray implements StridedView {
 
   // ---- views ----
 
-  /** A view with new strides over the same storage. */
-  private view(shape: Shape, strides: readonly number[], offset = this.offset): NDArray {
-    this.assertAlive("view");
+  /** A view with new strides over the same storage; `op` names the caller in errors. */
+  private view(op: string, shape: Shape, strides: readonly number[], offset = this.offset): NDArray {
+    this.assertAlive(op);
     return new NDArray(this.storage, shape, strides, offset);
   }
 
@@ -190,12 +190,13 @@ export class NDArray implements StridedView {
    * as PyTorch's `reshape`.
    */
   reshape(...shapeArgs: (number | readonly number[])[]): NDArray {
+    this.assertAlive("reshape");
     const shape = inferShape("reshape", this.size, flattenShapeArgs(shapeArgs), this.shape);
-    if (isContiguous(this.shape, this.strides)) return this.view(shape, contiguousStrides(shape));
+    if (isContiguous(this.shape, this.strides)) return this.view("reshape", shape, contiguousStrides(shape));
     const strides = viewStrides(this.shape, this.strides, shape);
-    if (strides) return this.view(shape, strides);
+    if (strides) return this.view("reshape", shape, strides);
     const c = this.clone();
-    const r = c.view(shape, contiguousStrides(shape), 0);
+    const r = c.view("reshape", shape, contiguousStrides(shape), 0);
     c.dispose();
     return r;
   }
@@ -206,7 +207,7 @@ export class NDArray implements StridedView {
     if (dims.length !== this.ndim || new Set(dims).size !== dims.length) {
       throw new ValueError(`permute: ${fmtShape(dims)} is not a permutation of the ${this.ndim} dimensions`);
     }
-    return this.view(dims.map((d) => this.shape[d]!), dims.map((d) => this.strides[d]!));
+    return this.view("permute", dims.map((d) => this.shape[d]!), dims.map((d) => this.strides[d]!));
   }
 
   /** Swaps two dimensions (default: the last two). */
@@ -235,7 +236,7 @@ export class NDArray implements StridedView {
     }
     const shape = [...this.shape];
     shape[d] = length;
-    return this.view(shape, this.strides, this.offset + start * this.strides[d]!);
+    return this.view("narrow", shape, this.strides, this.offset + start * this.strides[d]!);
   }
 
   /** Python-style slice `start:end:step` along `dim` (negative indices count from the end; a view). */
@@ -251,7 +252,7 @@ export class NDArray implements StridedView {
     const strides = [...this.strides];
     shape[d] = len;
     strides[d] = this.strides[d]! * step;
-    return this.view(shape, strides, len === 0 ? this.offset : this.offset + s * this.strides[d]!);
+    return this.view("slice", shape, strides, len === 0 ? this.offset : this.offset + s * this.strides[d]!);
   }
 
   /** Index `index` along `dim`, removing that dimension (a view). */
@@ -263,6 +264,7 @@ export class NDArray implements StridedView {
       throw new ValueError(`select: index ${index} is out of range for dimension ${dim} of size ${n}`);
     }
     return this.view(
+      "select",
       this.shape.filter((_, k) => k !== d),
       this.strides.filter((_, k) => k !== d),
       this.offset + i * this.strides[d]!,
@@ -282,6 +284,12 @@ export class NDArray implements StridedView {
       const src = i - lead;
       const have = src >= 0 ? this.shape[src]! : 1;
       const want = shape[i] === -1 && src >= 0 ? have : shape[i]!;
+      if (!Number.isInteger(want) || want < 0) {
+        throw new ValueError(
+          `expand: size ${shape[i]} at dimension ${i} of ${fmtShape(shape)} is invalid ` +
+            `(-1, "keep the size", only applies to dimensions ${fmtShape(this.shape)} already has)`,
+        );
+      }
       if (have !== want && have !== 1) {
         throw new ShapeError(
           `expand: dimension ${i} of shape ${fmtShape(this.shape)} is ${have} and cannot become ${want} ` +
@@ -291,7 +299,7 @@ export class NDArray implements StridedView {
       outShape.push(want);
       strides.push(src >= 0 && have === want ? this.strides[src]! : 0);
     }
-    return this.view(outShape, strides);
+    return this.view("expand", outShape, strides);
   }
 
   expandAs(other: NDArray): NDArray {
@@ -304,7 +312,7 @@ export class NDArray implements StridedView {
       ? this.shape.map((_, i) => i)
       : (typeof dim === "number" ? [dim] : dim).map((d) => normalizeAxis("squeeze", d, this.ndim));
     const drop = new Set(dims.filter((d) => this.shape[d] === 1));
-    return this.view(this.shape.filter((_, i) => !drop.has(i)), this.strides.filter((_, i) => !drop.has(i)));
+    return this.view("squeeze", this.shape.filter((_, i) => !drop.has(i)), this.strides.filter((_, i) => !drop.has(i)));
   }
 
   /** Inserts a size-1 dimension at `dim` (which may be `ndim`, or negative). */
@@ -314,7 +322,7 @@ export class NDArray implements StridedView {
     const strides = [...this.strides];
     shape.splice(d, 0, 1);
     strides.splice(d, 0, d < this.ndim ? this.strides[d]! * this.shape[d]! : 1);
-    return this.view(shape, strides);
+    return this.view("unsqueeze", shape, strides);
   }
 
   /** Merges dimensions `startDim … endDim` into one. */

@@ -4,6 +4,8 @@
  * computes the same numbers, in parallel, without sharing state. A `Generator` is just (key, next block).
  */
 
+import { ValueError } from "./errors.ts";
+
 const M0 = 0xd2511f53;
 const M1 = 0xcd9e8d57;
 const W0 = 0x9e3779b9;
@@ -19,9 +21,30 @@ function mulhi(a: number, b: number): number {
 
 /** Writes the four words of block `counter` (a non-negative integer < 2^53) into `out[at..at+3]`. */
 export function philoxBlock(k0: number, k1: number, counter: number, out: Uint32Array, at: number): void {
-  let c0 = counter >>> 0;
-  let c1 = Math.floor(counter / 0x100000000) >>> 0;
-  let c2 = 0, c3 = 0;
+  // Block i of a stream is the Philox counter [i mod 2^32, floor(i / 2^32), 0, 0].
+  philoxRounds(counter >>> 0, Math.floor(counter / 0x100000000) >>> 0, 0, 0, k0, k1, out, at);
+}
+
+/**
+ * Philox-4x32-10 of a full four-word counter and a two-word key, e.g. to check the implementation against
+ * Random123's published known-answer vectors.
+ */
+export function philox4x32(counter: readonly [number, number, number, number], key: readonly [number, number]): Uint32Array {
+  const out = new Uint32Array(4);
+  philoxRounds(counter[0] >>> 0, counter[1] >>> 0, counter[2] >>> 0, counter[3] >>> 0, key[0] >>> 0, key[1] >>> 0, out, 0);
+  return out;
+}
+
+function philoxRounds(
+  c0: number,
+  c1: number,
+  c2: number,
+  c3: number,
+  k0: number,
+  k1: number,
+  out: Uint32Array,
+  at: number,
+): void {
   for (let round = 0; round < 10; round++) {
     const hi0 = mulhi(M0, c0), lo0 = Math.imul(M0, c0) >>> 0;
     const hi1 = mulhi(M1, c2), lo1 = Math.imul(M1, c2) >>> 0;
@@ -100,7 +123,7 @@ export class Generator {
 
   manualSeed(seed: number): this {
     if (!Number.isSafeInteger(seed) || seed < 0) {
-      throw new RangeError(`Generator.manualSeed: seed must be a non-negative safe integer, got ${seed}`);
+      throw new ValueError(`Generator.manualSeed: seed must be a non-negative safe integer, got ${seed}`);
     }
     this.key = [seed >>> 0, Math.floor(seed / 0x100000000) >>> 0];
     this.counter = 0;

@@ -81,6 +81,20 @@ export function normalizeAxes(op: string, axes: number | readonly number[] | und
   return sorted;
 }
 
+/**
+ * Axes of a reduction. A 0-d array has nothing to reduce but accepts axis 0 and -1, as PyTorch does, so
+ * `x.sum(-1)` and `softmax(x, -1)` work on scalars too.
+ */
+export function reductionAxes(op: string, axes: number | readonly number[] | undefined, rank: number): number[] {
+  if (rank > 0 || axes === undefined) return normalizeAxes(op, axes, rank);
+  for (const a of typeof axes === "number" ? [axes] : axes) {
+    if (a !== 0 && a !== -1) {
+      throw new ValueError(`${op}: axis ${a} is out of range for an array of rank 0 (expected -1 or 0)`);
+    }
+  }
+  return [];
+}
+
 export function shapesEqual(a: Shape, b: Shape): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }

@@ -22,8 +22,9 @@ export function pair(op: string, name: string, v: Pair, min: number): [number, n
   return p;
 }
 
-function check4d(op: string, name: string, x: NDArray): void {
-  if (x.ndim !== 4) throw new ShapeError(`${op}: ${name} must be 4-D [N, C, H, W], got shape ${fmtShape(x.shape)}`);
+function check4d(op: string, name: string, x: NDArray | readonly number[]): void {
+  const shape = x instanceof NDArray ? x.shape : x;
+  if (shape.length !== 4) throw new ShapeError(`${op}: ${name} must be 4-D, got shape ${fmtShape(shape)}`);
 }
 
 function outSize(op: string, inSize: number, k: number, s: number, p: number, d: number): number {
@@ -110,6 +111,8 @@ export function conv2dBackwardInput(
   inputShape: readonly number[],
   options: Conv2dOptions = {},
 ): NDArray {
+  check4d("conv2dBackwardInput", "inputShape", inputShape);
+  check4d("conv2dBackwardInput", "weight", weight);
   const p = conv2dParams("conv2dBackwardInput", inputShape, weight.shape, options);
   checkGradOut("conv2dBackwardInput", gradOut, [p.n, p.outC, p.oh, p.ow]);
   const used = prepare("conv2dBackwardInput", [gradOut, weight]);
@@ -126,6 +129,7 @@ export function conv2dBackwardWeight(
   options: Conv2dOptions = {},
 ): NDArray {
   check4d("conv2dBackwardWeight", "input", x);
+  check4d("conv2dBackwardWeight", "weightShape", weightShape);
   const p = conv2dParams("conv2dBackwardWeight", x.shape, weightShape, options);
   checkGradOut("conv2dBackwardWeight", gradOut, [p.n, p.outC, p.oh, p.ow]);
   const used = prepare("conv2dBackwardWeight", [x, gradOut]);
@@ -144,6 +148,7 @@ export interface Pool2dOptions {
   /** Defaults to the kernel size. */
   stride?: Pair;
   padding?: Pair;
+  /** maxPool2d only (average pooling has none, as in PyTorch). */
   dilation?: Pair;
   /** avgPool2d only (default true, as PyTorch): padded zeros count in the average. */
   countIncludePad?: boolean;
@@ -189,6 +194,7 @@ export function maxPool2dBackward(
   const p = pool2dParams("maxPool2dBackward", inputShape, kernelSize, options);
   checkGradOut("maxPool2dBackward", gradOut, [p.n, p.c, p.oh, p.ow]);
   if (indices.dtype !== "int32") throw new DTypeError(`maxPool2dBackward: indices must be int32, got ${indices.dtype}`);
+  checkGradOut("maxPool2dBackward", indices, [p.n, p.c, p.oh, p.ow]);
   const [g] = prepare("maxPool2dBackward", [gradOut]);
   const idx = indices.contiguous();
   const out = new NDArray(gradOut.backend.maxPool2dBackward(g!.storage, idx.storage, p), inputShape);
@@ -196,7 +202,9 @@ export function maxPool2dBackward(
   return out;
 }
 
+/** Average pooling (no dilation, as PyTorch's `avg_pool2d`). */
 export function avgPool2d(x: NDArray, kernelSize: Pair, options: Pool2dOptions = {}): NDArray {
+  rejectDilation("avgPool2d", options);
   const p = pool2dParams("avgPool2d", x.shape, kernelSize, options);
   const [xc] = prepare("avgPool2d", [x]);
   const out = new NDArray(x.backend.avgPool2d(xc!.storage, p), [p.n, p.c, p.oh, p.ow]);
@@ -210,10 +218,18 @@ export function avgPool2dBackward(
   kernelSize: Pair,
   options: Pool2dOptions = {},
 ): NDArray {
+  rejectDilation("avgPool2dBackward", options);
   const p = pool2dParams("avgPool2dBackward", inputShape, kernelSize, options);
   checkGradOut("avgPool2dBackward", gradOut, [p.n, p.c, p.oh, p.ow]);
   const [g] = prepare("avgPool2dBackward", [gradOut]);
   const out = new NDArray(gradOut.backend.avgPool2dBackward(g!.storage, p), inputShape);
   release([gradOut], [g!]);
   return out;
+}
+
+function rejectDilation(op: string, options: Pool2dOptions): void {
+  const d = options.dilation ?? 1;
+  if (typeof d === "number" ? d !== 1 : d[0] !== 1 || d[1] !== 1) {
+    throw new ValueError(`${op}: average pooling has no dilation, got ${JSON.stringify(d)}`);
+  }
 }

@@ -5,6 +5,17 @@ import { NDArray } from "../ndarray.ts";
 import { broadcastShapes } from "../shape.ts";
 import { broadcastPair, disposeAll, type Operand, resultDtype, sameDevice, scalarArray } from "./operands.ts";
 
+const BOOL_ARITHMETIC: Partial<Record<BinaryOp, BinaryOp>> = {
+  add: "logicalOr",
+  mul: "logicalAnd",
+  maximum: "logicalOr",
+  minimum: "logicalAnd",
+};
+
+function describe(x: Operand): string {
+  return x instanceof NDArray ? `${x.dtype} ${fmtShape(x.shape)}` : String(x);
+}
+
 const COMPARISONS = new Set<BinaryOp>(["eq", "ne", "lt", "le", "gt", "ge", "logicalAnd", "logicalOr"]);
 
 function binary(op: BinaryOp, a: Operand, b: Operand): NDArray {
@@ -12,6 +23,11 @@ function binary(op: BinaryOp, a: Operand, b: Operand): NDArray {
   // True division, as PyTorch: integers divide into float32.
   if (op === "div" && (dtype === "int32" || dtype === "bool")) dtype = "float32";
   if (op === "pow" && dtype === "bool") dtype = "int32";
+  // Bool arrays hold only 0 and 1: sums and products of bools are logical or/and, as in PyTorch.
+  if (dtype === "bool") op = BOOL_ARITHMETIC[op] ?? op;
+  if (op === "sub" && dtype === "bool") {
+    throw new DTypeError(`sub: subtracting bool arrays is not supported (${describe(a)} - ${describe(b)}); use ne() for exclusive or, or cast to int32 first`);
+  }
   const { a: av, b: bv, shape, temporaries } = broadcastPair(op, a, b, dtype);
   try {
     // Operands of another dtype are cast first, so the kernel sees one compute dtype.

@@ -9,6 +9,7 @@ export function concat(xs: readonly NDArray[], dim = 0): NDArray {
   if (xs.length === 0) throw new ValueError("concat: needs at least one array");
   sameDevice("concat", ...xs);
   const first = xs[0]!;
+  if (first.ndim === 0) throw new ShapeError("concat: 0-d arrays (shape []) have no dimension to join along; use stack");
   const d = normalizeAxis("concat", dim, first.ndim);
   for (const x of xs) {
     if (x.ndim !== first.ndim || x.shape.some((s, i) => i !== d && s !== first.shape[i])) {

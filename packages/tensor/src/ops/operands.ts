@@ -22,13 +22,22 @@ export function sameDevice(op: string, ...xs: NDArray[]): void {
 /** The dtype two operands compute in (weak typing for JS numbers, as PyTorch treats Python scalars). */
 export function resultDtype(a: Operand, b: Operand): DType {
   if (a instanceof NDArray && b instanceof NDArray) {
-    // A 0-d array combined with a higher-rank one behaves like a scalar of its category.
+    // A 0-d array combined with a higher-rank one behaves like a scalar of its category: it decides the dtype
+    // only when its category (bool < integer < float) is higher, as in PyTorch's result_type.
+    if ((a.ndim === 0) !== (b.ndim === 0)) {
+      const [zero, dim] = a.ndim === 0 ? [a, b] : [b, a];
+      return CATEGORY[zero.dtype] > CATEGORY[dim.dtype] ? zero.dtype : dim.dtype;
+    }
     return promoteTypes(a.dtype, b.dtype);
   }
   if (a instanceof NDArray) return promoteWithScalar(a.dtype, b as number | boolean);
   if (b instanceof NDArray) return promoteWithScalar(b.dtype, a as number | boolean);
-  return "float32";
+  // Two plain values (where(cond, 1, 0)): the smallest dtype that holds both.
+  const bothBool = typeof a === "boolean" && typeof b === "boolean";
+  return bothBool ? "bool" : Number.isInteger(Number(a)) && Number.isInteger(Number(b)) ? "int32" : "float32";
 }
+
+const CATEGORY: Record<DType, number> = { bool: 0, int32: 1, float32: 2, float64: 2 };
 
 /** Turns a JS number into a 0-d array on `like`'s device. */
 export function scalarArray(value: number | boolean, dtype: DType, like: NDArray): NDArray {

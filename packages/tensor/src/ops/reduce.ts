@@ -1,7 +1,7 @@
 import type { ArgReduceOp, ReduceOp } from "../backend.ts";
 import { fmtShape, ShapeError } from "../errors.ts";
 import { NDArray } from "../ndarray.ts";
-import { normalizeAxes, normalizeAxis } from "../shape.ts";
+import { normalizeAxis, reductionAxes } from "../shape.ts";
 import { sameDevice } from "./operands.ts";
 import { div, mul, sub } from "./elementwise.ts";
 
@@ -13,7 +13,7 @@ type Dims = number | readonly number[] | undefined;
  */
 function asRows(op: string, x: NDArray, dim: Dims) {
   sameDevice(op, x);
-  const axes = normalizeAxes(op, dim, x.ndim);
+  const axes = reductionAxes(op, dim, x.ndim);
   const reduced = new Set(axes);
   const kept = x.shape.map((_, i) => i).filter((i) => !reduced.has(i));
   const permuted = x.permute([...kept, ...axes]);
@@ -50,7 +50,7 @@ export const min = (x: NDArray, dim?: Dims, keepdim = false): NDArray => reduce(
 /** Mean over `dim`; integer and bool arrays are averaged in float32. */
 export function mean(x: NDArray, dim?: Dims, keepdim = false): NDArray {
   const input = x.dtype === "float32" || x.dtype === "float64" ? x : x.cast("float32");
-  const count = normalizeAxes("mean", dim, x.ndim).reduce((a, i) => a * x.shape[i]!, 1);
+  const count = reductionAxes("mean", dim, x.ndim).reduce((a, i) => a * x.shape[i]!, 1);
   const s = sum(input, dim, keepdim);
   const out = div(s, count);
   s.dispose();
@@ -61,7 +61,7 @@ export function mean(x: NDArray, dim?: Dims, keepdim = false): NDArray {
 /** Variance with Bessel's correction by default (`correction: 1`), as `torch.var`. */
 export function variance(x: NDArray, dim?: Dims, options: { correction?: number; keepdim?: boolean } = {}): NDArray {
   const { correction = 1, keepdim = false } = options;
-  const count = normalizeAxes("var", dim, x.ndim).reduce((a, i) => a * x.shape[i]!, 1);
+  const count = reductionAxes("var", dim, x.ndim).reduce((a, i) => a * x.shape[i]!, 1);
   const m = mean(x, dim, true);
   const d = sub(x, m);
   const sq = mul(d, d);
@@ -81,8 +81,8 @@ function argReduce(op: ArgReduceOp, x: NDArray, dim: number | undefined, keepdim
     out.dispose();
     return shaped;
   }
-  const axis = normalizeAxis(op, dim, x.ndim);
-  const r = asRows(op, x, x.ndim === 0 ? [] : [axis]);
+  const axes = x.ndim === 0 ? reductionAxes(op, dim, 0) : [normalizeAxis(op, dim, x.ndim)];
+  const r = asRows(op, x, axes);
   try {
     if (r.reduceSize === 0) {
       throw new ShapeError(`${op}: cannot reduce over a zero-size dimension (shape ${fmtShape(x.shape)})`);
