@@ -12,8 +12,10 @@ export class FunctionCtx {
   /** One flag per forward argument: whether backward must compute that gradient. */
   readonly needsInputGrad: readonly boolean[];
   #saved: readonly (Tensor | null)[] = [];
+  /** Anything else `forward` wants to hand to `backward` (sizes, options, constants). */
   [key: string]: unknown;
 
+  /** Made by `Function.apply`; not constructed by users. */
   constructor(needsInputGrad: readonly boolean[]) {
     this.needsInputGrad = needsInputGrad;
   }
@@ -23,6 +25,7 @@ export class FunctionCtx {
     this.#saved = tensors;
   }
 
+  /** The tensors given to `saveForBackward`, in order. */
   get savedTensors(): readonly (Tensor | null)[] {
     return this.#saved;
   }
@@ -51,10 +54,15 @@ type ForwardArgs<F> = F extends (ctx: FunctionCtx, ...args: infer A) => unknown 
  * gradient per output and returns one gradient (or null) per forward argument; non-tensor arguments get null.
  */
 export class Function {
+  /**
+   * Computes the outputs from the arguments (tensors and any other values). Runs without recording; save what
+   * `backward` needs on `ctx`.
+   */
   static forward(_ctx: FunctionCtx, ..._args: never[]): Tensor | Tensor[] {
     throw new Error(`${this.name}.forward is not implemented`);
   }
 
+  /** Gets one gradient per output; returns one gradient (or null) per forward argument. */
   static backward(_ctx: FunctionCtx, ..._gradOutputs: Tensor[]): Tensor | null | readonly (Tensor | null | undefined)[] {
     throw new Error(`${this.name}.backward is not implemented`);
   }

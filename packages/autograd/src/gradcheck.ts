@@ -18,10 +18,13 @@ export function relError(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return worst;
 }
 
+/** Settings of `gradcheck`. */
 export interface GradcheckOptions {
   /** Finite-difference step (default 1e-6). */
   eps?: number;
+  /** Absolute tolerance (default 1e-5). */
   atol?: number;
+  /** Relative tolerance, times |numerical| (default 1e-3). */
   rtol?: number;
   /** Seed of the random projection of the outputs (default 0). */
   seed?: number;
@@ -29,27 +32,39 @@ export interface GradcheckOptions {
   raiseException?: boolean;
 }
 
+/** What `gradcheck` found for one input. */
 export interface InputCheck {
+  /** Position of the input in the `inputs` array. */
   input: number;
+  /** The input's shape (`worstIndex` is a row-major index into it). */
   shape: readonly number[];
   /** Flat index of the element furthest outside the tolerance (or with the largest error when all pass). */
   worstIndex: number;
+  /** The backward pass's gradient at `worstIndex`. */
   analytical: number;
+  /** The central-difference estimate at `worstIndex`. */
   numerical: number;
+  /** Largest |analytical − numerical| over the input's elements. */
   maxAbsError: number;
   /** `relError` of the whole analytical gradient against the numerical one. */
   relError: number;
+  /** Whether every element is within atol + rtol·|numerical|. */
   pass: boolean;
 }
 
+/** What `gradcheck` found: overall and per checked input. */
 export interface GradcheckResult {
+  /** Whether every checked input passed. */
   pass: boolean;
+  /** One entry per input that requires a gradient, in order. */
   inputs: InputCheck[];
   /** The largest `relError` over the inputs. */
   maxRelError: number;
 }
 
+/** Thrown by `gradcheck` on a mismatch; `result` holds the details of every input. */
 export class GradcheckError extends T.BackpropError {
+  /** Makes the error; `result` is the full report. */
   constructor(message: string, readonly result: GradcheckResult) {
     super(message);
   }

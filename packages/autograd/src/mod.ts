@@ -21,9 +21,10 @@ export { enableGrad, isGradEnabled, noGrad } from "./grad_mode.ts";
 export { Function, FunctionCtx } from "./function.ts";
 export { gradcheck, GradcheckError, relError } from "./gradcheck.ts";
 export type { GradcheckOptions, GradcheckResult, InputCheck } from "./gradcheck.ts";
-export type { TensorOptions } from "./creation.ts";
+export type { NestedArray, TensorOptions } from "./creation.ts";
 export { arange, eye, full, linspace, ones, onesLike, rand, randint, randn, randperm, tensor, zeros, zerosLike } from "./creation.ts";
 export type { Operand } from "./ops/elementwise.ts";
+export type { Dims } from "./ops/reduce.ts";
 export {
   abs, add, ceil, clamp, cos, div, elu, eq, exp, expm1, floor, ge, gt, le, log, log1p, lt, maximum, minimum, mul, ne,
   neg, pow, reciprocal, relu, round, rsqrt, sigmoid, sign, sin, sqrt, square, sub, tanh, where,

@@ -10,7 +10,9 @@ export type BackwardFn = (gradOutputs: NDArray[]) => (NDArray | null)[];
  * it captured (the saved intermediates) unless the graph is retained.
  */
 export class Node {
+  /** The backward rule; null once run (unless the graph was retained), which frees what it captured. */
   backward: BackwardFn | null;
+  /** Made by recorded operations. */
   constructor(
     readonly name: string,
     readonly inputs: readonly (Tensor | null)[],

@@ -4,6 +4,7 @@ import { record } from "../record.ts";
 import { Tensor } from "../tensor.ts";
 import { unbroadcast } from "../unbroadcast.ts";
 
+/** A tensor or a JS number; numbers broadcast like 0-d tensors and get no gradient. */
 export type Operand = Tensor | number;
 
 const arrayOf = (x: Operand): NDArray | number => (x instanceof Tensor ? x.value : x);
@@ -30,10 +31,14 @@ function binary(
   });
 }
 
+/** a + b, broadcasting; each tensor operand's gradient is summed back to its own shape. */
 export const add = (a: Operand, b: Operand): Tensor => binary("add", a, b, T.add, (g) => [g, g]);
+/** a − b, broadcasting. */
 export const sub = (a: Operand, b: Operand): Tensor => binary("sub", a, b, T.sub, (g) => [g, g.neg()]);
+/** a · b elementwise, broadcasting. */
 export const mul = (a: Operand, b: Operand): Tensor =>
   binary("mul", a, b, T.mul, (g) => [T.mul(g, arrayOf(b)), T.mul(g, arrayOf(a))]);
+/** a / b elementwise, broadcasting. */
 export const div = (a: Operand, b: Operand): Tensor =>
   binary("div", a, b, T.div, (g, out) => [
     T.div(g, arrayOf(b)),
@@ -64,6 +69,7 @@ export const pow = (a: Operand, b: Operand): Tensor =>
 
 /** The larger of a and b; where they tie, each gets half the gradient (as PyTorch). */
 export const maximum = (a: Operand, b: Operand): Tensor => extremum("maximum", a, b, T.maximum, T.gt);
+/** The smaller of a and b; where they tie, each gets half the gradient (as PyTorch). */
 export const minimum = (a: Operand, b: Operand): Tensor => extremum("minimum", a, b, T.minimum, T.lt);
 
 function extremum(
@@ -88,24 +94,43 @@ function unary(name: string, x: Tensor, forward: (x: NDArray) => NDArray, backwa
 
 const zerosGrad = (g: NDArray) => T.zerosLike(g);
 
+/** −x. */
 export const neg = (x: Tensor): Tensor => unary("neg", x, T.neg, (g) => g.neg());
+/** |x|; the gradient is sign(x), 0 at 0. */
 export const abs = (x: Tensor): Tensor => unary("abs", x, T.abs, (g) => g.mul(x.value.sign()));
+/** −1, 0 or 1; piecewise constant, so its gradient is 0. */
 export const sign = (x: Tensor): Tensor => unary("sign", x, T.sign, zerosGrad);
+/** eˣ. */
 export const exp = (x: Tensor): Tensor => unary("exp", x, T.exp, (g, out) => g.mul(out));
+/** Natural logarithm. */
 export const log = (x: Tensor): Tensor => unary("log", x, T.log, (g) => g.div(x.value));
+/** log(1 + x), accurate for small x. */
 export const log1p = (x: Tensor): Tensor => unary("log1p", x, T.log1p, (g) => g.div(x.value.add(1)));
+/** eˣ − 1, accurate for small x. */
 export const expm1 = (x: Tensor): Tensor => unary("expm1", x, T.expm1, (g, out) => g.mul(out.add(1)));
+/** √x. */
 export const sqrt = (x: Tensor): Tensor => unary("sqrt", x, T.sqrt, (g, out) => g.div(out.mul(2)));
+/** 1 / √x. */
 export const rsqrt = (x: Tensor): Tensor => unary("rsqrt", x, T.rsqrt, (g, out) => g.mul(out.pow(3)).mul(-0.5));
+/** x². */
 export const square = (x: Tensor): Tensor => unary("square", x, T.square, (g) => g.mul(x.value).mul(2));
+/** 1 / x. */
 export const reciprocal = (x: Tensor): Tensor => unary("reciprocal", x, T.reciprocal, (g, out) => g.mul(out.square()).neg());
+/** sin x. */
 export const sin = (x: Tensor): Tensor => unary("sin", x, T.sin, (g) => g.mul(T.cos(x.value)));
+/** cos x. */
 export const cos = (x: Tensor): Tensor => unary("cos", x, T.cos, (g) => g.mul(T.sin(x.value)).neg());
+/** Hyperbolic tangent; the gradient is 1 − tanh². */
 export const tanh = (x: Tensor): Tensor => unary("tanh", x, T.tanh, (g, out) => g.mul(T.sub(1, out.square())));
+/** 1 / (1 + e⁻ˣ); the gradient is σ(1 − σ). */
 export const sigmoid = (x: Tensor): Tensor => unary("sigmoid", x, T.sigmoid, (g, out) => g.mul(out.mul(T.sub(1, out))));
+/** max(x, 0); the gradient is 1 where x > 0 and 0 elsewhere (also at 0, as PyTorch). */
 export const relu = (x: Tensor): Tensor => unary("relu", x, T.relu, (g) => g.mul(x.value.gt(0).cast(g.dtype)));
+/** Rounds down; piecewise constant, so its gradient is 0. */
 export const floor = (x: Tensor): Tensor => unary("floor", x, T.floor, zerosGrad);
+/** Rounds up; piecewise constant, so its gradient is 0. */
 export const ceil = (x: Tensor): Tensor => unary("ceil", x, T.ceil, zerosGrad);
+/** Rounds to the nearest integer (halves to even); piecewise constant, so its gradient is 0. */
 export const round = (x: Tensor): Tensor => unary("round", x, T.round, zerosGrad);
 
 /** ELU: x for x > 0, alpha·(eˣ − 1) otherwise; its slope there is out + alpha. */
@@ -135,8 +160,13 @@ export function where(cond: Tensor | NDArray, a: Operand, b: Operand): Tensor {
 
 /** Comparisons give bool tensors, which carry no gradient. */
 export const eq = (a: Tensor, b: Operand): Tensor => new Tensor(T.eq(a.value, arrayOf(b)));
+/** a ≠ b as a bool tensor (no gradient). */
 export const ne = (a: Tensor, b: Operand): Tensor => new Tensor(T.ne(a.value, arrayOf(b)));
+/** a < b as a bool tensor (no gradient). */
 export const lt = (a: Tensor, b: Operand): Tensor => new Tensor(T.lt(a.value, arrayOf(b)));
+/** a ≤ b as a bool tensor (no gradient). */
 export const le = (a: Tensor, b: Operand): Tensor => new Tensor(T.le(a.value, arrayOf(b)));
+/** a > b as a bool tensor (no gradient). */
 export const gt = (a: Tensor, b: Operand): Tensor => new Tensor(T.gt(a.value, arrayOf(b)));
+/** a ≥ b as a bool tensor (no gradient). */
 export const ge = (a: Tensor, b: Operand): Tensor => new Tensor(T.ge(a.value, arrayOf(b)));

@@ -17,6 +17,7 @@ export function concat(xs: readonly Tensor[], dim = 0): Tensor {
   });
 }
 
+/** Joins same-shaped tensors along a new dimension `dim`; each gets its slice of the gradient. */
 export function stack(xs: readonly Tensor[], dim = 0): Tensor {
   if (xs.length === 0) throw new T.ValueError("stack: needs at least one tensor");
   const d = dim < 0 ? dim + xs[0]!.ndim + 1 : dim;

@@ -43,6 +43,10 @@ export function maxPool2dWithIndices(x: Tensor, kernelSize: Pair, options: Pool2
   return { values: v!, indices };
 }
 
+/**
+ * Average pooling over [N, C, H, W]; the gradient is spread evenly over each window (padding counted unless
+ * `countIncludePad: false`).
+ */
 export function avgPool2d(x: Tensor, kernelSize: Pair, options: Pool2dOptions = {}): Tensor {
   const out = T.avgPool2d(x.value, kernelSize, options);
   return record("avgPool2d", [x], out, (g) => [T.avgPool2dBackward(g, x.shape, kernelSize, options)]);

@@ -4,24 +4,27 @@ import { record } from "../record.ts";
 import { Tensor } from "../tensor.ts";
 import { div, mul, sub } from "./elementwise.ts";
 
-type Dims = number | readonly number[] | undefined;
+/** Dimensions to reduce over: one (negative counts from the end) or several. */
+export type Dims = number | readonly number[];
 
 /** Shape of the reduction result with keepdim, used to broadcast a gradient back over the reduced axes. */
-function keptShape(x: Tensor, dim: Dims): number[] {
+function keptShape(x: Tensor, dim: Dims | undefined): number[] {
   const rank = x.ndim;
   const axes = dim === undefined ? x.shape.map((_, i) => i) : (typeof dim === "number" ? [dim] : [...dim]).map((a) => (a < 0 ? a + rank : a));
   return x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
 }
 
 /** Spreads a gradient of the reduced result over the input's shape. */
-function spread(g: NDArray, x: Tensor, dim: Dims): NDArray {
+function spread(g: NDArray, x: Tensor, dim: Dims | undefined): NDArray {
   return g.reshape(keptShape(x, dim)).expand(x.shape);
 }
 
+/** Sum over `dim` (all dimensions when omitted); the gradient is broadcast back over the reduced dimensions. */
 export function sum(x: Tensor, dim?: Dims, keepdim = false): Tensor {
   return record("sum", [x], T.sum(x.value, dim, keepdim), (g) => [spread(g, x, dim)]);
 }
 
+/** Mean over `dim` (all dimensions when omitted); the gradient is spread evenly. */
 export function mean(x: Tensor, dim?: Dims, keepdim = false): Tensor {
   const n = x.size / Math.max(1, keptShape(x, dim).reduce((a, b) => a * b, 1));
   return record("mean", [x], T.mean(x.value, dim, keepdim), (g) => [spread(g, x, dim).div(n)]);
@@ -34,7 +37,7 @@ export function prod(x: Tensor, dim?: Dims, keepdim = false): Tensor {
 }
 
 /** Max/min; the gradient is shared equally by the elements that tie for the extreme (as PyTorch's amax). */
-function extreme(name: "max" | "min", x: Tensor, dim: Dims, keepdim: boolean): Tensor {
+function extreme(name: "max" | "min", x: Tensor, dim: Dims | undefined, keepdim: boolean): Tensor {
   const out = (name === "max" ? T.max : T.min)(x.value, dim, keepdim);
   return record(name, [x], out, (g) => {
     const kept = keptShape(x, dim);
@@ -44,7 +47,9 @@ function extreme(name: "max" | "min", x: Tensor, dim: Dims, keepdim: boolean): T
   });
 }
 
+/** Largest value over `dim` (all when omitted); ties share the gradient equally. */
 export const max = (x: Tensor, dim?: Dims, keepdim = false): Tensor => extreme("max", x, dim, keepdim);
+/** Smallest value over `dim` (all when omitted); ties share the gradient equally. */
 export const min = (x: Tensor, dim?: Dims, keepdim = false): Tensor => extreme("min", x, dim, keepdim);
 
 /** Variance (Bessel-corrected by default), composed from differentiable ops. */
@@ -67,5 +72,6 @@ export function logSumExp(x: Tensor, dim: number | readonly number[] = -1, keepd
 
 /** Indices carry no gradient. */
 export const argmax = (x: Tensor, dim?: number, keepdim = false): Tensor => new Tensor(T.argmax(x.value, dim, keepdim));
+/** Index of the smallest value (int32, no gradient). */
 export const argmin = (x: Tensor, dim?: number, keepdim = false): Tensor => new Tensor(T.argmin(x.value, dim, keepdim));
 
