@@ -65,4 +65,7 @@ export type { FlatOptimizerState } from "./optim/flatten.ts";
 export { BatchNormAutograd } from "./custom_batch_norm/batch_norm_autograd.ts";
 export { BatchNormManualFunction, BatchNormManualModule } from "./custom_batch_norm/batch_norm_manual.ts";
 
+export { MLP } from "./models/mlp.ts";
+export type { MLPBatchNorm, MLPOptions } from "./models/mlp.ts";
+export { ConvNet } from "./models/convnet.ts";
 
