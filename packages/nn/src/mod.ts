@@ -61,6 +61,12 @@ export type { AdamOptions } from "./optim/adam.ts";
 export { flattenOptimizerState, unflattenOptimizerState } from "./optim/flatten.ts";
 export type { FlatOptimizerState } from "./optim/flatten.ts";
 
+export { LinearModule } from "./manual/linear_module.ts";
+export type { LinearArrays, ManualOptions } from "./manual/linear_module.ts";
+export { ReLUModule } from "./manual/relu_module.ts";
+export { SoftMaxModule } from "./manual/softmax_module.ts";
+export { CrossEntropyModule } from "./manual/cross_entropy_module.ts";
+export { ManualMLP } from "./manual/manual_mlp.ts";
 
 export { BatchNormAutograd } from "./custom_batch_norm/batch_norm_autograd.ts";
 export { BatchNormManualFunction, BatchNormManualModule } from "./custom_batch_norm/batch_norm_manual.ts";
