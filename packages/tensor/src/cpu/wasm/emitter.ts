@@ -358,6 +358,16 @@ export class FunctionBuilder {
     }
     return this.i8x16Shuffle(lanes, v, v);
   }
+  /** Picks float lanes: 0–3 from a, 4–7 from b. */
+  f32x4Shuffle(
+    lanes: readonly [number, number, number, number],
+    a?: Operand,
+    b?: Operand,
+  ): this {
+    const bytes: number[] = [];
+    for (const l of lanes) for (let i = 0; i < 4; i++) bytes.push(l * 4 + i);
+    return this.i8x16Shuffle(bytes, a, b);
+  }
   f32x4Splat(value?: Operand): this {
     this.push(value);
     return this.simd(OpSimd.f32x4Splat);

@@ -73,6 +73,9 @@ function emitPack(mb: ModuleBuilder, name: string, R: number): FunctionBuilder {
   const rowBytes = f.local(i32);
   const kBytes = f.local(i32);
   const panelBytes = f.local(i32);
+  const kk4 = f.local(i32);
+  const rowVec = f.locals(ValType.v128, 4);
+  const tmp = f.locals(ValType.v128, 4);
 
   f.set(rowBytes, () => f.i32Shl(strideRow, 2));
   f.set(kBytes, () => f.i32Shl(strideK, 2));
@@ -100,15 +103,80 @@ function emitPack(mb: ModuleBuilder, name: string, R: number): FunctionBuilder {
           f.inc(d, R * 4);
         });
       }, () => {
-        // Strided rows: gather R scalars per k (bit copies through i32, so NaN payloads survive).
-        f.doWhileDecrement(kk, () => {
-          f.set(q, s);
-          for (let i = 0; i < R; i++) {
-            f.i32Store(i * 4, d, () => f.i32Load(0, q));
-            if (i + 1 < R) f.inc(q, rowBytes);
-          }
-          f.inc(s, kBytes);
-          f.inc(d, R * 4);
+        // Strided rows, contiguous k (A not transposed, B transposed: the common cases). Four k at a
+        // time: one v128 load per row, 4×4 transposes in registers, whole-vector stores. Moving floats
+        // with shuffles keeps their bits (NaN payloads included).
+        f.if(() => f.i32Eq(strideK, 1), () => {
+          f.set(kk4, () => f.i32ShrU(kc, 2));
+          f.if(kk4, () => {
+            f.doWhileDecrement(kk4, () => {
+              for (let g = 0; g + 4 <= R; g += 4) {
+                f.set(q, () => f.i32Add(s, () => f.i32Mul(rowBytes, g)));
+                for (let i = 0; i < 4; i++) {
+                  f.set(rowVec[i]!, () => f.v128Load(0, q));
+                  if (i < 3) f.inc(q, rowBytes);
+                }
+                // [a0 a1 a2 a3] [b..] [c..] [d..] → [a0 b0 c0 d0] [a1 b1 c1 d1] ...
+                f.set(
+                  tmp[0]!,
+                  () => f.f32x4Shuffle([0, 4, 1, 5], rowVec[0], rowVec[1]),
+                );
+                f.set(
+                  tmp[1]!,
+                  () => f.f32x4Shuffle([2, 6, 3, 7], rowVec[0], rowVec[1]),
+                );
+                f.set(
+                  tmp[2]!,
+                  () => f.f32x4Shuffle([0, 4, 1, 5], rowVec[2], rowVec[3]),
+                );
+                f.set(
+                  tmp[3]!,
+                  () => f.f32x4Shuffle([2, 6, 3, 7], rowVec[2], rowVec[3]),
+                );
+                f.v128Store(
+                  g * 4,
+                  d,
+                  () => f.f32x4Shuffle([0, 1, 4, 5], tmp[0], tmp[2]),
+                );
+                f.v128Store(
+                  R * 4 + g * 4,
+                  d,
+                  () => f.f32x4Shuffle([2, 3, 6, 7], tmp[0], tmp[2]),
+                );
+                f.v128Store(
+                  2 * R * 4 + g * 4,
+                  d,
+                  () => f.f32x4Shuffle([0, 1, 4, 5], tmp[1], tmp[3]),
+                );
+                f.v128Store(
+                  3 * R * 4 + g * 4,
+                  d,
+                  () => f.f32x4Shuffle([2, 3, 6, 7], tmp[1], tmp[3]),
+                );
+              }
+              for (let r = R - (R % 4); r < R; r++) {
+                f.set(q, () => f.i32Add(s, () => f.i32Mul(rowBytes, r)));
+                for (let i = 0; i < 4; i++) {
+                  f.i32Store(i * R * 4 + r * 4, d, () => f.i32Load(i * 4, q));
+                }
+              }
+              f.inc(s, 16);
+              f.inc(d, 4 * R * 4);
+            });
+          });
+          f.set(kk, () => f.i32And(kc, 3));
+        });
+        // Gather R scalars per k: the remaining k, or every k when k is strided too.
+        f.if(kk, () => {
+          f.doWhileDecrement(kk, () => {
+            f.set(q, s);
+            for (let i = 0; i < R; i++) {
+              f.i32Store(i * 4, d, () => f.i32Load(0, q));
+              if (i + 1 < R) f.inc(q, rowBytes);
+            }
+            f.inc(s, kBytes);
+            f.inc(d, R * 4);
+          });
         });
       });
     }, () => {
