@@ -71,6 +71,7 @@ export function backward(root: Tensor, gradient: Tensor | NDArray | undefined, r
     if (!sameShape(seed.shape, root.shape)) {
       throw new GraphError(`backward: the gradient has shape ${fmtShapeOf(seed.shape)}, the tensor ${fmtShapeOf(root.shape)}`);
     }
+    if (seed.dtype !== root.dtype) seed = seed.cast(root.dtype);
   }
   noGrad(() => {
     const rootNode = root.gradFn;
@@ -100,13 +101,16 @@ export function backward(root: Tensor, gradient: Tensor | NDArray | undefined, r
       const inputGrads = fn(filled);
       if (!retainGraph) node.backward = null;
       node.inputs.forEach((t, i) => {
-        const g = inputGrads[i];
+        let g = inputGrads[i];
         if (!t || !t.requiresGrad || !g) return;
         if (!sameShape(g.shape, t.shape)) {
           throw new GraphError(
             `backward: "${node.name}" produced a gradient of shape ${fmtShapeOf(g.shape)} for its input ${i} of shape ${fmtShapeOf(t.shape)}`,
           );
         }
+        // Mixed-precision operations compute in the promoted dtype; a gradient has its input's dtype (as
+        // PyTorch), so a float32 parameter never receives a float64 gradient.
+        if (g.dtype !== t.dtype) g = g.cast(t.dtype);
         if (t.gradFn) {
           let slot = pending.get(t.gradFn);
           if (!slot) pending.set(t.gradFn, (slot = t.gradFn.outputShapes.map(() => null)));

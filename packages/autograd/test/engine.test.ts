@@ -143,6 +143,18 @@ describe("backward", () => {
     values(x.grad).forEach((g, i) => expect(g).toBeCloseTo(expected[i]!, 9));
   });
 
+  test("a gradient has its input's dtype, also when the operation computed in a promoted one", () => {
+    const x = tensor([1, 2], { dtype: "float32", requiresGrad: true });
+    const y = tensor([3, 4], { dtype: "float64", requiresGrad: true });
+    const z = x.mul(y); // float64
+    expect(z.dtype).toBe("float64");
+    concat([z, x], 0).sum().backward(tensor(1, { dtype: "float32" }));
+    expect(x.grad!.dtype).toBe("float32");
+    expect(y.grad!.dtype).toBe("float64");
+    expect(values(x.grad)).toEqual([4, 5]);
+    expect(values(y.grad)).toEqual([1, 2]);
+  });
+
   test("retainGrad keeps the gradient of a non-leaf; other non-leaves keep none", () => {
     const x = leaf([1, 2], [2]);
     const y = x.mul(3).retainGrad();
