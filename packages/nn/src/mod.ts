@@ -75,3 +75,7 @@ export { MLP } from "./models/mlp.ts";
 export type { MLPBatchNorm, MLPOptions } from "./models/mlp.ts";
 export { ConvNet } from "./models/convnet.ts";
 
+export { encodeSafetensors } from "./safetensors/encode.ts";
+export { decodeSafetensors } from "./safetensors/decode.ts";
+export type { SafetensorsContents } from "./safetensors/decode.ts";
+export { loadSafetensorsFile, saveSafetensorsFile } from "./safetensors/file.ts";
