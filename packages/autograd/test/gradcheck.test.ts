@@ -76,6 +76,15 @@ describe("gradcheck", () => {
     expect(() => gradcheck((x) => x.exp(), [f32])).toThrow(/input 0 must be float64 on the CPU, got float32/);
   });
 
+  test("an output without a graph has a zero analytical gradient, which the finite differences must match", () => {
+    const x = leaf([0.5, -1.5], [2]);
+    expect(gradcheck((x) => x.gt(0).cast("float64"), [x]).pass).toBe(true);
+    const constant = tensor([1, 2], { dtype: "float64" });
+    const result = gradcheck((x) => x.detach().mul(constant), [x], { raiseException: false });
+    expect(result.pass).toBe(false);
+    expect(result.inputs[0]!.analytical).toBe(0);
+  });
+
   test("leaves the inputs' values and gradients as it found them", () => {
     const x = leaf([1, 2], [2]);
     x.mul(5).sum().backward();
