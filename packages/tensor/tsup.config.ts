@@ -1,7 +1,9 @@
 import { defineConfig } from "tsup";
 
 export default defineConfig({
-  entry: ["src/mod.ts"],
+  // Named entries keep dist/ mirroring src/: dist/mod.js and dist/testing/mod.js. Shared code goes to a common
+  // chunk, so the testing entry sees the same backend registry and scopes as the main one.
+  entry: { mod: "src/mod.ts", "testing/mod": "src/testing/mod.ts" },
   format: ["esm"],
   dts: true,
   clean: true,

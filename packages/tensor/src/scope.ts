@@ -66,6 +66,8 @@ export function tidy<T>(fn: () => T): T {
   }
   scopes.pop();
   if (result instanceof Promise) {
+    // What fn created before its first await is still freed; what it creates later escapes every scope.
+    for (const x of scope) x.dispose();
     throw new TypeError("tidy: the function returned a Promise; tidy only scopes synchronous code");
   }
   const returned = new Set<unknown>();

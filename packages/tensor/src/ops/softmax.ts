@@ -1,4 +1,4 @@
-import { NDArray } from "../ndarray.ts";
+import type { NDArray } from "../ndarray.ts";
 import { normalizeAxis, reductionAxes } from "../shape.ts";
 import { div, exp, log, sub, where } from "./elementwise.ts";
 import { requireFloat } from "./operands.ts";

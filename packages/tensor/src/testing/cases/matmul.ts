@@ -1,0 +1,36 @@
+/** Conformance of the `matmul` kernel: vectors, matrices, broadcast batches, transposed and strided operands. */
+import fc from "fast-check";
+import { matmul } from "../../ops/matmul.ts";
+import { expectMatches } from "../compare.ts";
+import { type CaseContext, type ConformanceCase, evaluate, propertyCase } from "../context.ts";
+import { broadcastableArb, describe, dimArb, inputArb, materialize, refOf, shapeArb } from "../arbitraries.ts";
+import { refMatmul } from "../reference.ts";
+
+export function matmulCases(ctx: CaseContext): ConformanceCase[] {
+  const arb = fc.record({
+    dtype: fc.constantFrom(...ctx.floatDtypes),
+    m: dimArb(6),
+    k: dimArb(6),
+    n: dimArb(6),
+    aVec: fc.boolean(),
+    bVec: fc.boolean(),
+    batch: shapeArb({ maxRank: 2, maxDim: 3 }),
+  }).chain(({ dtype, m, k, n, aVec, bVec, batch }) =>
+    fc.tuple(broadcastableArb(batch), broadcastableArb(batch)).chain(([ab, bb]) =>
+      fc.tuple(
+        inputArb(aVec ? [k] : [...ab, m, k], dtype, { min: -3, max: 3 }),
+        inputArb(bVec ? [k] : [...bb, k, n], dtype, { min: -3, max: 3 }),
+      )
+    )
+  );
+  return [
+    propertyCase(ctx, "matmul: 1-D, 2-D, broadcast batches, transposed and strided views", arb, async ([a, b]) => {
+      const expected = refMatmul(refOf(a), refOf(b));
+      await evaluate(
+        () => [matmul(materialize(a, ctx.device), materialize(b, ctx.device))],
+        ([out], [values]) =>
+          expectMatches(`matmul(${describe(a)}, ${describe(b)})`, out!, values!, expected, ctx.tolerance(expected.dtype, "matmul")),
+      );
+    }, ctx.numRuns * 2),
+  ];
+}
