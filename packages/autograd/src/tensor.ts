@@ -1,4 +1,4 @@
-import type { DType, NDArray, Pair, Pool2dOptions, TypedArray } from "@backprop/tensor";
+import { type DType, type NDArray, type Pair, type Pool2dOptions, ShapeError, type TypedArray } from "@backprop/tensor";
 import { fmtShapeOf, OWNED_ARRAYS } from "./util.ts";
 import type { Node } from "./node.ts";
 import { backward as runBackward } from "./engine.ts";
@@ -272,8 +272,12 @@ export class Tensor {
   }
   /** Swaps two dimensions (default the last two). */
   transpose(dim0 = -2, dim1 = -1): Tensor { return views.transpose(this, dim0, dim1); }
-  /** Transpose of a matrix (a vector or scalar is returned unchanged). */
-  get T(): Tensor { return this.ndim < 2 ? this : views.transpose(this, 0, 1); }
+  /** Transpose of a matrix (a vector or scalar is returned unchanged); higher ranks use `transpose`/`permute`. */
+  get T(): Tensor {
+    // Swapping the first two of more dimensions would silently differ from both NDArray.T and PyTorch.
+    if (this.ndim > 2) throw new ShapeError(`T: needs rank ≤ 2, got shape ${fmtShapeOf(this.shape)}; use transpose or permute`);
+    return this.ndim < 2 ? this : views.transpose(this, 0, 1);
+  }
   /** Elements `start … start + length − 1` along `dim`. */
   narrow(dim: number, start: number, length: number): Tensor { return views.narrow(this, dim, start, length); }
   /** Python-style `start:end:step` along `dim`. */

@@ -12,7 +12,7 @@ import {
   maxPool2d,
   type Node,
   noGrad,
-  Tensor,
+  type Tensor,
   tensor,
 } from "../src/mod.ts";
 import { leaf } from "./helpers.ts";
