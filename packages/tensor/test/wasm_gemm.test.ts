@@ -374,3 +374,29 @@ describe("gemm edge cases", () => {
       .toThrow(/beta/);
   });
 });
+
+test("guidedSplit covers the range in shrinking, unit-aligned chunks of at least the minimum", async () => {
+  const { guidedSplit } = await import("../src/cpu/wasm/gemm.ts");
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 1, max: 200_000 }),
+      fc.constantFrom(5, 8),
+      fc.integer({ min: 2, max: 8 }),
+      fc.constantFrom(40, 64),
+      (length, unit, threads, minChunk) => {
+        const parts = guidedSplit(length, unit, threads, minChunk);
+        expect(parts.length).toBeLessThanOrEqual(64);
+        expect(parts[0]![0]).toBe(0);
+        expect(parts[parts.length - 1]![1]).toBe(length);
+        parts.forEach(([from, to], i) => {
+          expect(to).toBeGreaterThan(from);
+          if (i > 0) expect(from).toBe(parts[i - 1]![1]);
+          if (i < parts.length - 1) {
+            expect(to - from).toBeGreaterThanOrEqual(minChunk);
+            expect(to % unit).toBe(0);
+          }
+        });
+      },
+    ),
+  );
+});

@@ -23,6 +23,8 @@ export const ERROR = 7;
 export const QUIT = 8;
 /** Workers that have instantiated the kernels. */
 export const READY = 9;
+/** Index of the argument each thread replaces with the address of its own scratch, or −1. */
+export const SCRATCH_ARG = 10;
 /** Chunk i's arguments start at TABLE + i * ARGC. Padded so the table starts on its own cache line. */
 export const TABLE = 32;
 export const MAX_CHUNKS = 64;

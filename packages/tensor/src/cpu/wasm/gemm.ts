@@ -6,7 +6,6 @@ import {
   activeKernels,
   activeVariant,
   callerWorkArea,
-  chunkWorkAreas,
   wasmRuntime,
   workerPool,
 } from "./runtime.ts";
@@ -18,12 +17,15 @@ import {
 export const PARALLEL_MIN_MACS = 96 * 96 * 96;
 
 /**
- * A parallel product is cut into more chunks than threads (threads claim them as they go), so a thread the
- * OS runs late only shifts work to the others.
+ * A parallel product is cut into chunks that threads claim as they go, largest first and shrinking (each
+ * a share of what is left), so a thread the OS runs late only shifts work to the others and nobody waits
+ * long for the last chunk. Chunks of at least MIN_CHUNK_ROWS rows (or MIN_CHUNK_COLS columns) keep the
+ * re-packing of the other operand, which every chunk does, to a few percent.
  */
-const CHUNKS_PER_THREAD = 4;
 const MIN_CHUNK_ROWS = 40;
 const MIN_CHUNK_COLS = 64;
+/** Bound of the pool's chunk table. */
+const MAX_CHUNKS = 64;
 
 function checkDim(name: string, v: number): void {
   if (!Number.isInteger(v) || v < 0) {
@@ -182,22 +184,17 @@ function run(
   const ta = transA ? 1 : 0, tb = transB ? 1 : 0;
   const pool = m * n * k >= PARALLEL_MIN_MACS ? workerPool() : undefined;
   const { mr, nr } = wasmRuntime().tiling;
-  // Split the longer side of C: each chunk re-packs the whole of the other operand, the smaller one, and
-  // chunks of at least MIN_CHUNK_ROWS rows (or MIN_CHUNK_COLS columns) keep that re-packing to a few %.
+  // Split the longer side of C: each chunk re-packs the whole of the other operand, the smaller one.
   const byRows = m >= n;
   const length = byRows ? m : n;
-  let parts: [number, number][] = [];
-  if (pool) {
-    const threads = pool.size + 1;
-    const wanted = Math.min(
-      CHUNKS_PER_THREAD * threads,
-      Math.max(
-        threads,
-        Math.floor(length / (byRows ? MIN_CHUNK_ROWS : MIN_CHUNK_COLS)),
-      ),
-    );
-    parts = splitRange(length, byRows ? mr : nr, wanted);
-  }
+  const parts = pool
+    ? guidedSplit(
+      length,
+      byRows ? mr : nr,
+      pool.size + 1,
+      byRows ? MIN_CHUNK_ROWS : MIN_CHUNK_COLS,
+    )
+    : [];
   if (!pool || parts.length < 2) {
     kernels.gemm(
       ta,
@@ -216,8 +213,7 @@ function run(
     );
     return;
   }
-  const work = chunkWorkAreas(parts.length);
-  const chunks = parts.map(([from, to], i): number[] => {
+  const chunks = parts.map(([from, to]): number[] => {
     const aPtr = byRows ? A.ptr + 4 * from * (transA ? 1 : A.ld) : A.ptr;
     const bPtr = byRows ? B.ptr : B.ptr + 4 * from * (transB ? B.ld : 1);
     const cPtr = C.ptr + 4 * from * (byRows ? C.ld : 1);
@@ -236,30 +232,42 @@ function run(
       cPtr,
       C.ld,
       beta,
-      work[i]!,
+      0, // replaced by the running thread's scratch
     ];
   });
-  pool.run(
-    "gemm",
-    activeVariant(),
-    chunks,
-    (a) => kernels.gemm(...(a as Parameters<typeof kernels.gemm>)),
-  );
+  const own = callerWorkArea();
+  pool.run("gemm", activeVariant(), chunks, (a) => {
+    const args = [...a] as Parameters<typeof kernels.gemm>;
+    args[SCRATCH_ARG] = own;
+    kernels.gemm(...args);
+  }, SCRATCH_ARG);
 }
 
-/** Splits [0, length) into up to `parts` contiguous ranges whose boundaries are multiples of `unit`. */
-export function splitRange(
+/** Position of `work` in the gemm export's arguments. */
+const SCRATCH_ARG = 12;
+
+/**
+ * Guided self-scheduling: cuts [0, length) into ranges of 1/(2·threads) of what is left, at least
+ * `minChunk` long, boundaries on multiples of `unit`, at most MAX_CHUNKS ranges.
+ */
+export function guidedSplit(
   length: number,
   unit: number,
-  parts: number,
+  threads: number,
+  minChunk: number,
 ): [number, number][] {
-  const units = Math.ceil(length / unit);
-  const count = Math.min(parts, units);
   const out: [number, number][] = [];
-  for (let i = 0; i < count; i++) {
-    const from = Math.floor((units * i) / count) * unit;
-    const to = Math.min(length, Math.floor((units * (i + 1)) / count) * unit);
-    if (to > from) out.push([from, to]);
+  let from = 0;
+  while (from < length) {
+    const left = length - from;
+    let size = Math.max(minChunk, Math.ceil(left / (2 * threads)));
+    size = Math.ceil(size / unit) * unit;
+    // No sliver at the end, and never more chunks than the pool's table holds.
+    if (left - size < minChunk / 2 || out.length === MAX_CHUNKS - 1) {
+      size = left;
+    }
+    out.push([from, Math.min(length, from + size)]);
+    from += size;
   }
   return out;
 }

@@ -24,6 +24,8 @@ export interface PoolInit {
     WebAssembly.Module,
     WebAssembly.Module | undefined,
   ];
+  /** Byte address of each worker's private scratch (see `run`'s scratchArg). */
+  readonly scratch: readonly number[];
 }
 
 function nodeWorkerThreads(): NodeWorkerThreads | undefined {
@@ -88,6 +90,7 @@ export class WorkerPool {
         memory: init.memory,
         modules: init.modules,
         names: kernelNames,
+        scratch: init.scratch[i],
       });
     }
     // Wait until every worker has its instances. Worker start-up runs on the workers' own threads
@@ -112,12 +115,15 @@ export class WorkerPool {
   /**
    * Runs fn(...chunks[i]) for every chunk, spread over the workers and this thread (which runs its share
    * through `onCaller`, with its own instance); returns when all chunks are done. Throws if any chunk threw.
+   * With scratchArg ≥ 0, each worker puts the address of its own scratch in that argument (the caller's
+   * onCaller does the same with its own), so scratch is per thread, not per chunk.
    */
   run(
     fn: KernelName,
     variant: 0 | 1,
     chunks: readonly (readonly number[])[],
     onCaller: (args: readonly number[]) => void,
+    scratchArg = -1,
   ): void {
     if (this.disposed) {
       throw new Error("wasm worker pool: used after dispose()");
@@ -138,6 +144,7 @@ export class WorkerPool {
     c[C.ARGC] = argc;
     c[C.CHUNKS] = chunks.length;
     c[C.ERROR] = 0;
+    c[C.SCRATCH_ARG] = scratchArg;
     chunks.forEach((args, i) => c.set(args, C.TABLE + i * argc));
     Atomics.store(c, C.COMPLETED, 0);
     const generation = (Atomics.load(c, C.JOB_SEQ) + 1) & C.GENERATION_MASK;

@@ -42,8 +42,8 @@ let pool: WorkerPool | undefined;
 /** True after a failed pool start, so a missing capability is not retried on every call. */
 let poolFailed = false;
 let callerWork = 0;
-/** GEMM scratch per chunk of a parallel product (see chunkWorkAreas). */
-const chunkWork: number[] = [];
+/** GEMM scratch of each worker, kept across pool restarts. */
+const workerScratch: number[] = [];
 const settings: Settings = { threads: 0, relaxed: true };
 
 function instantiate(
@@ -138,26 +138,18 @@ export function callerWorkArea(): number {
   return callerWork;
 }
 
-/**
- * Scratch for `count` GEMM chunks that may run at the same time, one block per chunk (a chunk's packing
- * buffers must not be shared with a chunk running on another thread). Grows, never shrinks.
- */
-export function chunkWorkAreas(count: number): readonly number[] {
-  const r = wasmRuntime();
-  while (chunkWork.length < count) {
-    chunkWork.push(r.heap.alloc(gemmWorkFloats(r.tiling) * 4));
-  }
-  return chunkWork;
-}
-
 /** The worker pool for the configured thread count, started on first need; undefined if single-threaded. */
 export function workerPool(): WorkerPool | undefined {
   const r = wasmRuntime();
   if (settings.threads <= 1 || poolFailed) return undefined;
   if (!pool) {
+    while (workerScratch.length < settings.threads - 1) {
+      workerScratch.push(r.heap.alloc(gemmWorkFloats(r.tiling) * 4));
+    }
     pool = WorkerPool.start(settings.threads - 1, {
       memory: r.heap.memory,
       modules: r.modules,
+      scratch: workerScratch,
     });
     if (!pool) poolFailed = true;
   }

@@ -4,15 +4,16 @@
 import * as C from "./control.ts";
 
 /**
- * Receives {control, memory, modules, names} once, instantiates every module on the shared memory, then
+ * Receives {control, memory, modules, names, scratch} once, instantiates every module on the shared memory, then
  * loops: sleep until JOB_SEQ moves, claim and run chunks of that job until none are left.
  */
 export const workerSource = `"use strict";
 const JOB_SEQ = ${C.JOB_SEQ}, NEXT = ${C.NEXT}, COMPLETED = ${C.COMPLETED}, CHUNKS = ${C.CHUNKS}, FN = ${C.FN},
   VARIANT = ${C.VARIANT}, ARGC = ${C.ARGC}, ERROR = ${C.ERROR}, QUIT = ${C.QUIT}, READY = ${C.READY},
+  SCRATCH_ARG = ${C.SCRATCH_ARG},
   TABLE = ${C.TABLE}, GENERATION_MASK = ${C.GENERATION_MASK}, SPIN = ${C.SPIN};
 function run(init) {
-  const { control, memory, modules, names } = init;
+  const { control, memory, modules, names, scratch } = init;
   const variants = modules.map((m) => {
     if (!m) return undefined;
     const exports = new WebAssembly.Instance(m, { env: { memory } }).exports;
@@ -43,7 +44,10 @@ function run(init) {
       const argc = control[ARGC];
       try {
         const fn = variants[control[VARIANT]][control[FN]];
-        fn(...control.subarray(TABLE + index * argc, TABLE + (index + 1) * argc));
+        const args = Array.from(control.subarray(TABLE + index * argc, TABLE + (index + 1) * argc));
+        const scratchArg = control[SCRATCH_ARG];
+        if (scratchArg >= 0) args[scratchArg] = scratch;
+        fn(...args);
       } catch (e) {
         Atomics.store(control, ERROR, 1);
         console.error("wasm kernel worker:", e);
