@@ -7,11 +7,13 @@ const collector = new FinalizationRegistry<{ heap: WasmHeap; ptr: number }>((
   { heap, ptr },
 ) => heap.release(ptr));
 
+/** Float32 elements inside the kernels' memory (from wasmAlloc); free() returns them. */
 export class WasmFloat32Buffer {
   private freed = false;
   private cached: Float32Array | undefined;
   private cachedFrom: ArrayBufferLike | undefined;
 
+  /** Wraps a block the heap handed out; use wasmAlloc rather than calling this. */
   constructor(
     private readonly heap: WasmHeap,
     /** Byte address inside the memory. */
@@ -36,10 +38,12 @@ export class WasmFloat32Buffer {
     return this.cached;
   }
 
+  /** True after free(). */
   get isFreed(): boolean {
     return this.freed;
   }
 
+  /** Returns the block to the heap; the buffer may not be used afterwards. Calling it twice is harmless. */
   free(): void {
     if (this.freed) return;
     this.freed = true;

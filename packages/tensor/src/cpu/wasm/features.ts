@@ -2,6 +2,7 @@
 // answer is what the engine does, not what its version number suggests.
 import { ModuleBuilder, ValType } from "./emitter.ts";
 
+/** What the engine offers the kernels, probed once. */
 export interface WasmFeatures {
   /** 128-bit SIMD (every current engine). Without it the kernels are not available. */
   readonly simd: boolean;

@@ -3,17 +3,29 @@
 import { activeKernels, wasmRuntime } from "./runtime.ts";
 import { addressInMemory, scratch } from "./scratch.ts";
 
+/** Shape of one convolution input image and the kernel window; defaults: stride 1, padding 0, dilation 1. */
 export interface Conv2dGeometry {
+  /** Input channels C. */
   readonly channels: number;
+  /** Input height H. */
   readonly height: number;
+  /** Input width W. */
   readonly width: number;
+  /** Kernel height. */
   readonly kernelH: number;
+  /** Kernel width. */
   readonly kernelW: number;
+  /** Vertical stride (default 1). */
   readonly strideH?: number;
+  /** Horizontal stride (default 1). */
   readonly strideW?: number;
+  /** Zero rows added above and below (default 0). */
   readonly padH?: number;
+  /** Zero columns added left and right (default 0). */
   readonly padW?: number;
+  /** Vertical spacing of kernel taps (default 1). */
   readonly dilationH?: number;
+  /** Horizontal spacing of kernel taps (default 1). */
   readonly dilationW?: number;
 }
 

@@ -31,6 +31,7 @@ export { WasmUnavailableError } from "./runtime.ts";
 export { measurePeakGflops } from "./peak.ts";
 export { type WasmFeatures, wasmFeatures } from "./features.ts";
 
+/** The kernels' configuration, as wasmSimdInfo() reports it. */
 export interface WasmSimdInfo {
   /** Relaxed-SIMD kernels are in use (available and not disabled). */
   readonly relaxed: boolean;
@@ -53,6 +54,7 @@ export interface WasmSimdInfo {
   };
 }
 
+/** Which kernels run and on how many threads; compiles the kernels on first call. */
 export function wasmSimdInfo(): WasmSimdInfo {
   const r = wasmRuntime();
   return {

@@ -11,7 +11,9 @@ import {
 import { buildKernelModule, type KernelExports } from "./kernel_module.ts";
 import { WorkerPool } from "./pool.ts";
 
+/** Thrown where the engine cannot run the kernels (no WebAssembly SIMD). */
 export class WasmUnavailableError extends Error {
+  /** `what` says which capability is missing. */
   constructor(what: string) {
     super(`WebAssembly kernels unavailable: ${what}`);
     this.name = "WasmUnavailableError";
