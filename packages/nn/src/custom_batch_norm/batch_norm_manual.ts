@@ -77,7 +77,7 @@ export class BatchNormManualModule extends Module {
   gamma: Parameter;
   beta: Parameter;
 
-  constructor(readonly nNeurons: number, readonly eps = 1e-5, options: Omit<FactoryOptions, "generator"> = {}) {
+  constructor(readonly nNeurons: number, readonly eps: number = 1e-5, options: Omit<FactoryOptions, "generator"> = {}) {
     super();
     const { dtype = "float32", device = "cpu" } = options;
     this.gamma = new Parameter(ones([nNeurons], { dtype, device }));

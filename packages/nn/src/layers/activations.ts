@@ -10,7 +10,7 @@ export class ReLU extends Module {
 
 /** x for x > 0, α(eˣ − 1) otherwise. */
 export class ELU extends Module {
-  constructor(readonly alpha = 1) {
+  constructor(readonly alpha: number = 1) {
     super();
   }
   override forward(x: Tensor): Tensor {
@@ -42,7 +42,7 @@ export class Identity extends Module {
 
 /** Softmax along `dim` (default the last dimension, where PyTorch would guess and warn). */
 export class Softmax extends Module {
-  constructor(readonly dim = -1) {
+  constructor(readonly dim: number = -1) {
     super();
   }
   override forward(x: Tensor): Tensor {
@@ -55,7 +55,7 @@ export class Softmax extends Module {
 
 /** log(softmax(x)) along `dim`, computed stably (default the last dimension). */
 export class LogSoftmax extends Module {
-  constructor(readonly dim = -1) {
+  constructor(readonly dim: number = -1) {
     super();
   }
   override forward(x: Tensor): Tensor {

@@ -10,7 +10,7 @@ import { Module } from "../module.ts";
 export class Dropout extends Module {
   readonly generator: Generator | undefined;
 
-  constructor(readonly p = 0.5, options: { generator?: Generator } = {}) {
+  constructor(readonly p: number = 0.5, options: { generator?: Generator } = {}) {
     super();
     if (!(p >= 0 && p <= 1)) throw new ValueError(`Dropout: p must be in [0, 1], got ${p}`);
     this.generator = options.generator;

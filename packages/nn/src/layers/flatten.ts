@@ -3,7 +3,7 @@ import { Module } from "../module.ts";
 
 /** Merges dimensions `startDim … endDim` (by default all but the batch dimension), as PyTorch's `nn.Flatten`. */
 export class Flatten extends Module {
-  constructor(readonly startDim = 1, readonly endDim = -1) {
+  constructor(readonly startDim: number = 1, readonly endDim: number = -1) {
     super();
   }
   override forward(x: Tensor): Tensor {
