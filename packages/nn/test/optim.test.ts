@@ -181,11 +181,27 @@ describe("Optimizer behaviour", () => {
     }
   });
 
+  test("loading an optimizer's own state, or a module's, changes nothing", () => {
+    const p = quadratic();
+    const opt = new Adam([p], { lr: 0.1 });
+    run(opt, p, 2);
+    const before = values(opt.state.get(p)!.exp_avg as T.NDArray);
+    opt.loadStateDict(opt.stateDict());
+    expect(values(opt.state.get(p)!.exp_avg as T.NDArray)).toEqual(before);
+    expect(opt.state.get(p)!.step).toBe(2);
+    const lin = new Linear(3, 2);
+    const weights = values(lin.weight);
+    lin.loadStateDict(lin.stateDict());
+    expect(values(lin.weight)).toEqual(weights);
+  });
+
   test("loadStateDict rejects state that does not fit", () => {
     const opt = new SGD([quadratic()], { momentum: 0.9 });
     const wrong = { state: { "0": { momentum_buffer: T.zeros([3], { dtype: "float64" }) } }, paramGroups: [{ ...opt.stateDict().paramGroups[0]!, params: [0] }] };
     expect(() => opt.loadStateDict(wrong)).toThrow(/state "momentum_buffer" of parameter 0 has shape \[3\], the parameter \[2\]/);
     expect(() => opt.loadStateDict({ state: {}, paramGroups: [] })).toThrow(/the state has 0 parameter groups, the optimizer 1/);
+    expect(() => opt.loadStateDict({ state: {}, paramGroups: [{ ...opt.stateDict().paramGroups[0]!, lr: -1 }] })).toThrow(/invalid learning rate -1/);
+    expect(opt.paramGroups[0]!.lr).toBe(1e-3);
     expect(() => unflattenOptimizerState({ "optimizer.x": T.zeros([1]) }, { paramGroups: [], scalars: {} })).toThrow(/not of the form/);
   });
 });

@@ -163,12 +163,14 @@ export abstract class Optimizer<H extends Record<string, Hyper>> {
         }
       }
     }
-    saved.forEach((g, gi) => {
+    const groups = saved.map((g, gi) => {
       const { params: _params, ...hyper } = g;
-      Object.assign(this.paramGroups[gi]!, hyper);
+      const merged = { ...this.paramGroups[gi]!, ...hyper } as ParamGroup<H>;
+      this.validate(merged);
+      return merged;
     });
-    for (const s of this.state.values()) for (const v of Object.values(s)) if (typeof v === "object") v.dispose();
-    this.state.clear();
+    // Copy first, then drop the old state: the dict may hold this optimizer's own arrays.
+    const copies = new Map<Tensor, ParamState>();
     for (const [key, s] of Object.entries(stateDict.state)) {
       const p = params[Number(key)]!;
       const copy: ParamState = {};
@@ -180,8 +182,11 @@ export abstract class Optimizer<H extends Record<string, Hyper>> {
           if (moved !== v) moved.dispose();
         }
       }
-      this.state.set(p, copy);
+      copies.set(p, copy);
     }
+    groups.forEach((g, gi) => Object.assign(this.paramGroups[gi]!, g));
+    this.dispose();
+    for (const [p, copy] of copies) this.state.set(p, copy);
   }
 
   /** Frees the state arrays. */
