@@ -3,7 +3,9 @@
 //
 //   deno run -A bench/wasm_gemm.ts [--rounds 9] [--sizes 256,512,1024] [--no-plain]
 import {
+  conv2dOutputSize,
   gemm,
+  im2col,
   measurePeakGflops,
   setNumThreads,
   setRelaxedSimd,
@@ -173,4 +175,69 @@ for (const cfg of configs) {
 A.free();
 B.free();
 C.free();
+
+// A convolution layer lowered to im2col + GEMM, one image at a time, everything in kernel memory:
+// batch 32, 128 → 128 channels, 16×16, 3×3, padding 1 (the shape of the issue's W5 workload).
+{
+  const N = 32, Cin = 128, Cout = 128, H = 16, W = 16;
+  const g = {
+    channels: Cin,
+    height: H,
+    width: W,
+    kernelH: 3,
+    kernelW: 3,
+    padH: 1,
+    padW: 1,
+  };
+  const { outH, outW } = conv2dOutputSize(g);
+  const K = Cin * 9, P = outH * outW;
+  const x = wasmAlloc(N * Cin * H * W), w = wasmAlloc(Cout * K);
+  const col = wasmAlloc(K * P), out = wasmAlloc(N * Cout * P);
+  x.view.forEach((_, i, v) => (v[i] = Math.random() - 0.5));
+  w.view.forEach((_, i, v) => (v[i] = Math.random() - 0.5));
+  const flops = 2 * N * Cout * P * K;
+  setRelaxedSimd(info.relaxedAvailable);
+  console.log();
+  console.log(
+    "| conv2d forward, batch 32, 128→128, 16×16, 3×3 pad 1 (im2col + GEMM) | threads | median ms | GFLOP/s |",
+  );
+  console.log("|---|---:|---:|---:|");
+  for (const t of threadCounts) {
+    setNumThreads(t);
+    const once = () => {
+      const t0 = performance.now();
+      for (let b = 0; b < N; b++) {
+        im2col(x.view, b * Cin * H * W, g, col.view, 0);
+        gemm(
+          false,
+          false,
+          Cout,
+          P,
+          K,
+          w.view,
+          0,
+          K,
+          col.view,
+          0,
+          P,
+          out.view,
+          b * Cout * P,
+          P,
+          0,
+        );
+      }
+      return performance.now() - t0;
+    };
+    once();
+    const ms = median(
+      Array.from({ length: Math.max(3, Math.ceil(rounds / 2)) }, once),
+    );
+    console.log(
+      `| ${info.relaxedAvailable ? "relaxed" : "plain"} SIMD | ${t} | ${
+        ms.toFixed(1)
+      } | ${(flops / ms / 1e6).toFixed(1)} |`,
+    );
+  }
+  [x, w, col, out].forEach((b) => b.free());
+}
 stopWasmWorkers();
