@@ -6,67 +6,110 @@ import { DeviceError } from "./errors.ts";
  * made it reads or writes it. `refs` counts the arrays that use it (views share storage), see `NDArray.dispose`.
  */
 export interface Storage {
+  /** The backend that allocated it, and the only one that may read or write it. */
   readonly backend: Backend;
+  /** Element type of every element. */
   readonly dtype: DType;
+  /** Number of elements. */
   readonly size: number;
+  /** Arrays currently using the storage; the backend's `release` runs when it drops to 0. */
   refs: number;
 }
 
 /** How a kernel sees an operand: a storage plus a strided window on it (strides in elements; 0 = broadcast). */
 export interface StridedView {
+  /** The storage the elements live in. */
   readonly storage: Storage;
+  /** Logical shape. */
   readonly shape: readonly number[];
+  /** Per dimension, the distance in elements between neighbours (0 for a broadcast dimension). */
   readonly strides: readonly number[];
+  /** Element index of the first element in the storage. */
   readonly offset: number;
 }
 
+/** Elementwise functions of one operand (the `unary` kernel). */
 export type UnaryOp =
   | "neg" | "abs" | "sign" | "exp" | "log" | "log1p" | "expm1" | "sqrt" | "rsqrt" | "square" | "reciprocal"
   | "sin" | "cos" | "tanh" | "sigmoid" | "relu" | "elu" | "floor" | "ceil" | "round" | "logicalNot";
 
+/** Elementwise functions of two operands (the `binary` kernel); comparisons and logical ops produce bool. */
 export type BinaryOp =
   | "add" | "sub" | "mul" | "div" | "pow" | "maximum" | "minimum"
   | "eq" | "ne" | "lt" | "le" | "gt" | "ge" | "logicalAnd" | "logicalOr";
 
+/** Reductions of the `reduce` kernel. */
 export type ReduceOp = "sum" | "prod" | "max" | "min";
+/** Index-of-extreme reductions of the `argReduce` kernel (the first index wins ties). */
 export type ArgReduceOp = "argmax" | "argmin";
+/** Distributions of the `random` kernel: uniform in [0, 1) or standard normal. */
 export type RandomDistribution = "uniform" | "normal";
 
 /** Sizes of a 2-D convolution, NCHW input [n, c, h, w], weight [outC, c / groups, kh, kw], output [n, outC, oh, ow]. */
 export interface Conv2dParams {
+  /** Batch size. */
   n: number;
+  /** Input channels. */
   c: number;
+  /** Input height. */
   h: number;
+  /** Input width. */
   w: number;
+  /** Output channels. */
   outC: number;
+  /** Kernel height. */
   kh: number;
+  /** Kernel width. */
   kw: number;
+  /** Output height. */
   oh: number;
+  /** Output width. */
   ow: number;
+  /** Vertical step between windows. */
   strideH: number;
+  /** Horizontal step between windows. */
   strideW: number;
+  /** Zero rows added above and below. */
   padH: number;
+  /** Zero columns added left and right. */
   padW: number;
+  /** Vertical spacing of kernel taps. */
   dilationH: number;
+  /** Horizontal spacing of kernel taps. */
   dilationW: number;
+  /** Channel groups: output channel o sees only input channels of group ⌊o / (outC / groups)⌋. */
   groups: number;
 }
 
 /** Sizes of a 2-D pooling window over NCHW input [n, c, h, w] giving [n, c, oh, ow]. */
 export interface Pool2dParams {
+  /** Batch size. */
   n: number;
+  /** Channels (pooled independently). */
   c: number;
+  /** Input height. */
   h: number;
+  /** Input width. */
   w: number;
+  /** Window height. */
   kh: number;
+  /** Window width. */
   kw: number;
+  /** Output height. */
   oh: number;
+  /** Output width. */
   ow: number;
+  /** Vertical step between windows. */
   strideH: number;
+  /** Horizontal step between windows. */
   strideW: number;
+  /** Padding rows above and below (never chosen by max pooling). */
   padH: number;
+  /** Padding columns left and right. */
   padW: number;
+  /** Vertical spacing of window taps (max pooling only; 1 for average pooling). */
   dilationH: number;
+  /** Horizontal spacing of window taps. */
   dilationW: number;
   /** avgPool2d only: divide by the full window (true, PyTorch's default) or by the in-bounds part. */
   countIncludePad: boolean;
@@ -78,9 +121,13 @@ export interface Pool2dParams {
  * indexSelect/indexAdd: the index is 1-D of length indexSize, shared by every outer/inner position.
  */
 export interface AxisIndexParams {
+  /** Product of the dimensions before the axis. */
   outer: number;
+  /** Size of the axis in the indexed (or scattered-into) array. */
   axisSize: number;
+  /** Product of the dimensions after the axis. */
   inner: number;
+  /** Size of the axis in the index (and in the gathered or scattered array). */
   indexSize: number;
 }
 
@@ -92,6 +139,7 @@ export interface AxisIndexParams {
 export interface Backend {
   /** The device name arrays report (`"cpu"`, `"webgpu"`). */
   readonly name: string;
+  /** Whether float64 storages and kernels exist (WebGPU has no float64). */
   readonly supportsFloat64: boolean;
 
   /** A zero-filled storage. */
@@ -107,6 +155,7 @@ export interface Backend {
   /** Storages allocated and not yet released, and their bytes (for leak tests). */
   memory(): { storages: number; bytes: number };
 
+  /** A storage with every element `value`, converted like a stored value (int32 truncates, bool is value ≠ 0). */
   full(dtype: DType, size: number, value: number): Storage;
   /** Copies (and casts) `src` into `dst`, element by element in row-major order of the shared shape. */
   copy(src: StridedView, dst: StridedView): void;
@@ -114,25 +163,37 @@ export interface Backend {
   unary(op: UnaryOp, x: StridedView, outDtype: DType, param?: number): Storage;
   /** Both operands already expanded (stride 0) to `outShape`; computed in the promoted `computeDtype`. */
   binary(op: BinaryOp, a: StridedView, b: StridedView, outShape: readonly number[], outDtype: DType): Storage;
+  /** `a` where the bool `cond` is true, else `b`; all three already expanded to `outShape` and of `outDtype`. */
   where(cond: StridedView, a: StridedView, b: StridedView, outShape: readonly number[], outDtype: DType): Storage;
   /** Reduces each row of a contiguous [outer, reduceSize] array. */
   reduce(op: ReduceOp, x: Storage, outer: number, reduceSize: number): Storage;
+  /** Per row of a contiguous [outer, reduceSize] array, the int32 index of its first largest/smallest value. */
   argReduce(op: ArgReduceOp, x: Storage, outer: number, reduceSize: number): Storage;
   /** Batched product [B, M, K] × [B, K, N] → [B, M, N]; any strides (transposed or broadcast views included). */
   matmul(a: StridedView, b: StridedView, outDtype: DType): Storage;
 
+  /** Cross-correlation of contiguous x [n, c, h, w] with weight [outC, c / groups, kh, kw] into [n, outC, oh, ow]. */
   conv2d(x: Storage, weight: Storage, p: Conv2dParams): Storage;
+  /** Gradient of `conv2d` with respect to x, from gradOut [n, outC, oh, ow]. */
   conv2dBackwardInput(gradOut: Storage, weight: Storage, p: Conv2dParams): Storage;
+  /** Gradient of `conv2d` with respect to the weight, summed over the batch. */
   conv2dBackwardWeight(x: Storage, gradOut: Storage, p: Conv2dParams): Storage;
   /** Returns the pooled values and, per output, the flat index (h * w + col) of the chosen input in its plane. */
   maxPool2d(x: Storage, p: Pool2dParams): { out: Storage; indices: Storage };
+  /** Sends each output gradient to the input position `indices` names, summing where windows overlap. */
   maxPool2dBackward(gradOut: Storage, indices: Storage, p: Pool2dParams): Storage;
+  /** Mean of each window (divisor per `p.countIncludePad`). */
   avgPool2d(x: Storage, p: Pool2dParams): Storage;
+  /** Spreads each output gradient evenly over its window's in-bounds inputs. */
   avgPool2dBackward(gradOut: Storage, p: Pool2dParams): Storage;
 
+  /** out[o, j, i] = x[o, index[o, j, i], i]; the index is int32 [outer, indexSize, inner]. */
   gather(x: Storage, index: Storage, p: AxisIndexParams): Storage;
+  /** A new zeroed [outer, axisSize, inner] array with src[o, j, i] added at [o, index[o, j, i], i]. */
   scatterAdd(src: Storage, index: Storage, p: AxisIndexParams): Storage;
+  /** out[o, j, i] = x[o, index[j], i]; the index is int32 of length indexSize. */
   indexSelect(x: Storage, index: Storage, p: AxisIndexParams): Storage;
+  /** A new zeroed [outer, axisSize, inner] array with src[o, j, i] added at [o, index[j], i]. */
   indexAdd(src: Storage, index: Storage, p: AxisIndexParams): Storage;
 
   /**
@@ -144,10 +205,12 @@ export interface Backend {
 
 const backends = new Map<string, Backend>();
 
+/** Makes `backend` available as device `backend.name` (replacing one of that name). */
 export function registerBackend(backend: Backend): void {
   backends.set(backend.name, backend);
 }
 
+/** The backend of `device`; a DeviceError names the registered devices when there is none. */
 export function getBackend(device: string): Backend {
   const b = backends.get(device);
   if (!b) {
@@ -158,10 +221,12 @@ export function getBackend(device: string): Backend {
   return b;
 }
 
+/** Whether `device` is registered. */
 export function hasBackend(device: string): boolean {
   return backends.has(device);
 }
 
+/** Names of the registered devices. */
 export function listBackends(): string[] {
   return [...backends.keys()];
 }

@@ -1,10 +1,13 @@
 /** Element types. `bool` is stored as one byte per element (0 or 1). */
 export type DType = "float32" | "float64" | "int32" | "bool";
 
+/** The typed arrays values are read into: one per dtype (Uint8Array for bool). */
 export type TypedArray = Float32Array | Float64Array | Int32Array | Uint8Array;
 
+/** Every dtype. */
 export const DTYPES: readonly DType[] = ["float32", "float64", "int32", "bool"];
 
+/** Whether `dtype` is float32 or float64. */
 export function isFloat(dtype: DType): boolean {
   return dtype === "float32" || dtype === "float64";
 }

@@ -1,5 +1,6 @@
 /** Base class of every error the library throws on bad input. */
 export class BackpropError extends Error {
+  /** An error whose `name` is the subclass's name. */
   constructor(message: string) {
     super(message);
     this.name = new.target.name;

@@ -30,14 +30,17 @@ export type {
 export { getBackend, hasBackend, listBackends, registerBackend } from "./backend.ts";
 export type { Shape } from "./shape.ts";
 export { broadcastShapes, contiguousStrides, sizeOf } from "./shape.ts";
+export type { Disposable } from "./scope.ts";
 export { keep, OWNED_ARRAYS, tidy } from "./scope.ts";
 export { defaultGenerator, Generator, manualSeed, philox4x32, philoxBlock } from "./random.ts";
 export { NDArray } from "./ndarray.ts";
 export { formatArray } from "./format.ts";
 export { CpuBackend, cpuBackend } from "./cpu/backend.ts";
-export type { Gemm } from "./cpu/gemm.ts";
+export type { Gemm, GemmArray } from "./cpu/gemm.ts";
 
-export type { CreateOptions, RandomOptions } from "./ops/creation.ts";
+export type { CreateOptions, Nested, RandomOptions } from "./ops/creation.ts";
+export type { Operand } from "./ops/operands.ts";
+export type { Dims } from "./ops/reduce.ts";
 export {
   arange,
   eye,

@@ -9,8 +9,8 @@ import * as red from "./ops/reduce.ts";
 import { matmul } from "./ops/matmul.ts";
 import { logSoftmax, softmax } from "./ops/softmax.ts";
 import { gather, indexSelect } from "./ops/indexing.ts";
+import type { Operand } from "./ops/operands.ts";
 
-type Operand = NDArray | number;
 
 /**
  * An n-dimensional array on one device: a storage plus shape, strides and offset (all in elements).
@@ -18,12 +18,20 @@ type Operand = NDArray | number;
  * operations return new arrays. Values are read with `await a.data()` (or `dataSync()` on the CPU).
  */
 export class NDArray implements StridedView {
+  /** The memory the elements live in, shared by views. */
   readonly storage: Storage;
+  /** Size of each dimension (`[]` for a 0-d scalar). */
   readonly shape: readonly number[];
+  /** Per dimension, the distance in elements between neighbours (0 where a dimension is broadcast). */
   readonly strides: readonly number[];
+  /** Element index of the first element in the storage. */
   readonly offset: number;
   #disposed = false;
 
+  /**
+   * Wraps a storage (a backend kernel's result) in an array that takes one reference to it and belongs to the
+   * innermost open `tidy` scope. Strides default to row-major.
+   */
   constructor(storage: Storage, shape: Shape, strides?: readonly number[], offset = 0) {
     this.storage = storage;
     this.shape = Object.freeze([...shape]);
@@ -33,9 +41,11 @@ export class NDArray implements StridedView {
     track(this);
   }
 
+  /** Element type. */
   get dtype(): DType {
     return this.storage.dtype;
   }
+  /** The backend that owns the storage. */
   get backend(): Backend {
     return this.storage.backend;
   }
@@ -43,12 +53,15 @@ export class NDArray implements StridedView {
   get device(): string {
     return this.storage.backend.name;
   }
+  /** Number of dimensions. */
   get ndim(): number {
     return this.shape.length;
   }
+  /** Number of elements. */
   get size(): number {
     return sizeOf(this.shape);
   }
+  /** Whether `dispose()` was called. */
   get isDisposed(): boolean {
     return this.#disposed;
   }
@@ -65,12 +78,14 @@ export class NDArray implements StridedView {
     return keep(this);
   }
 
+  /** Throws a DisposedError naming `op` when the array was disposed. */
   assertAlive(op: string): void {
     if (this.#disposed) {
       throw new DisposedError(`${op}: the array of shape ${fmtShape(this.shape)} was disposed and cannot be used`);
     }
   }
 
+  /** Whether the elements are exactly the whole storage, row-major from element 0 (what storage kernels read). */
   isContiguous(): boolean {
     return this.offset === 0 && isContiguous(this.shape, this.strides) && this.size === this.storage.size;
   }
@@ -111,6 +126,7 @@ export class NDArray implements StridedView {
     return new NDArray(target.upload(data, this.dtype), this.shape);
   }
 
+  /** Moves to another device, reading asynchronously (works from every device). */
   async toAsync(device: string): Promise<NDArray> {
     this.assertAlive("toAsync");
     if (device === this.device) return this;
@@ -151,11 +167,13 @@ export class NDArray implements StridedView {
     return (await this.data())[0]!;
   }
 
+  /** Synchronous `item()`, on devices that allow it (the CPU). */
   itemSync(): number {
     this.checkItem("itemSync");
     return this.dataSync()[0]!;
   }
 
+  /** Throws unless the array has exactly one element. */
   private checkItem(op: string): void {
     if (this.size !== 1) {
       throw new ShapeError(`${op}: needs an array with exactly one element, got shape ${fmtShape(this.shape)}`);
@@ -167,10 +185,12 @@ export class NDArray implements StridedView {
     return nest(await this.data(), this.shape, this.dtype);
   }
 
+  /** Synchronous `toArray()`, on devices that allow it (the CPU). */
   toArraySync(): unknown {
     return nest(this.dataSync(), this.shape, this.dtype);
   }
 
+  /** PyTorch-style text of the values (CPU), or a placeholder naming the device. */
   toString(): string {
     if (this.isDisposed) return `tensor(<disposed>, shape=${fmtShape(this.shape)})`;
     if (!this.backend.readSync) return `tensor(<on ${this.device}>, shape=${fmtShape(this.shape)}, dtype=${this.dtype})`;
@@ -302,6 +322,7 @@ export class NDArray implements StridedView {
     return this.view("expand", outShape, strides);
   }
 
+  /** `expand` to another array's shape. */
   expandAs(other: NDArray): NDArray {
     return this.expand(other.shape);
   }
@@ -336,51 +357,91 @@ export class NDArray implements StridedView {
   }
 
   // ---- elementwise ----
+  /** Elementwise `this + other`, broadcasting. */
   add(other: Operand): NDArray { return ew.add(this, other); }
+  /** Elementwise `this − other`, broadcasting. */
   sub(other: Operand): NDArray { return ew.sub(this, other); }
+  /** Elementwise `this · other`, broadcasting. */
   mul(other: Operand): NDArray { return ew.mul(this, other); }
+  /** Elementwise true division (integers give float32). */
   div(other: Operand): NDArray { return ew.div(this, other); }
+  /** Elementwise `this ** other`. */
   pow(other: Operand): NDArray { return ew.pow(this, other); }
+  /** Elementwise larger value (NaN propagates). */
   maximum(other: Operand): NDArray { return ew.maximum(this, other); }
+  /** Elementwise smaller value (NaN propagates). */
   minimum(other: Operand): NDArray { return ew.minimum(this, other); }
+  /** Elementwise `==`, as bool. */
   eq(other: Operand): NDArray { return ew.eq(this, other); }
+  /** Elementwise `!=`, as bool. */
   ne(other: Operand): NDArray { return ew.ne(this, other); }
+  /** Elementwise `<`, as bool. */
   lt(other: Operand): NDArray { return ew.lt(this, other); }
+  /** Elementwise `<=`, as bool. */
   le(other: Operand): NDArray { return ew.le(this, other); }
+  /** Elementwise `>`, as bool. */
   gt(other: Operand): NDArray { return ew.gt(this, other); }
+  /** Elementwise `>=`, as bool. */
   ge(other: Operand): NDArray { return ew.ge(this, other); }
+  /** −x. */
   neg(): NDArray { return ew.neg(this); }
+  /** |x|. */
   abs(): NDArray { return ew.abs(this); }
+  /** −1, 0 or 1. */
   sign(): NDArray { return ew.sign(this); }
+  /** eˣ. */
   exp(): NDArray { return ew.exp(this); }
+  /** Natural logarithm. */
   log(): NDArray { return ew.log(this); }
+  /** √x. */
   sqrt(): NDArray { return ew.sqrt(this); }
+  /** 1 / √x. */
   rsqrt(): NDArray { return ew.rsqrt(this); }
+  /** x². */
   square(): NDArray { return ew.square(this); }
+  /** 1 / x. */
   reciprocal(): NDArray { return ew.reciprocal(this); }
+  /** Hyperbolic tangent. */
   tanh(): NDArray { return ew.tanh(this); }
+  /** 1 / (1 + e⁻ˣ), computed without overflow. */
   sigmoid(): NDArray { return ew.sigmoid(this); }
+  /** max(x, 0). */
   relu(): NDArray { return ew.relu(this); }
+  /** x for x > 0, alpha·(eˣ − 1) otherwise. */
   elu(alpha = 1): NDArray { return ew.elu(this, alpha); }
+  /** Limits values to [min, max] (either may be omitted). */
   clamp(min?: number, max?: number): NDArray { return ew.clamp(this, min, max); }
 
   // ---- reductions ----
+  /** Sum over `dim` (all when omitted). */
   sum(dim?: number | readonly number[], keepdim = false): NDArray { return red.sum(this, dim, keepdim); }
+  /** Mean over `dim` (all when omitted). */
   mean(dim?: number | readonly number[], keepdim = false): NDArray { return red.mean(this, dim, keepdim); }
+  /** Product over `dim` (all when omitted). */
   prod(dim?: number | readonly number[], keepdim = false): NDArray { return red.prod(this, dim, keepdim); }
+  /** Maximum over `dim` (all when omitted). */
   max(dim?: number | readonly number[], keepdim = false): NDArray { return red.max(this, dim, keepdim); }
+  /** Minimum over `dim` (all when omitted). */
   min(dim?: number | readonly number[], keepdim = false): NDArray { return red.min(this, dim, keepdim); }
+  /** Index of the first maximum along `dim` (of the flattened array when omitted). */
   argmax(dim?: number, keepdim = false): NDArray { return red.argmax(this, dim, keepdim); }
+  /** Index of the first minimum along `dim` (of the flattened array when omitted). */
   argmin(dim?: number, keepdim = false): NDArray { return red.argmin(this, dim, keepdim); }
+  /** Variance over `dim`, with Bessel's correction unless `correction` says otherwise. */
   var(dim?: number | readonly number[], options?: { correction?: number; keepdim?: boolean }): NDArray {
     return red.variance(this, dim, options);
   }
 
   // ---- the rest ----
+  /** Matrix product with PyTorch's `matmul` rules (1-D operands, broadcast batches). */
   matmul(other: NDArray): NDArray { return matmul(this, other); }
+  /** Softmax along `dim`. */
   softmax(dim = -1): NDArray { return softmax(this, dim); }
+  /** log(softmax) along `dim`, computed stably. */
   logSoftmax(dim = -1): NDArray { return logSoftmax(this, dim); }
+  /** Values at `index` along `dim` (as `torch.gather`). */
   gather(dim: number, index: NDArray): NDArray { return gather(this, dim, index); }
+  /** The slices `index` names along `dim`. */
   indexSelect(dim: number, index: NDArray): NDArray { return indexSelect(this, dim, index); }
 }
 

@@ -113,14 +113,18 @@ export function normalFromWords(words: Uint32Array, dtype: "float32" | "float64"
  * unused block; `getState`/`setState` save and restore it exactly (for resuming training).
  */
 export class Generator {
+  /** The Philox key: the seed's low and high 32 bits. */
   key: [number, number];
+  /** Index of the next unused block of the stream. */
   counter = 0;
 
+  /** A generator whose stream is determined by `seed` (a non-negative safe integer). */
   constructor(seed = 0) {
     this.key = [0, 0];
     this.manualSeed(seed);
   }
 
+  /** Restarts the stream of `seed` from its first block. */
   manualSeed(seed: number): this {
     if (!Number.isSafeInteger(seed) || seed < 0) {
       throw new ValueError(`Generator.manualSeed: seed must be a non-negative safe integer, got ${seed}`);
@@ -143,10 +147,12 @@ export class Generator {
     return philoxWords(this.key, start, n);
   }
 
+  /** A copy of the state (JSON-serialisable). */
   getState(): { key: [number, number]; counter: number } {
     return { key: [this.key[0], this.key[1]], counter: this.counter };
   }
 
+  /** Continues the stream from a state `getState` returned. */
   setState(state: { key: readonly [number, number] | number[]; counter: number }): void {
     this.key = [state.key[0]! >>> 0, state.key[1]! >>> 0];
     this.counter = state.counter;

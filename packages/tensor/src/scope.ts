@@ -9,8 +9,11 @@
  *   disposes them itself when they are replaced.
  */
 
+/** What scopes track: something that frees its resources once. */
 export interface Disposable {
+  /** Frees the resources; later calls do nothing. */
   dispose(): void;
+  /** Whether `dispose` ran. */
   readonly isDisposed: boolean;
 }
 

@@ -1,7 +1,9 @@
 import { fmtShape, ShapeError, ValueError } from "./errors.ts";
 
+/** Sizes of the dimensions of an array, outermost first. */
 export type Shape = readonly number[];
 
+/** Number of elements of an array of `shape` (1 for `[]`). */
 export function sizeOf(shape: Shape): number {
   let n = 1;
   for (const d of shape) n *= d;

@@ -27,6 +27,7 @@ export class CpuBackend implements Backend {
   /** float32 GEMM; `setFloat32Gemm` installs an accelerated one. */
   gemmFloat32: Gemm = gemmPlain;
 
+  /** Wraps a typed array as a storage and counts it. */
   private wrap(dtype: DType, data: TypedArray): CpuStorage {
     const s = new CpuStorage(this, dtype, data);
     this.#storages++;
@@ -34,6 +35,7 @@ export class CpuBackend implements Backend {
     return s;
   }
 
+  /** float32 products use the replaceable GEMM; float64 and int32 the plain one. */
   private gemmFor(dtype: DType): Gemm {
     return dtype === "float32" ? this.gemmFloat32 : gemmPlain;
   }

@@ -2,7 +2,9 @@ import type { StridedView } from "../backend.ts";
 import type { TypedArray } from "../dtype.ts";
 import { dataOf } from "./storage.ts";
 
-type Floats = Float32Array | Float64Array | Int32Array;
+/** The arrays a GEMM multiplies: float32, float64 (and int32 for integer matmul). */
+export type GemmArray = Float32Array | Float64Array | Int32Array;
+type Floats = GemmArray;
 
 /**
  * C = op(A) · op(B) (+ C when `accumulate`), row-major, op = transpose when the flag is set:
@@ -46,7 +48,27 @@ export function gemmPlain(
   }
 }
 
-export type Gemm = typeof gemmPlain;
+/**
+ * A GEMM routine with `gemmPlain`'s contract; `CpuBackend.gemmFloat32` holds the one float32 products use, so an
+ * accelerated kernel can replace it.
+ */
+export type Gemm = (
+  transA: boolean,
+  transB: boolean,
+  m: number,
+  n: number,
+  k: number,
+  a: GemmArray,
+  aOffset: number,
+  lda: number,
+  b: GemmArray,
+  bOffset: number,
+  ldb: number,
+  c: GemmArray,
+  cOffset: number,
+  ldc: number,
+  accumulate: boolean,
+) => void;
 
 /**
  * Batched [B, M, K] × [B, K, N] over strided views. Each operand's matrices are used in place when their

@@ -4,13 +4,18 @@ import { NDArray } from "../ndarray.ts";
 import { add } from "./elementwise.ts";
 import { requireFloat, sameDevice } from "./operands.ts";
 
+/** One size for both spatial dimensions, or [height, width]. */
 export type Pair = number | readonly [number, number];
 
+/** Options of `conv2d` and its backward functions (PyTorch's names and defaults). */
 export interface Conv2dOptions {
+  /** Step between windows (default 1). */
   stride?: Pair;
   /** Zero padding on each side, or "valid" (none) / "same" (output size = input size; stride 1 only). */
   padding?: Pair | "valid" | "same";
+  /** Spacing of kernel taps (default 1). */
   dilation?: Pair;
+  /** Channel groups; input and output channels must both divide by it (default 1). */
   groups?: number;
 }
 
@@ -144,9 +149,11 @@ function checkGradOut(op: string, g: NDArray, shape: number[]): void {
   }
 }
 
+/** Options of the pooling functions (PyTorch's names and defaults). */
 export interface Pool2dOptions {
   /** Defaults to the kernel size. */
   stride?: Pair;
+  /** Implicit padding on each side, at most half the kernel (default 0). */
   padding?: Pair;
   /** maxPool2d only (average pooling has none, as in PyTorch). */
   dilation?: Pair;
@@ -212,6 +219,7 @@ export function avgPool2d(x: NDArray, kernelSize: Pair, options: Pool2dOptions =
   return out;
 }
 
+/** Gradient of `avgPool2d` with respect to its input (of shape `inputShape`). */
 export function avgPool2dBackward(
   gradOut: NDArray,
   inputShape: readonly number[],

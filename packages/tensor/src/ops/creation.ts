@@ -6,18 +6,22 @@ import { NDArray } from "../ndarray.ts";
 import { blocksFor, defaultGenerator, type Generator } from "../random.ts";
 import { checkShape, type Shape, sizeOf } from "../shape.ts";
 
+/** Where and as what a new array is created. */
 export interface CreateOptions {
+  /** Element type (each function documents its default). */
   dtype?: DType;
   /** Defaults to `"cpu"`. */
   device?: string;
 }
 
+/** Options of the random creation functions. */
 export interface RandomOptions extends CreateOptions {
   /** Defaults to the default generator (`manualSeed` sets it). */
   generator?: Generator;
 }
 
-type Nested = number | boolean | readonly Nested[];
+/** A number, a boolean, or (rectangular) nested arrays of them. */
+export type Nested = number | boolean | readonly Nested[];
 
 /** Shape of nested JS arrays, checking that they are rectangular. */
 function nestedShape(data: Nested): number[] {
@@ -83,18 +87,24 @@ export function tensor(data: Nested | TypedArray, options: CreateOptions & { sha
   return new NDArray(backend.upload(flat, dtype), finalShape);
 }
 
+/** An array of `shape` with every element `value` (float32 unless `dtype` says otherwise). */
 export function full(shape: Shape, value: number, options: CreateOptions = {}): NDArray {
   checkShape("full", shape);
   const dtype = options.dtype ?? "float32";
   return new NDArray(getBackend(options.device ?? "cpu").full(dtype, sizeOf(shape), value), shape);
 }
 
+/** An array of zeros (float32 by default). */
 export const zeros = (shape: Shape, options: CreateOptions = {}): NDArray => full(shape, 0, options);
+/** An array of ones (float32 by default). */
 export const ones = (shape: Shape, options: CreateOptions = {}): NDArray => full(shape, 1, options);
 
 const like = (x: NDArray, options: CreateOptions) => ({ dtype: options.dtype ?? x.dtype, device: options.device ?? x.device });
+/** Zeros with the shape, dtype and device of `x` (each may be overridden). */
 export const zerosLike = (x: NDArray, options: CreateOptions = {}): NDArray => full(x.shape, 0, like(x, options));
+/** Ones with the shape, dtype and device of `x` (each may be overridden). */
 export const onesLike = (x: NDArray, options: CreateOptions = {}): NDArray => full(x.shape, 1, like(x, options));
+/** `value` everywhere, with the shape, dtype and device of `x` (each may be overridden). */
 export const fullLike = (x: NDArray, value: number, options: CreateOptions = {}): NDArray => full(x.shape, value, like(x, options));
 
 /**

@@ -42,20 +42,35 @@ function binary(op: BinaryOp, a: Operand, b: Operand): NDArray {
   }
 }
 
+/** Elementwise a + b with broadcasting (bool: logical or). */
 export const add = (a: Operand, b: Operand): NDArray => binary("add", a, b);
+/** Elementwise a − b with broadcasting (not for two bools). */
 export const sub = (a: Operand, b: Operand): NDArray => binary("sub", a, b);
+/** Elementwise a · b with broadcasting (bool: logical and). */
 export const mul = (a: Operand, b: Operand): NDArray => binary("mul", a, b);
+/** Elementwise true division a / b; integers divide into float32. */
 export const div = (a: Operand, b: Operand): NDArray => binary("div", a, b);
+/** Elementwise aᵇ. */
 export const pow = (a: Operand, b: Operand): NDArray => binary("pow", a, b);
+/** Elementwise larger of a and b; NaN propagates. */
 export const maximum = (a: Operand, b: Operand): NDArray => binary("maximum", a, b);
+/** Elementwise smaller of a and b; NaN propagates. */
 export const minimum = (a: Operand, b: Operand): NDArray => binary("minimum", a, b);
+/** Elementwise a == b, as bool. */
 export const eq = (a: Operand, b: Operand): NDArray => binary("eq", a, b);
+/** Elementwise a != b, as bool. */
 export const ne = (a: Operand, b: Operand): NDArray => binary("ne", a, b);
+/** Elementwise a < b, as bool. */
 export const lt = (a: Operand, b: Operand): NDArray => binary("lt", a, b);
+/** Elementwise a <= b, as bool. */
 export const le = (a: Operand, b: Operand): NDArray => binary("le", a, b);
+/** Elementwise a > b, as bool. */
 export const gt = (a: Operand, b: Operand): NDArray => binary("gt", a, b);
+/** Elementwise a >= b, as bool. */
 export const ge = (a: Operand, b: Operand): NDArray => binary("ge", a, b);
+/** Elementwise a ≠ 0 and b ≠ 0, as bool. */
 export const logicalAnd = (a: Operand, b: Operand): NDArray => binary("logicalAnd", a, b);
+/** Elementwise a ≠ 0 or b ≠ 0, as bool. */
 export const logicalOr = (a: Operand, b: Operand): NDArray => binary("logicalOr", a, b);
 
 /** Ops that keep an integer input's dtype; the others compute in float32 for integer inputs (as PyTorch). */
@@ -79,25 +94,45 @@ function unary(op: UnaryOp, x: NDArray, param?: number): NDArray {
   }
 }
 
+/** −x (int32 stays int32; not for bool). */
 export const neg = (x: NDArray): NDArray => unary("neg", x);
+/** |x|. */
 export const abs = (x: NDArray): NDArray => unary("abs", x);
+/** −1, 0 or 1 by the sign of x. */
 export const sign = (x: NDArray): NDArray => unary("sign", x);
+/** eˣ. */
 export const exp = (x: NDArray): NDArray => unary("exp", x);
+/** Natural logarithm. */
 export const log = (x: NDArray): NDArray => unary("log", x);
+/** ln(1 + x), accurate for small x. */
 export const log1p = (x: NDArray): NDArray => unary("log1p", x);
+/** eˣ − 1, accurate for small x. */
 export const expm1 = (x: NDArray): NDArray => unary("expm1", x);
+/** √x. */
 export const sqrt = (x: NDArray): NDArray => unary("sqrt", x);
+/** 1 / √x. */
 export const rsqrt = (x: NDArray): NDArray => unary("rsqrt", x);
+/** x². */
 export const square = (x: NDArray): NDArray => unary("square", x);
+/** 1 / x. */
 export const reciprocal = (x: NDArray): NDArray => unary("reciprocal", x);
+/** Sine. */
 export const sin = (x: NDArray): NDArray => unary("sin", x);
+/** Cosine. */
 export const cos = (x: NDArray): NDArray => unary("cos", x);
+/** Hyperbolic tangent. */
 export const tanh = (x: NDArray): NDArray => unary("tanh", x);
+/** Logistic function 1 / (1 + e⁻ˣ), without overflow. */
 export const sigmoid = (x: NDArray): NDArray => unary("sigmoid", x);
+/** max(x, 0). */
 export const relu = (x: NDArray): NDArray => unary("relu", x);
+/** Largest integer ≤ x. */
 export const floor = (x: NDArray): NDArray => unary("floor", x);
+/** Smallest integer ≥ x. */
 export const ceil = (x: NDArray): NDArray => unary("ceil", x);
+/** Nearest integer, halves to even (as PyTorch). */
 export const round = (x: NDArray): NDArray => unary("round", x);
+/** x == 0, as bool. */
 export const logicalNot = (x: NDArray): NDArray => unary("logicalNot", x);
 
 /** ELU: x for x > 0, alpha·(eˣ − 1) otherwise. */

@@ -4,6 +4,7 @@ import { DeviceError, DTypeError, fmtShape } from "../errors.ts";
 import { NDArray } from "../ndarray.ts";
 import { broadcastShapes } from "../shape.ts";
 
+/** An operand of an elementwise operation: an array, or a plain JS number/boolean (a "weak" scalar). */
 export type Operand = NDArray | number | boolean;
 
 /** Checks that every array operand lives on one device and is alive; returns that device's arrays' backend. */

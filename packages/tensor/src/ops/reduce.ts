@@ -5,7 +5,8 @@ import { normalizeAxis, reductionAxes } from "../shape.ts";
 import { sameDevice } from "./operands.ts";
 import { div, mul, sub } from "./elementwise.ts";
 
-type Dims = number | readonly number[] | undefined;
+/** Dimensions to reduce: one, several (negative counts from the end), or all when undefined. */
+export type Dims = number | readonly number[] | undefined;
 
 /**
  * Lays `x` out as a contiguous [outer, reduceSize] block (kept dimensions first, reduced ones last), so the
@@ -43,8 +44,11 @@ function reduce(op: ReduceOp, x: NDArray, dim: Dims, keepdim: boolean): NDArray 
 
 /** Sum over `dim` (all dimensions when omitted). Bool sums count as int32. */
 export const sum = (x: NDArray, dim?: Dims, keepdim = false): NDArray => reduce("sum", x, dim, keepdim);
+/** Product over `dim` (all dimensions when omitted); 1 over empty dimensions. */
 export const prod = (x: NDArray, dim?: Dims, keepdim = false): NDArray => reduce("prod", x, dim, keepdim);
+/** Maximum over `dim` (all dimensions when omitted); NaN propagates. */
 export const max = (x: NDArray, dim?: Dims, keepdim = false): NDArray => reduce("max", x, dim, keepdim);
+/** Minimum over `dim` (all dimensions when omitted); NaN propagates. */
 export const min = (x: NDArray, dim?: Dims, keepdim = false): NDArray => reduce("min", x, dim, keepdim);
 
 /** Mean over `dim`; integer and bool arrays are averaged in float32. */
@@ -95,4 +99,5 @@ function argReduce(op: ArgReduceOp, x: NDArray, dim: number | undefined, keepdim
 
 /** Index of the largest value along `dim` (of the flattened array when omitted); first one on ties. */
 export const argmax = (x: NDArray, dim?: number, keepdim = false): NDArray => argReduce("argmax", x, dim, keepdim);
+/** Index of the smallest value along `dim` (of the flattened array when omitted); first one on ties. */
 export const argmin = (x: NDArray, dim?: number, keepdim = false): NDArray => argReduce("argmin", x, dim, keepdim);

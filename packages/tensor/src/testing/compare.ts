@@ -8,12 +8,15 @@ import type { Ref } from "./reference.ts";
  * rounding error in a float32 accumulation scales with).
  */
 export interface Tolerance {
+  /** Allowed difference relative to the element's magnitude. */
   rtol: number;
+  /** Allowed absolute difference. */
   atol: number;
 }
 
 /** Thrown when a backend's result differs from the reference; the message names the case, inputs and elements. */
 export class ConformanceError extends Error {
+  /** An error named "ConformanceError". */
   constructor(message: string) {
     super(message);
     this.name = "ConformanceError";

@@ -7,7 +7,9 @@ import { ConformanceError, type Tolerance } from "./compare.ts";
 
 /** One check of the suite: `run` resolves when the backend conforms and rejects with a descriptive error otherwise. */
 export interface ConformanceCase {
+  /** What the case checks, e.g. "matmul: 1-D, 2-D, broadcast batches, transposed and strided views". */
   readonly name: string;
+  /** Runs the check; rejects with a ConformanceError (or the error an operation threw) on failure. */
   run(): Promise<void>;
 }
 

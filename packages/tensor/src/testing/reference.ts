@@ -9,12 +9,17 @@ import type { DType } from "../dtype.ts";
 /** A reference array: row-major values (bool as 0/1), the dtype the operation must produce, and per element a
  * magnitude the rounding error of a float32 computation scales with (|value| when absent). */
 export interface Ref {
+  /** Logical shape. */
   readonly shape: readonly number[];
+  /** The dtype the operation must produce. */
   readonly dtype: DType;
+  /** Row-major values in float64 (bool as 0/1). */
   readonly data: readonly number[];
+  /** Per element, the magnitude the allowed float32 error scales with (defaults to |value|). */
   readonly mag?: readonly number[];
 }
 
+/** Number of elements of `shape`. */
 export function sizeOfShape(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
@@ -51,6 +56,7 @@ export function storeAs(dtype: DType, v: number): number {
   }
 }
 
+/** A reference array from its parts. */
 export function refArray(shape: readonly number[], dtype: DType, data: readonly number[], mag?: readonly number[]): Ref {
   return { shape: [...shape], dtype, data, mag };
 }
@@ -93,10 +99,12 @@ export function refResultType(a: RefOperand, b: RefOperand): DType {
 
 // ---- elementwise ----
 
+/** Every unary operation, by its function name. */
 export const UNARY_OPS = [
   "neg", "abs", "sign", "exp", "log", "log1p", "expm1", "sqrt", "rsqrt", "square", "reciprocal",
   "sin", "cos", "tanh", "sigmoid", "relu", "elu", "floor", "ceil", "round", "logicalNot",
 ] as const;
+/** A unary operation's name. */
 export type RefUnaryOp = (typeof UNARY_OPS)[number];
 
 /** Unary ops that keep an integer input integral (bool becomes int32); the rest give float32 for integer input. */
@@ -112,6 +120,7 @@ function roundHalfEven(x: number): number {
   return f % 2 === 0 ? f : f + 1;
 }
 
+/** The value of unary operation `op` at x (ELU takes `alpha`). */
 export function unaryValue(op: RefUnaryOp, x: number, alpha = 1): number {
   switch (op) {
     case "neg": return -x;
@@ -138,26 +147,32 @@ export function unaryValue(op: RefUnaryOp, x: number, alpha = 1): number {
   }
 }
 
+/** The dtype unary `op` produces from `dtype`. */
 export function unaryResultType(op: RefUnaryOp, dtype: DType): DType {
   if (op === "logicalNot") return "bool";
   if (dtype === "float32" || dtype === "float64") return dtype;
   return INTEGRAL_UNARY.has(op) ? "int32" : "float32";
 }
 
+/** Unary `op` applied to every element. */
 export function refUnary(op: RefUnaryOp, x: Ref, alpha = 1): Ref {
   const dtype = unaryResultType(op, x.dtype);
   return refArray(x.shape, dtype, x.data.map((v) => storeAs(dtype === "bool" ? "float64" : dtype, unaryValue(op, v, alpha))));
 }
 
+/** Every binary operation, by its function name. */
 export const BINARY_OPS = [
   "add", "sub", "mul", "div", "pow", "maximum", "minimum",
   "eq", "ne", "lt", "le", "gt", "ge", "logicalAnd", "logicalOr",
 ] as const;
+/** A binary operation's name. */
 export type RefBinaryOp = (typeof BINARY_OPS)[number];
+/** Binary operations whose result is bool. */
 export const COMPARISON_OPS: ReadonlySet<RefBinaryOp> = new Set<RefBinaryOp>([
   "eq", "ne", "lt", "le", "gt", "ge", "logicalAnd", "logicalOr",
 ]);
 
+/** The value of binary operation `op` at (a, b); comparisons give 1 or 0. */
 export function binaryValue(op: RefBinaryOp, a: number, b: number): number {
   switch (op) {
     case "add": return a + b;
@@ -220,6 +235,7 @@ export function refScalar(value: number | boolean, dtype: DType): Ref {
   return refArray([], dtype, [storeAs(dtype, Number(value))]);
 }
 
+/** Binary `op` with broadcasting and PyTorch's dtype rules (a JS number is a weak scalar). */
 export function refBinary(op: RefBinaryOp, a: Ref | number | boolean, b: Ref | number | boolean): Ref {
   const operand = (x: Ref | number | boolean): RefOperand => (typeof x === "object" ? { dtype: x.dtype, ndim: x.shape.length } : x);
   const compute = binaryComputeType(op, operand(a), operand(b));
@@ -242,6 +258,7 @@ export function refBinary(op: RefBinaryOp, a: Ref | number | boolean, b: Ref | n
   return refArray(shape, outDtype, data, mag);
 }
 
+/** `a` where `cond` ≠ 0, else `b`, broadcasting all three. */
 export function refWhere(cond: Ref, a: Ref | number | boolean, b: Ref | number | boolean): Ref {
   const operand = (x: Ref | number | boolean): RefOperand => (typeof x === "object" ? { dtype: x.dtype, ndim: x.shape.length } : x);
   const dtype = refResultType(operand(a), operand(b));
@@ -286,8 +303,10 @@ function reduceGroups(
   return { shape, data: results.map((r) => r.value), mag: results.map((r) => r.mag) };
 }
 
+/** A reduction's name. */
 export type RefReduceOp = "sum" | "prod" | "max" | "min";
 
+/** Sum, product, maximum or minimum over `axes` (all when undefined); bool counts as int32. */
 export function refReduce(op: RefReduceOp, x: Ref, axes: number | readonly number[] | undefined, keepdim: boolean): Ref {
   const dtype: DType = x.dtype === "bool" ? "int32" : x.dtype;
   const r = reduceGroups(x, resolveAxes(axes, x.shape.length), keepdim, (vs) => {
@@ -307,6 +326,7 @@ export function refReduce(op: RefReduceOp, x: Ref, axes: number | readonly numbe
   return refArray(r.shape, dtype, dtype === "int32" ? r.data.map((v) => storeAs("int32", v)) : r.data, r.mag);
 }
 
+/** Mean over `axes`; integers average into float32. */
 export function refMean(x: Ref, axes: number | readonly number[] | undefined, keepdim: boolean): Ref {
   const dtype: DType = x.dtype === "float64" ? "float64" : "float32";
   const r = reduceGroups(x, resolveAxes(axes, x.shape.length), keepdim, (vs) => ({
@@ -411,12 +431,17 @@ export function refMatmul(a: Ref, b: Ref): Ref {
 
 /** Geometry of a 2-D window operation, per axis [h, w]. */
 export interface RefWindow {
+  /** Window (kernel) size. */
   kernel: [number, number];
+  /** Step between windows. */
   stride: [number, number];
+  /** Implicit zero padding on each side. */
   padding: [number, number];
+  /** Spacing of window taps. */
   dilation: [number, number];
 }
 
+/** Number of window positions along one axis. */
 export function windowOutSize(size: number, k: number, s: number, p: number, d: number): number {
   return Math.floor((size + 2 * p - d * (k - 1) - 1) / s) + 1;
 }
@@ -601,6 +626,7 @@ function avgDivisor(H: number, W: number, oy: number, ox: number, win: RefWindow
   return count;
 }
 
+/** Average pooling (no dilation). */
 export function refAvgPool2d(x: Ref, win: RefWindow, countIncludePad: boolean): Ref {
   const [N, C, H, W] = x.shape as [number, number, number, number];
   const OH = windowOutSize(H, win.kernel[0], win.stride[0], win.padding[0], 1);
@@ -629,6 +655,7 @@ export function refAvgPool2d(x: Ref, win: RefWindow, countIncludePad: boolean): 
   return refArray([N, C, OH, OW], x.dtype, data, mag);
 }
 
+/** Gradient of average pooling with respect to its input. */
 export function refAvgPool2dBackward(gradOut: Ref, inputShape: readonly number[], win: RefWindow, countIncludePad: boolean): Ref {
   const [N, C, H, W] = inputShape as [number, number, number, number];
   const [, , OH, OW] = gradOut.shape as [number, number, number, number];
@@ -711,6 +738,7 @@ export function refIndexAdd(input: Ref, dim: number, index: Ref, src: Ref): Ref 
   return refArray(input.shape, higher(input.dtype, src.dtype), data, mag);
 }
 
+/** One-hot rows of `numClasses` for int32 labels. */
 export function refOneHot(labels: Ref, numClasses: number, dtype: DType): Ref {
   const data: number[] = [];
   for (const v of labels.data) for (let c = 0; c < numClasses; c++) data.push(v === c ? 1 : 0);
@@ -719,6 +747,7 @@ export function refOneHot(labels: Ref, numClasses: number, dtype: DType): Ref {
 
 // ---- joining ----
 
+/** Joins arrays along an existing dimension, promoting dtypes. */
 export function refConcat(xs: readonly Ref[], dim: number): Ref {
   const rank = xs[0]!.shape.length;
   const d = dim < 0 ? dim + rank : dim;
@@ -736,6 +765,7 @@ export function refConcat(xs: readonly Ref[], dim: number): Ref {
   return refArray(shape, dtype, data);
 }
 
+/** Joins same-shaped arrays along a new dimension. */
 export function refStack(xs: readonly Ref[], dim: number): Ref {
   const rank = xs[0]!.shape.length + 1;
   const d = dim < 0 ? dim + rank : dim;
