@@ -3,7 +3,7 @@
 //   forward:  out[OC, OH·OW] = weight[OC, C·kh·kw] · col
 //   backward: dcol = weightᵀ · dout, then col2im(dcol) accumulates into dx.
 // For each (c, ki, kj) the range of ow that lands inside the image is computed once, so the inner loop is
-// a straight copy (memory.copy when the stride is 1) between two zero fills, never a per-element test.
+// a straight (vector, when the stride is 1) copy between two zero fills, never a per-element test.
 import {
   type FunctionBuilder,
   type Local,
@@ -198,6 +198,67 @@ function emitAddInto(
   });
 }
 
+/** dst[0..count) = src[0..count), four floats at a time then one (advances dst and src). */
+function emitCopyFloats(
+  f: FunctionBuilder,
+  dst: Local,
+  src: Local,
+  count: Local,
+): void {
+  const end = f.local(i32);
+  const end4 = f.local(i32);
+  f.set(end, () => f.i32Add(src, () => f.i32Shl(count, 2)));
+  f.set(
+    end4,
+    () => f.i32Add(src, () => f.i32Shl(() => f.i32And(count, ~3), 2)),
+  );
+  f.block((exit) => {
+    f.loop((top) => {
+      f.brIf(exit, () => f.i32GeU(src, end4));
+      f.v128Store(0, dst, () => f.v128Load(0, src));
+      f.inc(src, 16);
+      f.inc(dst, 16);
+      f.br(top);
+    });
+  });
+  f.block((exit) => {
+    f.loop((top) => {
+      f.brIf(exit, () => f.i32GeU(src, end));
+      f.i32Store(0, dst, () => f.i32Load(0, src));
+      f.inc(src, 4);
+      f.inc(dst, 4);
+      f.br(top);
+    });
+  });
+}
+
+/** dst[0..count) = 0, four floats at a time then one (advances dst). */
+function emitZeroFloats(f: FunctionBuilder, dst: Local, count: Local): void {
+  const end = f.local(i32);
+  const end4 = f.local(i32);
+  f.set(end, () => f.i32Add(dst, () => f.i32Shl(count, 2)));
+  f.set(
+    end4,
+    () => f.i32Add(dst, () => f.i32Shl(() => f.i32And(count, ~3), 2)),
+  );
+  f.block((exit) => {
+    f.loop((top) => {
+      f.brIf(exit, () => f.i32GeU(dst, end4));
+      f.v128Store(0, dst, () => f.v128Zero());
+      f.inc(dst, 16);
+      f.br(top);
+    });
+  });
+  f.block((exit) => {
+    f.loop((top) => {
+      f.brIf(exit, () => f.i32GeU(dst, end));
+      f.i32Store(0, dst, 0);
+      f.inc(dst, 4);
+      f.br(top);
+    });
+  });
+}
+
 export function emitIm2col(mb: ModuleBuilder): void {
   // im2col(x, col, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw)
   {
@@ -205,23 +266,22 @@ export function emitIm2col(mb: ModuleBuilder): void {
     const [x, col] = f.params;
     const g = geometryParams(f);
     const [j, s, d] = f.locals(i32, 3);
+    // Rows are short (OW floats), so inline loops beat memory.copy/fill, which V8 runs as calls.
+    const [n, z] = f.locals(i32, 2);
     emitLoops(f, x, col, g, ({ colRow, src, owLo, owHi, OW, inside }) => {
+      f.set(d, colRow);
       if (!inside) {
-        f.memoryFill(colRow, 0, () => f.i32Shl(OW, 2));
+        emitZeroFloats(f, d, OW);
         return;
       }
-      f.memoryFill(colRow, 0, () => f.i32Shl(owLo, 2));
+      emitZeroFloats(f, d, owLo);
       // Only touch src when the range is not empty: then it is an address inside x.
-      f.if(() => f.i32GtS(owHi, owLo), () => {
+      f.set(n, () => f.i32Sub(owHi, owLo));
+      f.if(() => f.i32GtS(n, 0), () => {
+        f.set(s, src);
         f.if(() => f.i32Eq(g.sw, 1), () => {
-          f.memoryCopy(
-            () => f.i32Add(colRow, () => f.i32Shl(owLo, 2)),
-            src,
-            () => f.i32Shl(() => f.i32Sub(owHi, owLo), 2),
-          );
+          emitCopyFloats(f, d, s, n);
         }, () => {
-          f.set(s, src);
-          f.set(d, () => f.i32Add(colRow, () => f.i32Shl(owLo, 2)));
           f.forRange(j, owLo, owHi, 1, () => {
             f.i32Store(0, d, () => f.i32Load(0, s));
             f.inc(d, 4);
@@ -229,11 +289,8 @@ export function emitIm2col(mb: ModuleBuilder): void {
           });
         });
       });
-      f.memoryFill(
-        () => f.i32Add(colRow, () => f.i32Shl(owHi, 2)),
-        0,
-        () => f.i32Shl(() => f.i32Sub(OW, owHi), 2),
-      );
+      f.set(z, () => f.i32Sub(OW, owHi));
+      emitZeroFloats(f, d, z);
     });
   }
   // col2im(col, x, C, H, W, ...): x[c, ih, iw] += col[...] for every col element that im2col read from there.
