@@ -22,7 +22,7 @@ function quadratic(): Parameter {
   return new Parameter(T.tensor([1, -2], { dtype: "float64" }));
 }
 
-function run(opt: Optimizer<any>, p: Parameter, steps: number): number[][] {
+function run(opt: Optimizer, p: Parameter, steps: number): number[][] {
   const out: number[][] = [];
   for (let i = 0; i < steps; i++) {
     T.tidy(() => {
@@ -155,7 +155,7 @@ describe("Optimizer behaviour", () => {
     const data = tensor(T.randn([5, 3], { dtype: "float32", generator: new T.Generator(3) }));
     const target = T.tensor([0, 1, 1, 0, 1], { dtype: "int32" });
     const make = () => new Linear(3, 2, { generator: new T.Generator(4) });
-    const step = (m: Linear, o: Optimizer<any>) =>
+    const step = (m: Linear, o: Optimizer) =>
       T.tidy(() => {
         o.zeroGrad();
         crossEntropy(m.forward(data), target).backward();

@@ -32,9 +32,10 @@ type ParamsArg<H> = Iterable<Tensor> | Iterable<{ params: Iterable<Tensor> } & P
 /**
  * Base class of the optimizers. `step()` runs under `noGrad` inside a `tidy` scope: subclasses compute new
  * arrays from the old ones, replace each parameter's value with `assign` and each state array with `setState`
- * (both keep the new array and dispose the old), so memory stays flat however many steps run.
+ * (both keep the new array and dispose the old), so memory stays flat however many steps run. `Optimizer`
+ * without a type argument stands for any of them (each group has at least an `lr`, e.g. for a schedule).
  */
-export abstract class Optimizer<H extends Record<string, Hyper>> {
+export abstract class Optimizer<H extends Record<string, Hyper> = { lr: number }> {
   readonly paramGroups: ParamGroup<H>[];
   readonly state: Map<Tensor, ParamState> = new Map();
   readonly defaults: H;
