@@ -2,15 +2,20 @@
 // and against a float32 loop in the same order (exact), and a whole convolution (im2col + GEMM) against a
 // float64 direct convolution. Random geometry: stride, padding and dilation, in and out of kernel memory.
 import fc from "fast-check";
-import { expect, test } from "vitest";
+import { afterAll, expect, test } from "vitest";
 import {
   col2im,
   type Conv2dGeometry,
   conv2dOutputSize,
   gemm,
   im2col,
+  setNumThreads,
+  stopWasmWorkers,
   wasmAlloc,
+  wasmSimdInfo,
 } from "../src/cpu/wasm/mod.ts";
+
+afterAll(() => stopWasmWorkers());
 
 const geometry = fc
   .record({
@@ -208,4 +213,42 @@ test("geometry errors name the problem", () => {
   ).toThrow(
     /x needs 32 elements/,
   );
+});
+
+test("large images are split by channel ranges over two threads, with identical results", () => {
+  const g = {
+    channels: 16,
+    height: 24,
+    width: 45,
+    kernelH: 3,
+    kernelW: 3,
+    padH: 1,
+    padW: 1,
+    strideW: 2,
+  };
+  const full = { strideH: 1, dilationH: 1, dilationW: 1, ...g } as Required<
+    Conv2dGeometry
+  >;
+  const { xCount, colCount } = sizes(g);
+  expect(colCount).toBeGreaterThanOrEqual(1 << 16);
+  const x = Float32Array.from({ length: xCount }, (_, i) => Math.sin(i));
+  const want = new Float32Array(colCount);
+  forEachTap(full, (ci, xi) => (want[ci] = xi < 0 ? 0 : x[xi]!));
+  const dxWant = new Float32Array(xCount);
+  forEachTap(full, (ci, xi) => {
+    if (xi >= 0) dxWant[xi] = Math.fround(dxWant[xi]! + want[ci]!);
+  });
+  setNumThreads(2);
+  try {
+    const X = wasmAlloc(xCount), C = wasmAlloc(colCount), D = wasmAlloc(xCount);
+    X.view.set(x);
+    im2col(X.view, 0, g, C.view, 0);
+    expect(C.view).toEqual(want);
+    col2im(C.view, 0, g, D.view, 0, false);
+    expect(D.view).toEqual(dxWant);
+    expect(wasmSimdInfo().workers).toBe(1);
+    [X, C, D].forEach((b) => b.free());
+  } finally {
+    setNumThreads(1);
+  }
 });

@@ -1,6 +1,11 @@
 // im2col / col2im entry points for a convolution lowered to GEMM (NCHW, one image per call). Operands in
 // the kernels' memory are used in place; others are staged through scratch.
-import { activeKernels, wasmRuntime } from "./runtime.ts";
+import {
+  activeKernels,
+  activeVariant,
+  wasmRuntime,
+  workerPool,
+} from "./runtime.ts";
 import { addressInMemory, scratch } from "./scratch.ts";
 
 /** Shape of one convolution input image and the kernel window; defaults: stride 1, padding 0, dilation 1. */
@@ -105,23 +110,68 @@ function checkRange(
   }
 }
 
-function args(
+/**
+ * Below this many col elements one image stays on the calling thread. Channels are independent in both
+ * directions (channel c reads or writes only its own plane and its own kh·kw rows of col), so larger
+ * images are split by channel ranges over the worker pool.
+ */
+const PARALLEL_MIN_COL = 1 << 16;
+
+/** Runs im2col or col2im (same argument layout) on the pool by channel ranges, or here when small. */
+function run(
+  fn: "im2col" | "col2im",
+  first: number,
+  second: number,
   r: Resolved,
-): [
-  number,
-  number,
-  number,
-  number,
-  number,
-  number,
-  number,
-  number,
-  number,
-  number,
-  number,
-] {
-  return [r.C, r.H, r.W, r.kh, r.kw, r.sh, r.sw, r.ph, r.pw, r.dh, r.dw];
+): void {
+  const geometry = [r.H, r.W, r.kh, r.kw, r.sh, r.sw, r.ph, r.pw, r.dh, r.dw];
+  const kernels = activeKernels();
+  const pool = r.K * r.OH * r.OW >= PARALLEL_MIN_COL && r.C >= 2
+    ? workerPool()
+    : undefined;
+  if (!pool) {
+    kernels[fn](first, second, r.C, ...(geometry as Geometry10));
+    return;
+  }
+  const parts = Math.min(r.C, 4 * (pool.size + 1));
+  const plane = r.H * r.W * 4, colRows = r.kh * r.kw * r.OH * r.OW * 4;
+  // Byte step per channel of the first and second argument (im2col: x, col; col2im: col, x).
+  const [firstStep, secondStep] = fn === "im2col"
+    ? [plane, colRows]
+    : [colRows, plane];
+  const chunks: number[][] = [];
+  for (let i = 0; i < parts; i++) {
+    const c0 = Math.floor((r.C * i) / parts),
+      c1 = Math.floor((r.C * (i + 1)) / parts);
+    if (c1 > c0) {
+      chunks.push([
+        first + c0 * firstStep,
+        second + c0 * secondStep,
+        c1 - c0,
+        ...geometry,
+      ]);
+    }
+  }
+  pool.run(
+    fn,
+    activeVariant(),
+    chunks,
+    (a) => kernels[fn](...(a as Parameters<typeof kernels.im2col>)),
+  );
 }
+
+type Geometry10 = [
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+];
 
 /** Writes the (C·kh·kw) × (OH·OW) col matrix of one C×H×W image at x[xOffset]. */
 export function im2col(
@@ -155,7 +205,7 @@ export function im2col(
     }
     if (pc === undefined) pc = at;
   }
-  activeKernels().im2col(px, pc, ...args(r));
+  run("im2col", px, pc, r);
   if (staged) {
     col.set(
       wasmRuntime().heap.f32.subarray(pc >>> 2, (pc >>> 2) + colCount),
@@ -202,7 +252,7 @@ export function col2im(
       f32.set(dx.subarray(dxOffset, dxOffset + xCount), px >>> 2);
     }
   }
-  activeKernels().col2im(pc, px, ...args(r));
+  run("col2im", pc, px, r);
   if (staged) {
     dx.set(
       wasmRuntime().heap.f32.subarray(px >>> 2, (px >>> 2) + xCount),

@@ -42,6 +42,8 @@ export interface KernelExports extends ElementwiseExports, Im2colExports {
 export const kernelNames = [
   "gemm",
   "peak",
+  "im2col",
+  "col2im",
 ] as const satisfies readonly (keyof KernelExports)[];
 export type KernelName = (typeof kernelNames)[number];
 
