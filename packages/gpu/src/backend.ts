@@ -145,6 +145,14 @@ export class WebGpuBackend implements Backend {
     return this.runtime.sync();
   }
 
+  /**
+   * Destroys the device and all its memory; arrays on it become unusable and every later call throws
+   * `GpuDeviceLostError` (a new `initWebGPU()` opens a fresh device).
+   */
+  destroy(): void {
+    this.runtime.destroy();
+  }
+
   /** Destroys the pool's free buffers (memory in use is untouched). */
   trimPool(): void {
     this.runtime.pool.trim();

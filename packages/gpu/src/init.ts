@@ -42,6 +42,17 @@ let current: WebGPUInfo | null = null;
  */
 export async function initWebGPU(options: WebGPUOptions = {}): Promise<WebGPUInfo> {
   if (current && !current.backend.runtime.lost) return current;
+  const info = await openWebGPU(options);
+  registerBackend(info.backend);
+  current = info;
+  return info;
+}
+
+/**
+ * Opens a WebGPU device and its backend without registering it (tests, or a second device under another
+ * name); `initWebGPU` is this plus `registerBackend`.
+ */
+export async function openWebGPU(options: WebGPUOptions = {}): Promise<WebGPUInfo> {
   const gpu = options.gpu ?? (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
   if (!gpu) {
     throw new GpuUnavailableError(
@@ -95,10 +106,7 @@ export async function initWebGPU(options: WebGPUOptions = {}): Promise<WebGPUInf
     minUniformBufferOffsetAlignment: d.minUniformBufferOffsetAlignment,
   };
   const runtime = new GpuRuntime(device, limits, options.poolFreeBytes ?? 2 ** 30);
-  const backend = new WebGpuBackend(runtime);
-  registerBackend(backend);
-  current = { backend, adapter: await describe(adapter), limits };
-  return current;
+  return { backend: new WebGpuBackend(runtime), adapter: await describe(adapter), limits };
 }
 
 async function describe(adapter: GPUAdapter): Promise<AdapterDescription> {

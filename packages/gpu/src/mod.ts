@@ -14,7 +14,7 @@
  * console.log(await a.matmul(a).data());
  * ```
  */
-export { initWebGPU } from "./init.ts";
+export { initWebGPU, openWebGPU } from "./init.ts";
 export type { AdapterDescription, WebGPUInfo, WebGPUOptions } from "./init.ts";
 export { WebGpuBackend } from "./backend.ts";
 export type { GpuMemoryInfo } from "./backend.ts";

@@ -86,13 +86,19 @@ export class GpuRuntime {
       lastBatch: -1,
     };
     device.lost.then((info) => {
-      this.lost = { reason: String(info.reason ?? "unknown"), message: info.message };
+      this.lost ??= { reason: String(info.reason ?? "unknown"), message: info.message };
     });
     const onError = (e: Event) => {
       const err = (e as GPUUncapturedErrorEvent).error;
       this.#errors.push(err?.message ?? String(err));
     };
     device.addEventListener?.("uncapturederror", onError);
+  }
+
+  /** Destroys the device: its memory is freed at once and every later call throws `GpuDeviceLostError`. */
+  destroy(): void {
+    this.lost ??= { reason: "destroyed", message: "the backend's destroy() was called" };
+    this.device.destroy();
   }
 
   checkAlive(op: string): void {
