@@ -400,3 +400,61 @@ test("guidedSplit covers the range in shrinking, unit-aligned chunks of at least
     ),
   );
 });
+
+test("hundreds of back-to-back parallel jobs of different kernels give the single-thread results", async () => {
+  const { im2col } = await import("../src/cpu/wasm/mod.ts");
+  const m = 100, n = 104, k = 90;
+  const geometry = {
+    channels: 16,
+    height: 24,
+    width: 45,
+    kernelH: 3,
+    kernelW: 3,
+    padH: 1,
+    padW: 1,
+    strideW: 2,
+  };
+  const colCount = 16 * 9 * 24 * 23;
+  const a = wasmAlloc(m * k),
+    b = wasmAlloc(k * n),
+    c = wasmAlloc(m * n),
+    x = wasmAlloc(16 * 24 * 45);
+  const col = wasmAlloc(colCount);
+  const results = (threads: number) => {
+    setNumThreads(threads);
+    const sums: number[] = [];
+    for (let round = 0; round < 150; round++) {
+      a.view.forEach((_, i, v) => (v[i] = ((i * 31 + round) % 17) - 8));
+      b.view.forEach((_, i, v) => (v[i] = ((i * 7 + round) % 13) / 4));
+      gemm(
+        false,
+        round % 2 === 1,
+        m,
+        n,
+        k,
+        a.view,
+        0,
+        k,
+        b.view,
+        0,
+        round % 2 === 1 ? k : n,
+        c.view,
+        0,
+        n,
+        0,
+      );
+      x.view.forEach((_, i, v) => (v[i] = (i + round) % 5));
+      im2col(x.view, 0, geometry, col.view, 0);
+      sums.push(
+        c.view.reduce((s, v, i) => s + v * ((i % 7) + 1), 0),
+        col.view.reduce((s, v) => s + v, 0),
+      );
+    }
+    return sums;
+  };
+  const single = results(1);
+  const parallel = results(2);
+  expect(wasmSimdInfo().workers).toBe(1);
+  expect(parallel).toEqual(single);
+  [a, b, c, x, col].forEach((buf) => buf.free());
+});

@@ -32,6 +32,12 @@ export const MAX_ARGS = 16;
 export const CONTROL_INTS = TABLE + MAX_CHUNKS * MAX_ARGS;
 /** Generations wrap at 15 bits so (generation << 16) stays a positive int32. */
 export const GENERATION_MASK = 0x7fff;
+/**
+ * NEXT while the caller writes a new job: a generation no job has, so no claim can succeed. Without it a
+ * worker finishing the previous job could read the old NEXT with the new CHUNKS and claim a chunk that
+ * does not exist yet; closing NEXT first makes that claim's compare-and-swap fail.
+ */
+export const NEXT_CLOSED = (GENERATION_MASK + 1) << 16;
 
 /** Atomics.load polls before sleeping: in a training loop the next job often comes within microseconds. */
 export const SPIN = 1 << 14;

@@ -139,6 +139,7 @@ export class WorkerPool {
       );
     }
     const c = this.control;
+    Atomics.store(c, C.NEXT, C.NEXT_CLOSED);
     c[C.FN] = kernelNames.indexOf(fn);
     c[C.VARIANT] = variant;
     c[C.ARGC] = argc;
