@@ -4,6 +4,7 @@ import {
   BN_IMPLS,
   DEVICES,
   defaultsFor,
+  INITS,
   MODELS,
   type ModelName,
   normalizeFlagNames,
@@ -51,6 +52,7 @@ export function buildProgram(handlers: Handlers, setExit: (code: number) => void
     .addOption(new Option("--validation_size <n>", "hold out the first n training images").default(0).argParser(num("validation_size", { integer: true, min: 0 })))
     .addOption(new Option("--augment", "random crop (padding 4) and horizontal flip").default(false))
     .addOption(new Option("--batch_norm <impl>", `mlp-bn: ${BN_IMPLS.join(", ")} batch norm`).default("manual").argParser((v: string) => parseChoice("batch_norm", BN_IMPLS, v)))
+    .addOption(new Option("--init <name>", "assignment: N(0, 0.0001²) weights, zero biases; pytorch: PyTorch's defaults [default: assignment; cnn pytorch]").argParser((v: string) => parseChoice("init", INITS, v)))
     .addOption(new Option("--dropout <p>", "dropout probability after each hidden layer (MLPs)").default(0).argParser(num("dropout", { min: 0 })))
     .addOption(new Option("--out <dir>", "run folder [default: runs/<model>-s<seed>-<time>]"))
     .addOption(new Option("--resume", "continue the run in --out from its last checkpoint").default(false))
@@ -75,6 +77,7 @@ export function buildProgram(handlers: Handlers, setExit: (code: number) => void
         validationSize: o.validation_size as number,
         augment: o.augment as boolean,
         batchNorm: o.batch_norm as TrainConfig["batchNorm"],
+        init: (o.init as TrainConfig["init"] | undefined) ?? d.init,
         dropout: o.dropout as number,
         out: o.out as string | undefined,
         resume: o.resume as boolean,
@@ -82,6 +85,9 @@ export function buildProgram(handlers: Handlers, setExit: (code: number) => void
       };
       if (config.model === "mlp-manual" && config.optimizer !== "sgd") {
         throw new UsageError(`--optimizer: mlp-manual updates its weights by plain SGD only, got "${config.optimizer}"`);
+      }
+      if (config.model === "mlp-manual" && config.init !== "assignment") {
+        throw new UsageError(`--init: mlp-manual initialises the assignment's way only, got "${config.init}"`);
       }
       if (config.resume && !config.out) throw new UsageError("--resume needs --out <dir> of the run to continue");
       setExit(await handlers.train(config));

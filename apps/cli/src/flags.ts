@@ -8,6 +8,9 @@ export const DEVICES = ["cpu", "webgpu", "auto"] as const;
 export type DeviceFlag = (typeof DEVICES)[number];
 export const BN_IMPLS = ["manual", "autograd", "builtin"] as const;
 export type BatchNormImpl = (typeof BN_IMPLS)[number];
+export const INITS = ["assignment", "pytorch"] as const;
+/** assignment: weights N(0, 0.0001²), biases 0 (the course's); pytorch: PyTorch's default initialisation. */
+export type InitName = (typeof INITS)[number];
 
 /** Everything a training run is configured by; `config.json` records it with snake_case keys. */
 export interface TrainConfig {
@@ -27,6 +30,7 @@ export interface TrainConfig {
   validationSize: number;
   augment: boolean;
   batchNorm: BatchNormImpl;
+  init: InitName;
   dropout: number;
   out?: string;
   resume: boolean;
@@ -34,10 +38,12 @@ export interface TrainConfig {
 }
 
 /** The assignment's defaults: the MLP parts, and the ConvNet part (Adam, 1e-4, batch 32, 5,000 steps). */
-export function defaultsFor(model: ModelName): Pick<TrainConfig, "learningRate" | "maxSteps" | "batchSize" | "evalFreq" | "optimizer"> {
+export function defaultsFor(
+  model: ModelName,
+): Pick<TrainConfig, "learningRate" | "maxSteps" | "batchSize" | "evalFreq" | "optimizer" | "init"> {
   return model === "cnn"
-    ? { learningRate: 1e-4, maxSteps: 5000, batchSize: 32, evalFreq: 500, optimizer: "adam" }
-    : { learningRate: 2e-3, maxSteps: 1500, batchSize: 200, evalFreq: 100, optimizer: "sgd" };
+    ? { learningRate: 1e-4, maxSteps: 5000, batchSize: 32, evalFreq: 500, optimizer: "adam", init: "pytorch" }
+    : { learningRate: 2e-3, maxSteps: 1500, batchSize: 200, evalFreq: 100, optimizer: "sgd", init: "assignment" };
 }
 
 /** `--learning-rate` and `--learning_rate` are the same flag: the canonical names use underscores. */
@@ -104,6 +110,7 @@ export function configFlags(c: TrainConfig): Record<string, unknown> {
     validation_size: c.validationSize,
     augment: c.augment,
     batch_norm: c.batchNorm,
+    init: c.init,
     dropout: c.dropout,
   };
 }
@@ -131,6 +138,7 @@ export function configFromFlags(flags: Record<string, unknown>, file: string): T
     validationSize: n("validation_size", 0),
     augment: flags.augment === true,
     batchNorm: (flags.batch_norm as BatchNormImpl) ?? "manual",
+    init: (flags.init as InitName) ?? d.init,
     dropout: n("dropout", 0),
     resume: false,
     progress: "auto",

@@ -9,7 +9,8 @@ export async function resolveDevice(flag: DeviceFlag): Promise<{ device: string;
   try {
     const gpu = await import("@backprop/gpu");
     const info = await gpu.initWebGPU();
-    return { device: "webgpu", note: `device: webgpu (${info.adapterName ?? "adapter"})` };
+    const a = info.adapter;
+    return { device: "webgpu", note: `device: webgpu (${a.description || a.device || a.vendor || "adapter"})` };
   } catch (e) {
     if (flag === "webgpu") throw e;
     return { device: "cpu", note: `device: cpu (no WebGPU: ${(e as Error).message})` };

@@ -121,6 +121,13 @@ export async function train(config: TrainConfig, progress: Progress, stop: StopS
     stepsPerSecond: windowSteps / Math.max(1e-9, (performance.now() - windowStart) / 1000),
   });
   progress.start(state());
+  // The steps are synchronous: give the event loop a turn now and then, so Ctrl-C (a signal event) is seen.
+  let lastYield = performance.now();
+  const yieldToEvents = async () => {
+    if (performance.now() - lastYield < 100) return;
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    lastYield = performance.now();
+  };
 
   while (step < config.maxSteps) {
     const batch = data.train.nextBatch(config.batchSize);
@@ -173,6 +180,7 @@ export async function train(config: TrainConfig, progress: Progress, stop: StopS
       windowStart = performance.now();
       windowSteps = 0;
     }
+    await yieldToEvents();
     if (stop.requested) {
       progress.stop();
       if (!atEval) await checkpoint();

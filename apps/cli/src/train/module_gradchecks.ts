@@ -1,0 +1,108 @@
+import { relError, Tensor } from "@backprop/autograd";
+import {
+  BatchNormManualFunction,
+  CrossEntropyModule,
+  LinearModule,
+  ReLUModule,
+  SoftMaxModule,
+} from "@backprop/nn";
+import { Generator, type NDArray, randint, randn, tensor } from "@backprop/tensor";
+import type { GradcheckCase } from "../gradcheck_cases.ts";
+
+const EPS = 1e-6;
+
+/** Overwrites `x`'s values in place (the modules hold their arrays, so the nudge must happen in place). */
+function write(x: NDArray, values: Float64Array): void {
+  const src = tensor(values, { shape: x.shape, dtype: "float64" });
+  x.backend.copy(src, x);
+  src.dispose();
+}
+
+/** Central differences of a scalar function of `x`'s values, element by element. */
+function numericGrad(x: NDArray, f: () => number): Float64Array {
+  const data = x.dataSync() as Float64Array;
+  const out = new Float64Array(data.length);
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i]!;
+    data[i] = v + EPS;
+    write(x, data);
+    const plus = f();
+    data[i] = v - EPS;
+    write(x, data);
+    const minus = f();
+    data[i] = v;
+    write(x, data);
+    out[i] = (plus - minus) / (2 * EPS);
+  }
+  return out;
+}
+
+const sumWith = (a: NDArray, r: NDArray) => a.mul(r).sum().itemSync();
+
+function moduleCase(name: string, shapes: string, tolerance: number, check: () => number): GradcheckCase {
+  return {
+    name, kind: "module", shapes,
+    run: () => {
+      const e = check();
+      return { maxRelError: e, pass: e < tolerance };
+    },
+  };
+}
+
+/** The assignment's manual modules and the custom batch norm, with its relError bounds (1e-5; ReLU 1e-6). */
+export function moduleCases(): Promise<GradcheckCase[]> {
+  const gen = new Generator(99);
+  const f64 = { dtype: "float64" as const, generator: gen };
+  const cases: GradcheckCase[] = [
+    moduleCase("LinearModule (dx, dW, db)", "x [8,6] → [8,4]", 1e-5, () => {
+      const layer = new LinearModule(6, 4, f64);
+      const x = randn([8, 6], f64), r = randn([8, 4], f64);
+      layer.forward(x);
+      const dx = layer.backward(r);
+      const f = () => sumWith(layer.forward(x), r);
+      return Math.max(
+        relError(dx.dataSync(), numericGrad(x, f)),
+        relError(layer.grads.weight.dataSync(), numericGrad(layer.params.weight, f)),
+        relError(layer.grads.bias.dataSync(), numericGrad(layer.params.bias, f)),
+      );
+    }),
+    moduleCase("ReLUModule", "x [8,6]", 1e-6, () => {
+      const layer = new ReLUModule();
+      const base = randn([8, 6], f64);
+      const x = base.sign().mul(base.abs().add(0.1));
+      const r = randn([8, 6], f64);
+      layer.forward(x);
+      const dx = layer.backward(r);
+      return relError(dx.dataSync(), numericGrad(x, () => sumWith(layer.forward(x), r)));
+    }),
+    moduleCase("SoftMaxModule", "x [8,10]", 1e-5, () => {
+      const layer = new SoftMaxModule();
+      const x = randn([8, 10], f64), r = randn([8, 10], f64);
+      layer.forward(x);
+      const dx = layer.backward(r);
+      return relError(dx.dataSync(), numericGrad(x, () => sumWith(layer.forward(x), r)));
+    }),
+    moduleCase("CrossEntropyModule", "p [8,10], y [8]", 1e-5, () => {
+      const layer = new CrossEntropyModule();
+      const p = randn([8, 10], f64).softmax(1);
+      const y = randint(0, 10, [8], { generator: gen });
+      const dx = layer.backward(p, y);
+      return relError(dx.dataSync(), numericGrad(p, () => layer.forward(p, y).itemSync()));
+    }),
+    moduleCase("BatchNormManualFunction (dx, dγ, dβ)", "x [32,6]", 1e-5, () => {
+      const x = randn([32, 6], f64).mul(2).add(10);
+      const gamma = tensor(Array.from({ length: 6 }, (_, i) => Math.sqrt(10 * (i + 1))), { dtype: "float64" });
+      const beta = tensor(Array.from({ length: 6 }, (_, i) => 100 * (i + 1)), { dtype: "float64" });
+      const r = randn([32, 6], f64);
+      const [tx, tg, tb] = [x, gamma, beta].map((a) => new Tensor(a, { requiresGrad: true })) as [Tensor, Tensor, Tensor];
+      BatchNormManualFunction.apply(tx, tg, tb, 1e-5).mul(new Tensor(r)).sum().backward();
+      const f = () => sumWith(BatchNormManualFunction.apply(new Tensor(x), new Tensor(gamma), new Tensor(beta), 1e-5).value, r);
+      return Math.max(
+        relError(tx.grad!.dataSync(), numericGrad(x, f)),
+        relError(tg.grad!.dataSync(), numericGrad(gamma, f)),
+        relError(tb.grad!.dataSync(), numericGrad(beta, f)),
+      );
+    }),
+  ];
+  return Promise.resolve(cases);
+}
