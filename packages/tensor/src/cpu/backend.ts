@@ -10,6 +10,7 @@ import { gatherInto, indexAddInto, indexSelectInto, scatterAddInto } from "./ind
 import { avgPoolBackward, avgPoolForward, maxPoolBackward, maxPoolForward } from "./pool2d.ts";
 import { argReduceRows, reduceRows } from "./reduce.ts";
 import { CpuStorage, dataOf } from "./storage.ts";
+import { gemm as wasmGemm, wasmFeatures } from "./wasm/mod.ts";
 
 type Floats = Float32Array | Float64Array;
 
@@ -18,14 +19,33 @@ function floats(s: Storage): Floats {
   return dataOf(s) as Floats;
 }
 
-/** The CPU backend: typed arrays and plain TypeScript loops; float32 GEMM can be swapped for a faster one. */
+/** float32 GEMM through the WebAssembly SIMD kernels (packed, register-tiled, split over the worker pool). */
+const gemmWasm: Gemm = (transA, transB, m, n, k, a, aOffset, lda, b, bOffset, ldb, c, cOffset, ldc, accumulate) =>
+  wasmGemm(
+    transA, transB, m, n, k,
+    a as Float32Array, aOffset, lda, b as Float32Array, bOffset, ldb, c as Float32Array, cOffset, ldc,
+    accumulate ? 1 : 0,
+  );
+
+function defaultFloat32Gemm(): Gemm {
+  try {
+    return wasmFeatures().simd ? gemmWasm : gemmPlain;
+  } catch {
+    return gemmPlain;
+  }
+}
+
+/**
+ * The CPU backend: typed arrays; float32 matrix products (matmul and the convolutions' GEMMs) run in
+ * WebAssembly SIMD where the engine has it, everything else in plain TypeScript loops.
+ */
 export class CpuBackend implements Backend {
   readonly name = "cpu";
   readonly supportsFloat64 = true;
   #storages = 0;
   #bytes = 0;
-  /** float32 GEMM; `setFloat32Gemm` installs an accelerated one. */
-  gemmFloat32: Gemm = gemmPlain;
+  /** The float32 GEMM in use: the Wasm SIMD kernel where available, else plain loops (assign to swap). */
+  gemmFloat32: Gemm = defaultFloat32Gemm();
 
   /** Wraps a typed array as a storage and counts it. */
   private wrap(dtype: DType, data: TypedArray): CpuStorage {
