@@ -56,6 +56,26 @@ const SEGMENT = 16384;
 const f32Scratch = new Float32Array(1);
 const u32Scratch = new Uint32Array(f32Scratch.buffer);
 
+/** Whether `strides` walk `shape` in row-major order without gaps (size-1 dimensions may have any stride). */
+function isRowMajor(shape: readonly number[], strides: readonly number[]): boolean {
+  let expected = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    if (shape[i] !== 1 && strides[i] !== expected) return false;
+    expected *= shape[i]!;
+  }
+  return true;
+}
+
+/** How `value` is stored as `dtype` on the GPU, as a u32 bit pattern. */
+function constantBits(dtype: DType, value: number): number {
+  if (dtype === "float32") {
+    f32Scratch[0] = value;
+    return u32Scratch[0]!;
+  }
+  if (dtype === "int32") return (value | 0) >>> 0;
+  return value ? 1 : 0;
+}
+
 /**
  * The WebGPU implementation of `Backend`. Every kernel runs on the GPU (no CPU fallbacks); each returns a new
  * storage from the buffer pool, and `release` returns its buffer to the pool. float32, int32 and bool are
@@ -82,7 +102,7 @@ export class WebGpuBackend implements Backend {
           `this adapter's maxStorageBufferBindingSize is ${limit} bytes`,
       );
     }
-    const s = new GpuStorage(this, dtype, size, this.runtime.pool.acquire(bytes));
+    const s = new GpuStorage(this, dtype, size, this.runtime.pool.acquire(bytes), (t, bits) => this.writeConstant(t, bits));
     this.#storages++;
     this.#bytes += bytes;
     return s;
@@ -90,7 +110,8 @@ export class WebGpuBackend implements Backend {
 
   alloc(dtype: DType, size: number): Storage {
     const s = this.newStorage(dtype, size, "alloc");
-    this.runtime.clear(s.buf, s.bytes);
+    // Zeroed on first use, and not at all when a copy overwrites all of it first (cast, clone, contiguous).
+    s.setConstant(0);
     return s;
   }
 
@@ -128,7 +149,7 @@ export class WebGpuBackend implements Backend {
     s.released = true;
     this.#storages--;
     this.#bytes -= s.bytes;
-    this.runtime.pool.release(s.buf);
+    this.runtime.pool.release(s.raw);
   }
 
   memory(): GpuMemoryInfo {
@@ -169,33 +190,43 @@ export class WebGpuBackend implements Backend {
 
   full(dtype: DType, size: number, value: number): Storage {
     const s = this.newStorage(dtype, size, "full");
-    let bits: number;
-    if (dtype === "float32") {
-      f32Scratch[0] = value;
-      bits = u32Scratch[0]!;
-    } else if (dtype === "int32") bits = value | 0;
-    else bits = value ? 1 : 0;
-    if (bits === 0) this.runtime.clear(s.buf, s.bytes);
-    else this.run(fillKernel, [s], new ParamWriter().u32(size).u32(bits >>> 0), size);
+    s.setConstant(constantBits(dtype, value));
     return s;
+  }
+
+  /** Writes a pending `full` constant into its buffer (called on the buffer's first use). */
+  private writeConstant(s: GpuStorage, bits: number): void {
+    if (bits === 0) this.runtime.clear(s.raw, s.bytes);
+    else {
+      const limit = this.runtime.limits.maxComputeWorkgroupsPerDimension;
+      this.runtime.dispatch(fillKernel, [s.raw], new ParamWriter().u32(s.size).u32(bits), grid(Math.ceil(s.size / 256), limit));
+    }
   }
 
   copy(src: StridedView, dst: StridedView): void {
     const n = src.shape.reduce((a, b) => a * b, 1);
     if (n === 0) return;
-    let from = src;
+    const from = gpuStorage(src.storage), to = gpuStorage(dst.storage);
+    const whole = n === to.size && dst.offset === 0 && isRowMajor(dst.shape, dst.strides);
+    if (whole && from.constantBits !== null && from.dtype === to.dtype) {
+      to.setConstant(from.constantBits);
+      return;
+    }
+    // A copy over the whole destination makes its pending constant irrelevant.
+    if (whole) to.clearConstant();
+    let source = src;
     let temp: GpuStorage | null = null;
     // A buffer cannot be bound for reading and writing in one dispatch: copy the source out first.
-    if (src.storage === dst.storage) {
+    if (from === to) {
       temp = gpuStorage(this.copyOf(src));
-      from = { storage: temp, shape: src.shape, strides: contiguousStrides(src.shape), offset: 0 };
+      source = { storage: temp, shape: src.shape, strides: contiguousStrides(src.shape), offset: 0 };
     }
-    const c = collapse(src.shape, [from, dst]);
+    const c = collapse(src.shape, [source, dst]);
     checkRank("copy", c.shape.length, 2);
     const p = new ParamWriter();
-    writeStrided(p, c.shape, c.strides, [from.offset, dst.offset]);
-    const spec = copyKernel(from.storage.dtype, dst.storage.dtype, c.shape.length);
-    this.run(spec, [gpuStorage(from.storage), gpuStorage(dst.storage)], p, n);
+    writeStrided(p, c.shape, c.strides, [source.offset, dst.offset]);
+    const spec = copyKernel(source.storage.dtype, dst.storage.dtype, c.shape.length);
+    this.run(spec, [gpuStorage(source.storage), to], p, n);
     if (temp) this.release(temp);
   }
 
@@ -220,28 +251,40 @@ export class WebGpuBackend implements Backend {
   }
 
   binary(op: BinaryOp, a: StridedView, b: StridedView, outShape: readonly number[], outDtype: DType): Storage {
-    const n = outShape.reduce((x, y) => x * y, 1);
-    const out = this.newStorage(outDtype, n, op);
-    if (n === 0) return out;
-    const c = collapse(outShape, [a, b]);
-    checkRank(op, c.shape.length, 2);
-    const p = new ParamWriter();
-    writeStrided(p, c.shape, c.strides, [a.offset, b.offset]);
-    const spec = binaryKernel(op, a.storage.dtype, b.storage.dtype, outDtype, c.shape.length);
-    this.run(spec, [gpuStorage(a.storage), gpuStorage(b.storage), out], p, n);
-    return out;
+    return this.elementwise(op, [a, b], outShape, outDtype, (constant, rank) =>
+      binaryKernel(op, a.storage.dtype, b.storage.dtype, outDtype, rank, constant[0]!, constant[1]!));
   }
 
   where(cond: StridedView, a: StridedView, b: StridedView, outShape: readonly number[], outDtype: DType): Storage {
+    return this.elementwise("where", [cond, a, b], outShape, outDtype, (constant, rank) =>
+      whereKernel(cond.storage.dtype, a.storage.dtype, b.storage.dtype, outDtype, rank, [constant[0]!, constant[1]!, constant[2]!]));
+  }
+
+  /**
+   * Runs an elementwise kernel over operands broadcast to `outShape`. Operands that are pending constants (the
+   * 0-d arrays JS numbers become) go into the parameter block; the rest are strided views bound as buffers.
+   */
+  private elementwise(
+    op: string,
+    operands: readonly StridedView[],
+    outShape: readonly number[],
+    outDtype: DType,
+    kernel: (constant: boolean[], rank: number) => KernelSpec,
+  ): Storage {
     const n = outShape.reduce((x, y) => x * y, 1);
-    const out = this.newStorage(outDtype, n, "where");
+    const out = this.newStorage(outDtype, n, op);
     if (n === 0) return out;
-    const c = collapse(outShape, [cond, a, b]);
-    checkRank("where", c.shape.length, 3);
+    const bits: (number | null)[] = operands.map((v) => gpuStorage(v.storage).constantBits);
+    // With every operand constant one of them is written, so the kernel has a buffer to size the launch.
+    if (!bits.includes(null)) bits[0] = null;
+    const constant = bits.map((c) => c !== null);
+    const views = operands.filter((_, k) => !constant[k]);
+    const c = collapse(outShape, views);
+    checkRank(op, c.shape.length, views.length, operands.length);
     const p = new ParamWriter();
-    writeStrided(p, c.shape, c.strides, [cond.offset, a.offset, b.offset]);
-    const spec = whereKernel(cond.storage.dtype, a.storage.dtype, b.storage.dtype, outDtype, c.shape.length);
-    this.run(spec, [gpuStorage(cond.storage), gpuStorage(a.storage), gpuStorage(b.storage), out], p, n);
+    writeStrided(p, c.shape, c.strides, views.map((v) => v.offset));
+    for (const b of bits) if (b !== null) p.u32(b);
+    this.run(kernel(constant, c.shape.length), [...views.map((v) => gpuStorage(v.storage)), out], p, n);
     return out;
   }
 
@@ -271,9 +314,7 @@ export class WebGpuBackend implements Backend {
   }
 
   private fillWith(s: GpuStorage, value: number): void {
-    const tmp = gpuStorage(this.full(s.dtype, s.size, value));
-    this.runtime.copy(tmp.buf, 0, s.buf, 0, s.bytes);
-    this.release(tmp);
+    s.setConstant(constantBits(s.dtype, value));
   }
 
   private reducePass(

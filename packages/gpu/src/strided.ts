@@ -70,3 +70,29 @@ export function stridedOffsets(rank: number, views: number): string {
   }
   return lines.join("\n  ");
 }
+
+/**
+ * Bindings, offset code and load expressions of an elementwise kernel's operands (name, WGSL type, constant?).
+ * Operands read from buffers are the strided views, in order; a constant operand is the word after the strided
+ * parameters (one word per constant, in operand order), so it needs no buffer.
+ */
+export function elementwiseOperands(
+  operands: readonly [string, string, boolean][],
+  rank: number,
+): { bindings: [string, string][]; offsets: string; loads: string[] } {
+  const viewed = operands.filter(([, , c]) => !c);
+  let view = 0, constant = 0;
+  const firstConstant = stridedWords(rank, viewed.length);
+  const loads = operands.map(([name, type, isConst]) => {
+    if (isConst) {
+      const word = `pu(${firstConstant + constant++}u)`;
+      return type === "u32" ? word : `bitcast<${type}>(${word})`;
+    }
+    return `${name}[o${view++}]`;
+  });
+  return {
+    bindings: viewed.map(([name, type]) => [name, `array<${type}>`]),
+    offsets: stridedOffsets(rank, viewed.length),
+    loads,
+  };
+}

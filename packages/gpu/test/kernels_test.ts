@@ -4,10 +4,12 @@
  * device-side index errors, overlapping copies, float64 refusal, the limits, and the buffer pool.
  */
 import {
+  concat,
   conv2d,
   conv2dBackwardInput,
   conv2dBackwardWeight,
   DTypeError,
+  full,
   Generator,
   indexAdd,
   type NDArray,
@@ -17,6 +19,7 @@ import {
   tensor,
   tidy,
   ValueError,
+  where,
 } from "@backprop/tensor";
 import { GpuLimitError } from "../src/mod.ts";
 import { gpu, noGpu } from "./setup.ts";
@@ -189,4 +192,20 @@ test("released buffers are reused: the pool holds no more after repeating the sa
   await gpu!.backend.sync();
   const after = gpu!.backend.memory();
   if (after.heldBytes !== held) throw new Error(`pool grew from ${held} to ${after.heldBytes} bytes over identical steps`);
+});
+
+test("pending constants: full arrays as operands, copies and casts of them, partly overwritten allocations", async () => {
+  await sameOnBoth("constant + constant", (d) => full([], 2, { device: d }).add(3), 0);
+  await sameOnBoth("constant matrix * view", (d) => full([3, 4], -1.5, { device: d }).mul(randomOn([4], 16, d)), 0);
+  await sameOnBoth("where(constant cond, constant, view)", (d) => where(full([2, 3], 1, { device: d, dtype: "bool" }), 7, randomOn([3], 17, d)), 0);
+  await sameOnBoth("where(view cond, view, 0)", (d) => {
+    const x = randomOn([5, 6], 18, d);
+    return where(x.gt(0), x, 0);
+  }, 0);
+  await sameOnBoth("clone of a constant", (d) => full([4, 5], 3.25, { device: d }).clone().add(1), 0);
+  await sameOnBoth("cast of a constant", (d) => full([4, 5], 3.75, { device: d }).cast("int32").cast("float32"), 0);
+  await sameOnBoth("constant viewed, made contiguous", (d) => full([4, 5], 2, { device: d }).T.contiguous().mul(randomOn([5, 4], 19, d)), 0);
+  await sameOnBoth("concat of constants and views", (d) => concat([full([2, 3], 5, { device: d }), randomOn([1, 3], 20, d), full([2, 3], 0, { device: d })], 0), 0);
+  await sameOnBoth("sum of a constant", (d) => full([1000], 0.5, { device: d }).sum(), 0);
+  await sameOnBoth("matmul with a constant", (d) => full([3, 4], 0.25, { device: d }).matmul(randomOn([4, 2], 21, d)), 1e-6);
 });

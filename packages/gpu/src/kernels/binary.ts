@@ -1,7 +1,7 @@
 import type { BinaryOp, DType } from "@backprop/tensor";
 import { entry1d, storageDecls } from "../bindings.ts";
 import type { KernelSpec } from "../runtime.ts";
-import { stridedOffsets } from "../strided.ts";
+import { elementwiseOperands } from "../strided.ts";
 import { convert, CONVERT_WGSL, wgslType } from "../wgsl_types.ts";
 import { MATH_WGSL } from "./math.ts";
 
@@ -52,26 +52,36 @@ function intExpr(op: BinaryOp): string {
 
 /**
  * `op` on two strided views broadcast to one shape, into a contiguous output. Operands are computed in float32
- * when either is float, else in int32 (bool operands count as 0/1); comparisons write bool.
+ * when either is float, else in int32 (bool operands count as 0/1); comparisons write bool. An operand that is a
+ * pending constant (`constA`/`constB`) is read from the parameter block instead of a buffer.
  */
-export function binaryKernel(op: BinaryOp, aDtype: DType, bDtype: DType, outDtype: DType, rank: number): KernelSpec {
+export function binaryKernel(
+  op: BinaryOp,
+  aDtype: DType,
+  bDtype: DType,
+  outDtype: DType,
+  rank: number,
+  constA: boolean,
+  constB: boolean,
+): KernelSpec {
   const ta = wgslType(aDtype), tb = wgslType(bDtype), tout = wgslType(outDtype);
   const compute: DType = aDtype === "float32" || bDtype === "float32" ? "float32" : "int32";
+  const operands = elementwiseOperands([["a_", ta, constA], ["b_", tb, constB]], rank);
   return {
-    key: `binary:${op}:${aDtype}:${bDtype}:${outDtype}:${rank}`,
-    inputs: 2,
+    key: `binary:${op}:${aDtype}:${bDtype}:${outDtype}:${rank}:${constA ? "c" : "v"}${constB ? "c" : "v"}`,
+    inputs: operands.bindings.length,
     outputs: 1,
     source: () => {
       const expr = compute === "float32" ? floatExpr(op) : intExpr(op);
       const result = COMPARISONS.has(op) ? `select(0u, 1u, ${expr})` : convert(expr, compute, outDtype);
       const store = COMPARISONS.has(op) ? convert(result, "bool", outDtype) : result;
       return `${MATH_WGSL}${CONVERT_WGSL}
-${storageDecls([["a_", `array<${ta}>`], ["b_", `array<${tb}>`]], [["out", `array<${tout}>`]])}
+${storageDecls(operands.bindings, [["out", `array<${tout}>`]])}
 ${entry1d(256)}
   if (i >= pu(0u)) { return; }
-  ${stridedOffsets(rank, 2)}
-  let a = ${convert("a_[o0]", aDtype, compute)};
-  let b = ${convert("b_[o1]", bDtype, compute)};
+  ${operands.offsets}
+  let a = ${convert(operands.loads[0]!, aDtype, compute)};
+  let b = ${convert(operands.loads[1]!, bDtype, compute)};
   out[i] = ${store};
 }`;
     },

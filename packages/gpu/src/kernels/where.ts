@@ -1,25 +1,33 @@
 import type { DType } from "@backprop/tensor";
 import { entry1d, storageDecls } from "../bindings.ts";
 import type { KernelSpec } from "../runtime.ts";
-import { stridedOffsets } from "../strided.ts";
+import { elementwiseOperands } from "../strided.ts";
 import { convert, CONVERT_WGSL, wgslType } from "../wgsl_types.ts";
 
-/** `cond ? a : b` over three strided views broadcast to one shape. */
-export function whereKernel(condDtype: DType, aDtype: DType, bDtype: DType, outDtype: DType, rank: number): KernelSpec {
+/** `cond ? a : b` over three strided views broadcast to one shape (pending constants read from the parameters). */
+export function whereKernel(
+  condDtype: DType,
+  aDtype: DType,
+  bDtype: DType,
+  outDtype: DType,
+  rank: number,
+  constant: readonly [boolean, boolean, boolean],
+): KernelSpec {
   const tc = wgslType(condDtype), ta = wgslType(aDtype), tb = wgslType(bDtype), tout = wgslType(outDtype);
+  const operands = elementwiseOperands([["c_", tc, constant[0]], ["a_", ta, constant[1]], ["b_", tb, constant[2]]], rank);
   return {
-    key: `where:${condDtype}:${aDtype}:${bDtype}:${outDtype}:${rank}`,
-    inputs: 3,
+    key: `where:${condDtype}:${aDtype}:${bDtype}:${outDtype}:${rank}:${constant.map((c) => (c ? "c" : "v")).join("")}`,
+    inputs: operands.bindings.length,
     outputs: 1,
     source: () => `${CONVERT_WGSL}
-${storageDecls([["c_", `array<${tc}>`], ["a_", `array<${ta}>`], ["b_", `array<${tb}>`]], [["out", `array<${tout}>`]])}
+${storageDecls(operands.bindings, [["out", `array<${tout}>`]])}
 ${entry1d(256)}
   if (i >= pu(0u)) { return; }
-  ${stridedOffsets(rank, 3)}
-  if (${convert("c_[o0]", condDtype, "bool")} != 0u) {
-    out[i] = ${convert("a_[o1]", aDtype, outDtype)};
+  ${operands.offsets}
+  if (${convert(operands.loads[0]!, condDtype, "bool")} != 0u) {
+    out[i] = ${convert(operands.loads[1]!, aDtype, outDtype)};
   } else {
-    out[i] = ${convert("b_[o2]", bDtype, outDtype)};
+    out[i] = ${convert(operands.loads[2]!, bDtype, outDtype)};
   }
 }`,
   };
