@@ -219,7 +219,7 @@ async function main(): Promise<void> {
   const total = (performance.now() - started) / 1000;
   results.seconds = total;
   results.failures = failures;
-  results.pipelines = gpu.backend.runtime.compiledPipelines;
+  results.pipelines = gpu.backend.pipelinesCompiled;
   if (jsonOut) await (globalThis as unknown as { Deno: { writeTextFile(p: string, s: string): Promise<void> } }).Deno.writeTextFile(jsonOut, JSON.stringify(results, null, 2));
   log(`\n## Summary (${total.toFixed(0)} s, ${failures === 0 ? "all checks passed" : `${failures} FAILED`})\n`);
   log("| what | result |");

@@ -37,7 +37,7 @@ import { unaryKernel } from "./kernels/unary.ts";
 import { whereKernel } from "./kernels/where.ts";
 import { ParamWriter } from "./params.ts";
 import type { PoolStats } from "./pool.ts";
-import { grid, type GpuRuntime, type KernelSpec } from "./runtime.ts";
+import { type DeviceLimits, GpuRuntime, grid, type KernelSpec } from "./runtime.ts";
 import { GpuStorage, gpuStorage } from "./storage.ts";
 import { checkRank, collapse, writeStrided } from "./strided.ts";
 import { float64Error } from "./wgsl_types.ts";
@@ -87,36 +87,59 @@ export class WebGpuBackend implements Backend {
   #storages = 0;
   #bytes = 0;
 
-  constructor(readonly runtime: GpuRuntime) {}
+  readonly #runtime: GpuRuntime;
+
+  /**
+   * A backend on an open device (`initWebGPU`/`openWebGPU` create it). `poolFreeBytes`: released buffer bytes
+   * kept for reuse.
+   */
+  constructor(device: GPUDevice, limits: DeviceLimits, poolFreeBytes: number) {
+    this.#runtime = new GpuRuntime(device, limits, poolFreeBytes);
+  }
+
+  /** The WebGPU device. */
+  get device(): GPUDevice {
+    return this.#runtime.device;
+  }
+
+  /** Why the device was lost (`null` while it works). */
+  get lost(): { reason: string; message: string } | null {
+    return this.#runtime.lost;
+  }
+
+  /** Compute pipelines compiled so far (one per kernel variant used). */
+  get pipelinesCompiled(): number {
+    return this.#runtime.compiledPipelines;
+  }
 
   // ---- memory ----
 
-  private newStorage(dtype: DType, size: number, op: string): GpuStorage {
+  #newStorage(dtype: DType, size: number, op: string): GpuStorage {
     if (dtype === "float64") throw float64Error(`webgpu.${op}`);
-    this.runtime.checkAlive(op);
+    this.#runtime.checkAlive(op);
     const bytes = size * 4;
-    const limit = this.runtime.limits.maxStorageBufferBindingSize;
+    const limit = this.#runtime.limits.maxStorageBufferBindingSize;
     if (bytes > limit) {
       throw new GpuLimitError(
         `webgpu.${op}: a ${dtype} tensor of ${size} elements (${bytes} bytes) does not fit in one GPU buffer binding; ` +
           `this adapter's maxStorageBufferBindingSize is ${limit} bytes`,
       );
     }
-    const s = new GpuStorage(this, dtype, size, this.runtime.pool.acquire(bytes), (t, bits) => this.writeConstant(t, bits));
+    const s = new GpuStorage(this, dtype, size, this.#runtime.pool.acquire(bytes), (t, bits) => this.#writeConstant(t, bits));
     this.#storages++;
     this.#bytes += bytes;
     return s;
   }
 
   alloc(dtype: DType, size: number): Storage {
-    const s = this.newStorage(dtype, size, "alloc");
+    const s = this.#newStorage(dtype, size, "alloc");
     // Zeroed on first use, and not at all when a copy overwrites all of it first (cast, clone, contiguous).
     s.setConstant(0);
     return s;
   }
 
   upload(data: TypedArray | readonly number[], dtype: DType): Storage {
-    const s = this.newStorage(dtype, data.length, "upload");
+    const s = this.#newStorage(dtype, data.length, "upload");
     let words: Float32Array | Int32Array | Uint32Array;
     if (dtype === "float32") words = data instanceof Float32Array ? data : Float32Array.from(data as ArrayLike<number>);
     else if (dtype === "int32") {
@@ -126,13 +149,13 @@ export class WebGpuBackend implements Backend {
       words = new Uint32Array(data.length);
       for (let i = 0; i < data.length; i++) words[i] = data[i] ? 1 : 0;
     }
-    this.runtime.write(s.buf, words);
+    this.#runtime.write(s.buf, words);
     return s;
   }
 
   async read(storage: Storage): Promise<TypedArray> {
     const s = gpuStorage(storage);
-    const bytes = await this.runtime.read(s.buf, s.bytes);
+    const bytes = await this.#runtime.read(s.buf, s.bytes);
     switch (s.dtype) {
       case "float32":
         return new Float32Array(bytes);
@@ -149,21 +172,21 @@ export class WebGpuBackend implements Backend {
     s.released = true;
     this.#storages--;
     this.#bytes -= s.bytes;
-    this.runtime.pool.release(s.raw);
+    this.#runtime.pool.release(s.raw);
   }
 
   memory(): GpuMemoryInfo {
-    return { storages: this.#storages, bytes: this.#bytes, ...this.runtime.pool.stats() };
+    return { storages: this.#storages, bytes: this.#bytes, ...this.#runtime.pool.stats() };
   }
 
   /** Submits the recorded work (kernels are recorded and submitted in batches; reads submit on their own). */
   flush(): void {
-    this.runtime.flush();
+    this.#runtime.flush();
   }
 
   /** Resolves when the GPU has finished all work recorded so far (for timing). */
   sync(): Promise<void> {
-    return this.runtime.sync();
+    return this.#runtime.sync();
   }
 
   /**
@@ -171,35 +194,35 @@ export class WebGpuBackend implements Backend {
    * `GpuDeviceLostError` (a new `initWebGPU()` opens a fresh device).
    */
   destroy(): void {
-    this.runtime.destroy();
+    this.#runtime.destroy();
   }
 
   /** Destroys the pool's free buffers (memory in use is untouched). */
   trimPool(): void {
-    this.runtime.pool.trim();
+    this.#runtime.pool.trim();
   }
 
   // ---- helpers ----
 
-  private run(spec: KernelSpec, buffers: GpuStorage[], p: ParamWriter, threads: number, perGroup = 256): void {
-    const limit = this.runtime.limits.maxComputeWorkgroupsPerDimension;
-    this.runtime.dispatch(spec, buffers.map((b) => b.buf), p, grid(Math.ceil(threads / perGroup), limit));
+  #run(spec: KernelSpec, buffers: GpuStorage[], p: ParamWriter, threads: number, perGroup = 256): void {
+    const limit = this.#runtime.limits.maxComputeWorkgroupsPerDimension;
+    this.#runtime.dispatch(spec, buffers.map((b) => b.buf), p, grid(Math.ceil(threads / perGroup), limit));
   }
 
   // ---- elementwise ----
 
   full(dtype: DType, size: number, value: number): Storage {
-    const s = this.newStorage(dtype, size, "full");
+    const s = this.#newStorage(dtype, size, "full");
     s.setConstant(constantBits(dtype, value));
     return s;
   }
 
   /** Writes a pending `full` constant into its buffer (called on the buffer's first use). */
-  private writeConstant(s: GpuStorage, bits: number): void {
-    if (bits === 0) this.runtime.clear(s.raw, s.bytes);
+  #writeConstant(s: GpuStorage, bits: number): void {
+    if (bits === 0) this.#runtime.clear(s.raw, s.bytes);
     else {
-      const limit = this.runtime.limits.maxComputeWorkgroupsPerDimension;
-      this.runtime.dispatch(fillKernel, [s.raw], new ParamWriter().u32(s.size).u32(bits), grid(Math.ceil(s.size / 256), limit));
+      const limit = this.#runtime.limits.maxComputeWorkgroupsPerDimension;
+      this.#runtime.dispatch(fillKernel, [s.raw], new ParamWriter().u32(s.size).u32(bits), grid(Math.ceil(s.size / 256), limit));
     }
   }
 
@@ -218,7 +241,7 @@ export class WebGpuBackend implements Backend {
     let temp: GpuStorage | null = null;
     // A buffer cannot be bound for reading and writing in one dispatch: copy the source out first.
     if (from === to) {
-      temp = gpuStorage(this.copyOf(src));
+      temp = gpuStorage(this.#copyOf(src));
       source = { storage: temp, shape: src.shape, strides: contiguousStrides(src.shape), offset: 0 };
     }
     const c = collapse(src.shape, [source, dst]);
@@ -226,37 +249,37 @@ export class WebGpuBackend implements Backend {
     const p = new ParamWriter();
     writeStrided(p, c.shape, c.strides, [source.offset, dst.offset]);
     const spec = copyKernel(source.storage.dtype, dst.storage.dtype, c.shape.length);
-    this.run(spec, [gpuStorage(source.storage), to], p, n);
+    this.#run(spec, [gpuStorage(source.storage), to], p, n);
     if (temp) this.release(temp);
   }
 
-  private copyOf(v: StridedView): Storage {
+  #copyOf(v: StridedView): Storage {
     const n = v.shape.reduce((a, b) => a * b, 1);
-    const out = this.newStorage(v.storage.dtype, n, "copy");
+    const out = this.#newStorage(v.storage.dtype, n, "copy");
     this.copy(v, { storage: out, shape: v.shape, strides: contiguousStrides(v.shape), offset: 0 });
     return out;
   }
 
   unary(op: UnaryOp, x: StridedView, outDtype: DType, param?: number): Storage {
     const n = x.shape.reduce((a, b) => a * b, 1);
-    const out = this.newStorage(outDtype, n, op);
+    const out = this.#newStorage(outDtype, n, op);
     if (n === 0) return out;
     const c = collapse(x.shape, [x]);
     checkRank(op, c.shape.length, 1, 1);
     const p = new ParamWriter();
     writeStrided(p, c.shape, c.strides, [x.offset]);
     p.f32(param ?? 1);
-    this.run(unaryKernel(op, x.storage.dtype, outDtype, c.shape.length), [gpuStorage(x.storage), out], p, n);
+    this.#run(unaryKernel(op, x.storage.dtype, outDtype, c.shape.length), [gpuStorage(x.storage), out], p, n);
     return out;
   }
 
   binary(op: BinaryOp, a: StridedView, b: StridedView, outShape: readonly number[], outDtype: DType): Storage {
-    return this.elementwise(op, [a, b], outShape, outDtype, (constant, rank) =>
+    return this.#elementwise(op, [a, b], outShape, outDtype, (constant, rank) =>
       binaryKernel(op, a.storage.dtype, b.storage.dtype, outDtype, rank, constant[0]!, constant[1]!));
   }
 
   where(cond: StridedView, a: StridedView, b: StridedView, outShape: readonly number[], outDtype: DType): Storage {
-    return this.elementwise("where", [cond, a, b], outShape, outDtype, (constant, rank) =>
+    return this.#elementwise("where", [cond, a, b], outShape, outDtype, (constant, rank) =>
       whereKernel(cond.storage.dtype, a.storage.dtype, b.storage.dtype, outDtype, rank, [constant[0]!, constant[1]!, constant[2]!]));
   }
 
@@ -264,7 +287,7 @@ export class WebGpuBackend implements Backend {
    * Runs an elementwise kernel over operands broadcast to `outShape`. Operands that are pending constants (the
    * 0-d arrays JS numbers become) go into the parameter block; the rest are strided views bound as buffers.
    */
-  private elementwise(
+  #elementwise(
     op: string,
     operands: readonly StridedView[],
     outShape: readonly number[],
@@ -272,7 +295,7 @@ export class WebGpuBackend implements Backend {
     kernel: (constant: boolean[], rank: number) => KernelSpec,
   ): Storage {
     const n = outShape.reduce((x, y) => x * y, 1);
-    const out = this.newStorage(outDtype, n, op);
+    const out = this.#newStorage(outDtype, n, op);
     if (n === 0) return out;
     const bits: (number | null)[] = operands.map((v) => gpuStorage(v.storage).constantBits);
     // With every operand constant one of them is written, so the kernel has a buffer to size the launch.
@@ -284,7 +307,7 @@ export class WebGpuBackend implements Backend {
     const p = new ParamWriter();
     writeStrided(p, c.shape, c.strides, views.map((v) => v.offset));
     for (const b of bits) if (b !== null) p.u32(b);
-    this.run(kernel(constant, c.shape.length), [...views.map((v) => gpuStorage(v.storage)), out], p, n);
+    this.#run(kernel(constant, c.shape.length), [...views.map((v) => gpuStorage(v.storage)), out], p, n);
     return out;
   }
 
@@ -294,30 +317,30 @@ export class WebGpuBackend implements Backend {
     // The tensor ops cast bool rows to int32 before reducing.
     if (x.dtype === "bool") throw new DTypeError(`webgpu.reduce: ${op} needs float32 or int32 rows, got bool`);
     const dtype = x.dtype;
-    const out = this.newStorage(dtype, outer, op);
+    const out = this.#newStorage(dtype, outer, op);
     if (outer === 0) return out;
     if (reduceSize === 0) {
       // Empty rows: the identity (only sum and prod reach here; the tensor ops refuse max/min).
-      this.fillWith(out, op === "prod" ? 1 : 0);
+      this.#fillWith(out, op === "prod" ? 1 : 0);
       return out;
     }
     const segs = outer < 64 && reduceSize > 4 * SEGMENT ? Math.ceil(reduceSize / SEGMENT) : 1;
     if (segs === 1) {
-      this.reducePass(op, dtype, gpuStorage(x), out, outer, reduceSize, reduceSize, 1);
+      this.#reducePass(op, dtype, gpuStorage(x), out, outer, reduceSize, reduceSize, 1);
       return out;
     }
-    const partial = this.newStorage(dtype, outer * segs, op);
-    this.reducePass(op, dtype, gpuStorage(x), partial, outer, reduceSize, SEGMENT, segs);
-    this.reducePass(op, dtype, partial, out, outer, segs, segs, 1);
+    const partial = this.#newStorage(dtype, outer * segs, op);
+    this.#reducePass(op, dtype, gpuStorage(x), partial, outer, reduceSize, SEGMENT, segs);
+    this.#reducePass(op, dtype, partial, out, outer, segs, segs, 1);
     this.release(partial);
     return out;
   }
 
-  private fillWith(s: GpuStorage, value: number): void {
+  #fillWith(s: GpuStorage, value: number): void {
     s.setConstant(constantBits(s.dtype, value));
   }
 
-  private reducePass(
+  #reducePass(
     op: ReduceOp,
     dtype: DType,
     x: GpuStorage,
@@ -330,26 +353,26 @@ export class WebGpuBackend implements Backend {
     const sequential = segLen <= SEQUENTIAL_MAX;
     const p = new ParamWriter().u32s([outer, size, segLen, segs]);
     const spec = reduceKernel(op, dtype, sequential);
-    if (sequential) this.run(spec, [x, out], p, outer * segs, 64);
-    else this.run(spec, [x, out], p, outer * segs, 1);
+    if (sequential) this.#run(spec, [x, out], p, outer * segs, 64);
+    else this.#run(spec, [x, out], p, outer * segs, 1);
   }
 
   argReduce(op: ArgReduceOp, x: Storage, outer: number, reduceSize: number): Storage {
-    const out = this.newStorage("int32", outer, op);
+    const out = this.#newStorage("int32", outer, op);
     if (outer === 0) return out;
     const dtype = x.dtype === "bool" ? "int32" : x.dtype;
     let input = gpuStorage(x);
-    if (x.dtype === "bool") input = gpuStorage(this.castContiguous(x, "int32"));
+    if (x.dtype === "bool") input = gpuStorage(this.#castContiguous(x, "int32"));
     const sequential = reduceSize <= SEQUENTIAL_MAX;
     const spec = argReduceKernel(op, dtype, sequential);
     const p = new ParamWriter().u32s([outer, reduceSize]);
-    this.run(spec, [input, out], p, outer, sequential ? 64 : 1);
+    this.#run(spec, [input, out], p, outer, sequential ? 64 : 1);
     if (input !== x) this.release(input);
     return out;
   }
 
-  private castContiguous(x: Storage, dtype: DType): Storage {
-    const out = this.newStorage(dtype, x.size, "cast");
+  #castContiguous(x: Storage, dtype: DType): Storage {
+    const out = this.#newStorage(dtype, x.size, "cast");
     this.copy(
       { storage: x, shape: [x.size], strides: [1], offset: 0 },
       { storage: out, shape: [x.size], strides: [1], offset: 0 },
@@ -363,16 +386,16 @@ export class WebGpuBackend implements Backend {
     const [batch, m, k] = a.shape as [number, number, number];
     const n = b.shape[2]!;
     if (outDtype === "bool") throw new DTypeError("webgpu.matmul: bool arrays are not supported");
-    const out = this.newStorage(outDtype, batch * m * n, "matmul");
+    const out = this.#newStorage(outDtype, batch * m * n, "matmul");
     if (batch * m * n === 0) return out;
     if (k === 0) {
-      this.runtime.clear(out.buf, out.bytes);
+      this.#runtime.clear(out.buf, out.bytes);
       return out;
     }
     let A = a, B = b;
     const owned: Storage[] = [];
-    if (a.storage.dtype !== outDtype) owned.push((A = this.castView(a, outDtype)).storage);
-    if (b.storage.dtype !== outDtype) owned.push((B = this.castView(b, outDtype)).storage);
+    if (a.storage.dtype !== outDtype) owned.push((A = this.#castView(a, outDtype)).storage);
+    if (b.storage.dtype !== outDtype) owned.push((B = this.#castView(b, outDtype)).storage);
     const [sab, sam, sak] = A.strides as [number, number, number];
     const [sbb, sbk, sbn] = B.strides as [number, number, number];
     // Size-1 dimensions may carry any stride; give them 0 so the layout tests below see the real layout.
@@ -380,7 +403,7 @@ export class WebGpuBackend implements Backend {
     const aMFast = aM === 1 && aK !== 1;
     const bNFast = !(bK === 1 && bN !== 1);
     runGemm(
-      this.runtime,
+      this.#runtime,
       matmulProblem(outDtype, aMFast, bNFast),
       { batch, m, n, k, outSize: batch * m * n },
       [gpuStorage(A.storage).buf, gpuStorage(B.storage).buf],
@@ -391,14 +414,14 @@ export class WebGpuBackend implements Backend {
     return out;
   }
 
-  private castView(v: StridedView, dtype: DType): StridedView {
+  #castView(v: StridedView, dtype: DType): StridedView {
     const n = v.shape.reduce((a, b) => a * b, 1);
-    const out = this.newStorage(dtype, n, "cast");
+    const out = this.#newStorage(dtype, n, "cast");
     this.copy(v, { storage: out, shape: v.shape, strides: contiguousStrides(v.shape), offset: 0 });
     return { storage: out, shape: v.shape, strides: contiguousStrides(v.shape), offset: 0 };
   }
 
-  private checkFloat(op: string, ...xs: Storage[]): void {
+  #checkFloat(op: string, ...xs: Storage[]): void {
     for (const x of xs) {
       if (x.dtype !== "float32") {
         if (x.dtype === "float64") throw float64Error(`webgpu.${op}`);
@@ -408,120 +431,120 @@ export class WebGpuBackend implements Backend {
   }
 
   conv2d(x: Storage, weight: Storage, p: Conv2dParams): Storage {
-    this.checkFloat("conv2d", x, weight);
-    const out = this.newStorage("float32", p.n * p.outC * p.oh * p.ow, "conv2d");
-    runGemm(this.runtime, convForwardProblem, convForwardSizes(p), [gpuStorage(x).buf, gpuStorage(weight).buf], out.buf, (w) =>
+    this.#checkFloat("conv2d", x, weight);
+    const out = this.#newStorage("float32", p.n * p.outC * p.oh * p.ow, "conv2d");
+    runGemm(this.#runtime, convForwardProblem, convForwardSizes(p), [gpuStorage(x).buf, gpuStorage(weight).buf], out.buf, (w) =>
       writeConvParams(w, p));
     return out;
   }
 
   conv2dBackwardInput(gradOut: Storage, weight: Storage, p: Conv2dParams): Storage {
-    this.checkFloat("conv2dBackwardInput", gradOut, weight);
-    const dx = this.newStorage("float32", p.n * p.c * p.h * p.w, "conv2dBackwardInput");
-    runGemm(this.runtime, convInputGradProblem, convInputGradSizes(p), [gpuStorage(gradOut).buf, gpuStorage(weight).buf], dx.buf, (w) =>
+    this.#checkFloat("conv2dBackwardInput", gradOut, weight);
+    const dx = this.#newStorage("float32", p.n * p.c * p.h * p.w, "conv2dBackwardInput");
+    runGemm(this.#runtime, convInputGradProblem, convInputGradSizes(p), [gpuStorage(gradOut).buf, gpuStorage(weight).buf], dx.buf, (w) =>
       writeConvParams(w, p));
     return dx;
   }
 
   conv2dBackwardWeight(x: Storage, gradOut: Storage, p: Conv2dParams): Storage {
-    this.checkFloat("conv2dBackwardWeight", x, gradOut);
-    const dw = this.newStorage("float32", p.outC * (p.c / p.groups) * p.kh * p.kw, "conv2dBackwardWeight");
-    runGemm(this.runtime, convWeightGradProblem, convWeightGradSizes(p), [gpuStorage(x).buf, gpuStorage(gradOut).buf], dw.buf, (w) =>
+    this.#checkFloat("conv2dBackwardWeight", x, gradOut);
+    const dw = this.#newStorage("float32", p.outC * (p.c / p.groups) * p.kh * p.kw, "conv2dBackwardWeight");
+    runGemm(this.#runtime, convWeightGradProblem, convWeightGradSizes(p), [gpuStorage(x).buf, gpuStorage(gradOut).buf], dw.buf, (w) =>
       writeConvParams(w, p));
     return dw;
   }
 
   maxPool2d(x: Storage, p: Pool2dParams): { out: Storage; indices: Storage } {
-    this.checkFloat("maxPool2d", x);
+    this.#checkFloat("maxPool2d", x);
     const total = p.n * p.c * p.oh * p.ow;
-    const out = this.newStorage("float32", total, "maxPool2d");
-    const indices = this.newStorage("int32", total, "maxPool2d");
+    const out = this.#newStorage("float32", total, "maxPool2d");
+    const indices = this.#newStorage("int32", total, "maxPool2d");
     const w = new ParamWriter();
     writePoolParams(w, total, p);
-    this.run(maxPoolKernel, [gpuStorage(x), out, indices], w, total);
+    this.#run(maxPoolKernel, [gpuStorage(x), out, indices], w, total);
     return { out, indices };
   }
 
   maxPool2dBackward(gradOut: Storage, indices: Storage, p: Pool2dParams): Storage {
-    this.checkFloat("maxPool2dBackward", gradOut);
+    this.#checkFloat("maxPool2dBackward", gradOut);
     const total = p.n * p.c * p.h * p.w;
-    const dx = this.newStorage("float32", total, "maxPool2dBackward");
+    const dx = this.#newStorage("float32", total, "maxPool2dBackward");
     const w = new ParamWriter();
     writePoolParams(w, total, p);
-    this.run(maxPoolBackwardKernel, [gpuStorage(gradOut), gpuStorage(indices), dx], w, total);
+    this.#run(maxPoolBackwardKernel, [gpuStorage(gradOut), gpuStorage(indices), dx], w, total);
     return dx;
   }
 
   avgPool2d(x: Storage, p: Pool2dParams): Storage {
-    this.checkFloat("avgPool2d", x);
+    this.#checkFloat("avgPool2d", x);
     const total = p.n * p.c * p.oh * p.ow;
-    const out = this.newStorage("float32", total, "avgPool2d");
+    const out = this.#newStorage("float32", total, "avgPool2d");
     const w = new ParamWriter();
     writePoolParams(w, total, p);
-    this.run(avgPoolKernel, [gpuStorage(x), out], w, total);
+    this.#run(avgPoolKernel, [gpuStorage(x), out], w, total);
     return out;
   }
 
   avgPool2dBackward(gradOut: Storage, p: Pool2dParams): Storage {
-    this.checkFloat("avgPool2dBackward", gradOut);
+    this.#checkFloat("avgPool2dBackward", gradOut);
     const total = p.n * p.c * p.h * p.w;
-    const dx = this.newStorage("float32", total, "avgPool2dBackward");
+    const dx = this.#newStorage("float32", total, "avgPool2dBackward");
     const w = new ParamWriter();
     writePoolParams(w, total, p);
-    this.run(avgPoolBackwardKernel, [gpuStorage(gradOut), dx], w, total);
+    this.#run(avgPoolBackwardKernel, [gpuStorage(gradOut), dx], w, total);
     return dx;
   }
 
   // ---- indexing ----
 
-  private indexParams(p: AxisIndexParams): ParamWriter {
+  #indexParams(p: AxisIndexParams): ParamWriter {
     return new ParamWriter().u32s([p.outer, p.axisSize, p.inner, p.indexSize]);
   }
 
-  private checkIndex(op: string, index: Storage): void {
+  #checkIndex(op: string, index: Storage): void {
     if (index.dtype !== "int32") throw new DTypeError(`webgpu.${op}: the index must be int32, got ${index.dtype}`);
   }
 
-  private select(op: "gather" | "indexSelect", x: Storage, index: Storage, p: AxisIndexParams): Storage {
-    this.checkIndex(op, index);
+  #select(op: "gather" | "indexSelect", x: Storage, index: Storage, p: AxisIndexParams): Storage {
+    this.#checkIndex(op, index);
     const n = p.outer * p.indexSize * p.inner;
-    const out = this.newStorage(x.dtype, n, op);
-    const bufs = [gpuStorage(x).buf, gpuStorage(index).buf, out.buf, this.runtime.errorBuffer];
-    const limit = this.runtime.limits.maxComputeWorkgroupsPerDimension;
-    this.runtime.dispatch(selectKernel(op, x.dtype), bufs, this.indexParams(p), grid(Math.ceil(n / 256), limit));
+    const out = this.#newStorage(x.dtype, n, op);
+    const bufs = [gpuStorage(x).buf, gpuStorage(index).buf, out.buf, this.#runtime.errorBuffer];
+    const limit = this.#runtime.limits.maxComputeWorkgroupsPerDimension;
+    this.#runtime.dispatch(selectKernel(op, x.dtype), bufs, this.#indexParams(p), grid(Math.ceil(n / 256), limit));
     return out;
   }
 
   gather(x: Storage, index: Storage, p: AxisIndexParams): Storage {
-    return this.select("gather", x, index, p);
+    return this.#select("gather", x, index, p);
   }
 
   indexSelect(x: Storage, index: Storage, p: AxisIndexParams): Storage {
-    return this.select("indexSelect", x, index, p);
+    return this.#select("indexSelect", x, index, p);
   }
 
-  private add(op: "scatterAdd" | "indexAdd", src: Storage, index: Storage, p: AxisIndexParams): Storage {
-    this.checkIndex(op, index);
+  #add(op: "scatterAdd" | "indexAdd", src: Storage, index: Storage, p: AxisIndexParams): Storage {
+    this.#checkIndex(op, index);
     const n = p.outer * p.axisSize * p.inner;
-    const out = this.newStorage(src.dtype, n, op);
-    const limit = this.runtime.limits.maxComputeWorkgroupsPerDimension;
-    const bufs = [gpuStorage(src).buf, gpuStorage(index).buf, out.buf, this.runtime.errorBuffer];
+    const out = this.#newStorage(src.dtype, n, op);
+    const limit = this.#runtime.limits.maxComputeWorkgroupsPerDimension;
+    const bufs = [gpuStorage(src).buf, gpuStorage(index).buf, out.buf, this.#runtime.errorBuffer];
     if (useAtomicAdd(p.axisSize, p.indexSize)) {
-      this.runtime.clear(out.buf, out.bytes);
+      this.#runtime.clear(out.buf, out.bytes);
       const threads = p.outer * p.indexSize * p.inner;
-      this.runtime.dispatch(addAtomicKernel(op, src.dtype), bufs, this.indexParams(p), grid(Math.ceil(threads / 256), limit));
+      this.#runtime.dispatch(addAtomicKernel(op, src.dtype), bufs, this.#indexParams(p), grid(Math.ceil(threads / 256), limit));
     } else {
-      this.runtime.dispatch(addGatherKernel(op, src.dtype), bufs, this.indexParams(p), grid(Math.ceil(n / 256), limit));
+      this.#runtime.dispatch(addGatherKernel(op, src.dtype), bufs, this.#indexParams(p), grid(Math.ceil(n / 256), limit));
     }
     return out;
   }
 
   scatterAdd(src: Storage, index: Storage, p: AxisIndexParams): Storage {
-    return this.add("scatterAdd", src, index, p);
+    return this.#add("scatterAdd", src, index, p);
   }
 
   indexAdd(src: Storage, index: Storage, p: AxisIndexParams): Storage {
-    return this.add("indexAdd", src, index, p);
+    return this.#add("indexAdd", src, index, p);
   }
 
   // ---- random ----
@@ -529,7 +552,7 @@ export class WebGpuBackend implements Backend {
   random(dist: RandomDistribution, dtype: DType, size: number, key: readonly [number, number], counter: number): Storage {
     if (dtype === "float64") throw float64Error("webgpu.random");
     if (dtype !== "float32") throw new DTypeError(`webgpu.random: needs a float dtype, got ${dtype}`);
-    const out = this.newStorage(dtype, size, "random");
+    const out = this.#newStorage(dtype, size, "random");
     const p = new ParamWriter()
       .u32(size)
       .u32(key[0] >>> 0)
@@ -537,7 +560,7 @@ export class WebGpuBackend implements Backend {
       .u32(counter >>> 0)
       .u32(Math.floor(counter / 0x100000000) >>> 0)
       .u32(dist === "uniform" ? 0 : 1);
-    this.run(randomKernel, [out], p, Math.ceil(size / 4), 64);
+    this.#run(randomKernel, [out], p, Math.ceil(size / 4), 64);
     return out;
   }
 }

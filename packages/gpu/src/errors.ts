@@ -5,6 +5,7 @@ export class GpuUnavailableError extends BackpropError {}
 
 /** The GPU device was lost (driver reset, `destroy()`, out of memory); every later call on it fails with this. */
 export class GpuDeviceLostError extends BackpropError {
+  /** `reason`: WebGPU's loss reason ("destroyed" or "unknown"). */
   constructor(message: string, readonly reason: string) {
     super(message);
   }

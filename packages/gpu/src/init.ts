@@ -1,12 +1,15 @@
 import { registerBackend } from "@backprop/tensor";
 import { WebGpuBackend } from "./backend.ts";
 import { GpuUnavailableError } from "./errors.ts";
-import { type DeviceLimits, GpuRuntime } from "./runtime.ts";
+import type { DeviceLimits } from "./runtime.ts";
 
+/** Options of `initWebGPU` / `openWebGPU`. */
 export interface WebGPUOptions {
   /** The WebGPU entry point: `navigator.gpu` by default; in Node pass the `webgpu` package's `create([])`. */
   gpu?: GPU;
+  /** Passed to `requestAdapter`: which GPU to prefer on machines with several. */
   powerPreference?: GPUPowerPreference;
+  /** Passed to `requestAdapter`: ask for a software adapter. */
   forceFallbackAdapter?: boolean;
   /** Free buffer bytes the pool keeps for reuse before it destroys released buffers (default 1 GiB). */
   poolFreeBytes?: number;
@@ -14,15 +17,23 @@ export interface WebGPUOptions {
 
 /** What the adapter says about itself. */
 export interface AdapterDescription {
+  /** Vendor name or PCI id. */
   vendor: string;
+  /** GPU family, where the runtime says. */
   architecture: string;
+  /** Device name or PCI id. */
   device: string;
+  /** Human-readable name of the adapter, e.g. "llvmpipe (LLVM 15.0.6, 256 bits)". */
   description: string;
+  /** True for software adapters. */
   isFallbackAdapter: boolean;
 }
 
+/** What `initWebGPU` opened. */
 export interface WebGPUInfo {
+  /** The backend, registered as device "webgpu" by `initWebGPU`. */
   backend: WebGpuBackend;
+  /** The adapter's description. */
   adapter: AdapterDescription;
   /** The limits the device was created with (the adapter's best for the ones this backend uses). */
   limits: DeviceLimits;
@@ -41,7 +52,7 @@ let current: WebGPUInfo | null = null;
  * Throws `GpuUnavailableError` when the runtime has no WebGPU or no adapter, with the runtime's own message.
  */
 export async function initWebGPU(options: WebGPUOptions = {}): Promise<WebGPUInfo> {
-  if (current && !current.backend.runtime.lost) return current;
+  if (current && !current.backend.lost) return current;
   const info = await openWebGPU(options);
   registerBackend(info.backend);
   current = info;
@@ -105,8 +116,8 @@ export async function openWebGPU(options: WebGPUOptions = {}): Promise<WebGPUInf
     maxComputeInvocationsPerWorkgroup: d.maxComputeInvocationsPerWorkgroup,
     minUniformBufferOffsetAlignment: d.minUniformBufferOffsetAlignment,
   };
-  const runtime = new GpuRuntime(device, limits, options.poolFreeBytes ?? 2 ** 30);
-  return { backend: new WebGpuBackend(runtime), adapter: await describe(adapter), limits };
+  const backend = new WebGpuBackend(device, limits, options.poolFreeBytes ?? 2 ** 30);
+  return { backend, adapter: await describe(adapter), limits };
 }
 
 async function describe(adapter: GPUAdapter): Promise<AdapterDescription> {

@@ -8,12 +8,15 @@ export interface PooledBuffer {
   lastBatch: number;
 }
 
+/** What the buffer pool holds. */
 export interface PoolStats {
   /** Bytes of every buffer the pool owns, in use or free: what the process holds on the GPU for tensors. */
   heldBytes: number;
   /** Bytes of the free buffers waiting for reuse. */
   freeBytes: number;
+  /** Buffers the pool owns, in use or free. */
   buffers: number;
+  /** Free buffers waiting for reuse. */
   freeBuffers: number;
 }
 

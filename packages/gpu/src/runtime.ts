@@ -26,11 +26,17 @@ interface Pipeline {
 
 /** The device limits this backend relies on. */
 export interface DeviceLimits {
+  /** Largest buffer one kernel can bind, in bytes: the largest tensor this device can hold. */
   maxStorageBufferBindingSize: number;
+  /** Largest buffer, in bytes. */
   maxBufferSize: number;
+  /** Workgroups per dispatch dimension. */
   maxComputeWorkgroupsPerDimension: number;
+  /** Workgroup memory per workgroup, in bytes. */
   maxComputeWorkgroupStorageSize: number;
+  /** Threads per workgroup. */
   maxComputeInvocationsPerWorkgroup: number;
+  /** Alignment of uniform-buffer offsets, in bytes. */
   minUniformBufferOffsetAlignment: number;
 }
 
