@@ -74,7 +74,8 @@ test("reductions: long rows in two passes, many short rows, argmax over a long r
 });
 
 test("matmul: all tile sizes, split-K, int32, transposed and broadcast operands", async () => {
-  for (const [m, k, n] of [[1, 1, 1], [33, 17, 65], [70, 90, 60], [256, 64, 200], [8, 3000, 8]] as const) {
+  // Small, medium and large (2048 × 1536: 192 tiles of 128²) tiles, and split-K (8 × 3000 × 8).
+  for (const [m, k, n] of [[1, 1, 1], [33, 17, 65], [70, 90, 60], [256, 64, 200], [2048, 8, 1536], [8, 3000, 8]] as const) {
     await sameOnBoth(`${m}×${k}×${n}`, (d) => randomOn([m, k], 6, d).matmul(randomOn([k, n], 7, d)), 1e-4 * Math.sqrt(k));
     await sameOnBoth(`${m}×${k}×${n} transposed`, (d) => randomOn([k, m], 8, d).T.matmul(randomOn([n, k], 9, d).T), 1e-4 * Math.sqrt(k));
   }

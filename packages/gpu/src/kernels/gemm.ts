@@ -36,10 +36,15 @@ export function tileThreads(tile: TileConfig): number {
   return (tile.bm / tile.tm) * (tile.bn / tile.tn);
 }
 
-/** Picks a tile for an M × N output: big tiles reuse more data, small ones keep the GPU busy on small outputs. */
+/**
+ * Picks a tile for an M × N output (times `batch`): the biggest tile that still gives enough workgroups to fill a
+ * large GPU (a few per compute unit; WebGPU does not say how many units there are). Big tiles reuse each loaded
+ * value more; small ones keep the GPU busy on small outputs, and split-K covers long reductions.
+ */
 export function chooseTile(m: number, n: number, batch: number): TileConfig {
-  if (m >= 128 && n >= 128 && m * n * batch >= 1024 * 1024) return TILES.large;
-  if (m >= 48 && n >= 48 && m * n * batch >= 128 * 128) return TILES.medium;
+  const tiles = (t: TileConfig) => Math.ceil(m / t.bm) * Math.ceil(n / t.bn) * batch;
+  if (m >= 128 && n >= 128 && tiles(TILES.large) >= 192) return TILES.large;
+  if (m >= 48 && n >= 48 && tiles(TILES.medium) >= 64) return TILES.medium;
   return TILES.small;
 }
 
