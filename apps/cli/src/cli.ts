@@ -43,6 +43,7 @@ export function buildProgram(handlers: Handlers, setExit: (code: number) => void
     .addOption(new Option("--batch_size <n>", "batch size [default: 200; cnn 32]").argParser(num("batch_size", { integer: true, min: 1 })))
     .addOption(new Option("--eval_freq <n>", "evaluate on the test set every n steps [default: 100; cnn 500]").argParser(num("eval_freq", { integer: true, min: 1 })))
     .addOption(new Option("--eval_batch_size <n>", "chunk size of evaluation").default(500).argParser(num("eval_batch_size", { integer: true, min: 1 })))
+    .addOption(new Option("--eval_subset <n>", "evaluate on the first n test images only (0: all; for quick checks)").default(0).argParser(num("eval_subset", { integer: true, min: 0 })))
     .addOption(new Option("--data_dir <path>", "CIFAR-10 folder or .tar.gz (else $BACKPROP_CIFAR10, the cache, or a download)"))
     .addOption(new Option("--optimizer <name>", "sgd, adam or adamw [default: sgd; cnn adam]").argParser((v: string) => parseChoice("optimizer", OPTIMIZERS, v)))
     .addOption(new Option("--momentum <m>", "SGD momentum").default(0).argParser(num("momentum", { min: 0 })))
@@ -68,6 +69,7 @@ export function buildProgram(handlers: Handlers, setExit: (code: number) => void
         batchSize: (o.batch_size as number | undefined) ?? d.batchSize,
         evalFreq: (o.eval_freq as number | undefined) ?? d.evalFreq,
         evalBatchSize: o.eval_batch_size as number,
+        evalSubset: o.eval_subset as number,
         dataDir: o.data_dir as string | undefined,
         optimizer: (o.optimizer as TrainConfig["optimizer"] | undefined) ?? d.optimizer,
         momentum: o.momentum as number,

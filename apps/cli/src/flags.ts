@@ -21,6 +21,8 @@ export interface TrainConfig {
   batchSize: number;
   evalFreq: number;
   evalBatchSize: number;
+  /** Evaluate on the first n test images only (0: all), for quick checks. */
+  evalSubset: number;
   dataDir?: string;
   optimizer: OptimizerName;
   momentum: number;
@@ -101,6 +103,7 @@ export function configFlags(c: TrainConfig): Record<string, unknown> {
     batch_size: c.batchSize,
     eval_freq: c.evalFreq,
     eval_batch_size: c.evalBatchSize,
+    eval_subset: c.evalSubset,
     data_dir: c.dataDir ?? null,
     optimizer: c.optimizer,
     momentum: c.momentum,
@@ -129,6 +132,7 @@ export function configFromFlags(flags: Record<string, unknown>, file: string): T
     batchSize: n("batch_size", d.batchSize),
     evalFreq: n("eval_freq", d.evalFreq),
     evalBatchSize: n("eval_batch_size", 500),
+    evalSubset: n("eval_subset", 0),
     dataDir: (flags.data_dir as string | null) ?? undefined,
     optimizer: (flags.optimizer as OptimizerName) ?? d.optimizer,
     momentum: n("momentum", 0),

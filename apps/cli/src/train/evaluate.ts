@@ -18,8 +18,8 @@ export interface Evaluation {
  * Loss and accuracy over a whole split, in chunks of `batchSize` (never the whole set at once: that is what
  * runs a GPU out of memory), summed on the device and read back once.
  */
-export async function evaluate(trainer: Trainer, data: DataSet, batchSize: number, collect = false): Promise<Evaluation> {
-  const n = data.numExamples;
+export async function evaluate(trainer: Trainer, data: DataSet, batchSize: number, collect = false, limit = 0): Promise<Evaluation> {
+  const n = limit > 0 ? Math.min(limit, data.numExamples) : data.numExamples;
   let lossSum: NDArray | null = null, correctSum: NDArray | null = null;
   const predicted = collect ? new Int32Array(n) : undefined;
   const confidence = collect ? new Float32Array(n) : undefined;

@@ -163,7 +163,7 @@ export async function train(config: TrainConfig, progress: Progress, stop: StopS
         return finish("diverged", lastEval, `the training loss became ${trainLoss} between steps ${step - config.evalFreq + 1} and ${step}; the checkpoint holds the last good state`);
       }
       const evalStart = performance.now();
-      const ev = await evaluate(trainer, data.test, config.evalBatchSize);
+      const ev = await evaluate(trainer, data.test, config.evalBatchSize, false, config.evalSubset);
       lastEval = ev;
       lastTestAccuracy = ev.accuracy;
       lastLoss = trainLoss;
@@ -188,7 +188,7 @@ export async function train(config: TrainConfig, progress: Progress, stop: StopS
     }
   }
   progress.stop();
-  const final = await evaluate(trainer, data.test, config.evalBatchSize, true);
+  const final = await evaluate(trainer, data.test, config.evalBatchSize, true, config.evalSubset);
   records.writePredictions(buildPredictions(data.test, final));
   return finish("completed", final);
 }

@@ -15,7 +15,8 @@ export function buildPredictions(test: DataSet, ev: Evaluation, samples = 32, wo
   const k = test.classNames.length;
   const confusion = Array.from({ length: k }, () => new Array<number>(k).fill(0));
   const predicted = ev.predicted!, confidence = ev.confidence!;
-  for (let i = 0; i < test.numExamples; i++) confusion[test.label(i)]![predicted[i]!]!++;
+  const n = ev.count;
+  for (let i = 0; i < n; i++) confusion[test.label(i)]![predicted[i]!]!++;
   const perClass = confusion.map((row, c) => {
     const total = row.reduce((a, b) => a + b, 0);
     return total ? row[c]! / total : 0;
@@ -27,7 +28,7 @@ export function buildPredictions(test: DataSet, ev: Evaluation, samples = 32, wo
     confidence: confidence[i]!,
     image: encodeBase64(test.image(i)),
   });
-  const mistakes = [...Array(test.numExamples).keys()]
+  const mistakes = [...Array(n).keys()]
     .filter((i) => predicted[i] !== test.label(i))
     .sort((a, b) => confidence[b]! - confidence[a]!)
     .slice(0, worst);
@@ -35,7 +36,7 @@ export function buildPredictions(test: DataSet, ev: Evaluation, samples = 32, wo
     classes: [...test.classNames],
     confusion,
     per_class_accuracy: perClass,
-    samples: [...Array(Math.min(samples, test.numExamples)).keys()].map(sample),
+    samples: [...Array(Math.min(samples, n)).keys()].map(sample),
     worst: mistakes.map(sample),
   };
 }
