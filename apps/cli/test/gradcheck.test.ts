@@ -1,0 +1,23 @@
+import { expect, test } from "vitest";
+import { run } from "../src/main.ts";
+
+test("gradcheck --json: every op and manual module passes, in the format the report reads", async () => {
+  const lines: string[] = [];
+  const log = console.log;
+  console.log = (s: string) => lines.push(s);
+  let code: number;
+  try {
+    code = await run(["gradcheck", "--json"]);
+  } finally {
+    console.log = log;
+  }
+  const { results } = JSON.parse(lines.join("\n")) as { results: { name: string; kind: string; max_rel_error: number; pass: boolean }[] };
+  expect(results.filter((r) => !r.pass)).toEqual([]);
+  expect(code).toBe(0);
+  const names = results.map((r) => r.name);
+  for (const n of ["matmul", "conv2d (stride 2, padding 1, bias)", "maxPool2d (3×3, stride 2, padding 1)", "LinearModule (dx, dW, db)", "ReLUModule", "SoftMaxModule", "CrossEntropyModule"]) {
+    expect(names).toContain(n);
+  }
+  expect(results.find((r) => r.name === "ReLUModule")!.max_rel_error).toBeLessThan(1e-6);
+  expect(results.find((r) => r.name === "LinearModule (dx, dW, db)")!.max_rel_error).toBeLessThan(1e-5);
+}, 120_000);
