@@ -1,0 +1,59 @@
+// Prints a markdown table of run folders grouped by their settings (all flags but the seed and the output
+// folder): final and best test accuracy as mean ± std over the seeds, steps, wall time, steps/s and peak RSS.
+// Usage: deno run -A scripts/results_table.ts runs/*
+import { existsSync, readFileSync } from "node:fs";
+import { basename, join } from "node:path";
+
+interface Row {
+  name: string;
+  model: string;
+  settings: string;
+  seed: number;
+  final: number;
+  best: number;
+  steps: number;
+  wall: number;
+  rss: number;
+  status: string;
+}
+
+const IGNORED = new Set(["seed", "out", "data_dir", "eval_batch_size", "eval_subset", "progress"]);
+
+function readRun(dir: string): Row | null {
+  const cfgFile = join(dir, "config.json"), sumFile = join(dir, "summary.json");
+  if (!existsSync(cfgFile) || !existsSync(sumFile)) return null;
+  const cfg = JSON.parse(readFileSync(cfgFile, "utf8"));
+  const sum = JSON.parse(readFileSync(sumFile, "utf8"));
+  const flags = Object.entries(cfg.flags as Record<string, unknown>)
+    .filter(([k]) => !IGNORED.has(k) && k !== "model")
+    .map(([k, v]) => `--${k} ${v}`)
+    .join(" ");
+  return {
+    name: basename(dir), model: cfg.model, settings: flags, seed: cfg.seed, final: sum.final_test_accuracy,
+    best: sum.best_test_accuracy, steps: sum.steps, wall: sum.wall_s, rss: sum.peak_rss_bytes, status: sum.status,
+  };
+}
+
+const meanStd = (xs: number[]) => {
+  const m = xs.reduce((a, b) => a + b, 0) / xs.length;
+  const s = xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1)) : 0;
+  return xs.length > 1 ? `${m.toFixed(4)} ± ${s.toFixed(4)}` : m.toFixed(4);
+};
+
+const rows = Deno.args.map(readRun).filter((r): r is Row => r !== null && r.status === "completed");
+const groups = new Map<string, Row[]>();
+for (const r of rows) {
+  const key = `${r.model} ${r.settings}`;
+  groups.set(key, [...(groups.get(key) ?? []), r]);
+}
+console.log("| model | settings | seeds | final test accuracy | best test accuracy | steps | wall s / run | steps/s | peak RSS MiB |");
+console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+for (const rs of groups.values()) {
+  const r0 = rs[0]!;
+  const wall = rs.reduce((a, r) => a + r.wall, 0) / rs.length;
+  console.log(
+    `| ${r0.model} | \`${r0.settings}\` | ${rs.map((r) => r.seed).join(", ")} | ${meanStd(rs.map((r) => r.final))} | ` +
+      `${meanStd(rs.map((r) => r.best))} | ${r0.steps} | ${wall.toFixed(0)} | ${(r0.steps / wall).toFixed(1)} | ` +
+      `${Math.max(...rs.map((r) => r.rss / 2 ** 20)).toFixed(0)} |`,
+  );
+}
