@@ -14,6 +14,7 @@ export const NON_SETTING_FLAGS: readonly string[] = [
   "resume",
   "eval_freq",
   "eval_batch_size",
+  "eval_subset",
   "device",
   "progress",
   "help",
