@@ -37,3 +37,5 @@ export { avgPool2d, conv2d, matmul, maxPool2d, maxPool2dWithIndices } from "./op
 export { logSoftmax, softmax } from "./ops/softmax.ts";
 export { gather, indexAdd, indexSelect, scatterAdd } from "./ops/indexing.ts";
 export { concat, split, stack } from "./ops/join.ts";
+export { gradcheckOnDevice } from "./device_gradcheck.ts";
+export type { DeviceGradcheckOptions, DeviceGradcheckResult, DeviceInputCheck } from "./device_gradcheck.ts";
