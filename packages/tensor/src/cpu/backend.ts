@@ -4,13 +4,18 @@ import { allocTyped, type DType, isFloat, type TypedArray } from "../dtype.ts";
 import { DTypeError } from "../errors.ts";
 import { normalFromWords, philoxWords, uniformFromWords, wordsFor } from "../random.ts";
 import { conv2dForward, conv2dInputGrad, conv2dWeightGrad } from "./conv2d.ts";
-import { binaryFn, binaryInto, copyStrided, unaryFn, unaryInto, whereInto } from "./elementwise.ts";
+import { binaryInto, copyStrided, unaryInto, whereInto } from "./elementwise.ts";
 import { type Gemm, gemmPlain, matmulInto } from "./gemm.ts";
 import { gatherInto, indexAddInto, indexSelectInto, scatterAddInto } from "./indexing.ts";
 import { avgPoolBackward, avgPoolForward, maxPoolBackward, maxPoolForward } from "./pool2d.ts";
 import { argReduceRows, reduceRows } from "./reduce.ts";
 import { CpuStorage, dataOf } from "./storage.ts";
+import { isDense } from "./strided.ts";
 import { gemm as wasmGemm, wasmFeatures } from "./wasm/mod.ts";
+import { adoptBlock, allocInKernelMemory, releaseBlock } from "./kernel_memory.ts";
+import { binaryWasm, copyWasm, sumRowsWasm, unaryWasm } from "./elementwise_wasm.ts";
+import { maxPool2dWasm } from "./pool2d_wasm.ts";
+import { conv2dForwardWasm, conv2dInputGradWasm, conv2dWeightGradWasm } from "./conv2d_wasm.ts";
 
 type Floats = Float32Array | Float64Array;
 
@@ -36,8 +41,9 @@ function defaultFloat32Gemm(): Gemm {
 }
 
 /**
- * The CPU backend: typed arrays; float32 matrix products (matmul and the convolutions' GEMMs) run in
- * WebAssembly SIMD where the engine has it, everything else in plain TypeScript loops.
+ * The CPU backend: typed arrays. Where the engine has WebAssembly SIMD and shared memory, float32 storages
+ * live in the kernels' memory and the float32 kernels (matrix products, convolutions, the common elementwise
+ * ops, sums, copies) run there in place; float64, int32, bool and every other case run as TypeScript loops.
  */
 export class CpuBackend implements Backend {
   readonly name = "cpu";
@@ -48,11 +54,37 @@ export class CpuBackend implements Backend {
   gemmFloat32: Gemm = defaultFloat32Gemm();
 
   /** Wraps a typed array as a storage and counts it. */
-  private wrap(dtype: DType, data: TypedArray): CpuStorage {
-    const s = new CpuStorage(this, dtype, data);
+  private wrap(dtype: DType, data: TypedArray, ptr = 0): CpuStorage {
+    const s = new CpuStorage(this, dtype, data, ptr);
+    if (ptr) adoptBlock(s, ptr);
     this.#storages++;
     this.#bytes += s.bytes;
     return s;
+  }
+
+  /**
+   * A new storage of `size` elements, zeroed only when `zero` (kernels that write every element skip it).
+   * float32, int32 and bool go into kernel memory where they can; its blocks are recycled, so a training loop that
+   * allocates the same sizes every step stops allocating after its first step.
+   */
+  private make(dtype: DType, size: number, zero: boolean): CpuStorage {
+    if (dtype !== "float64") {
+      const type = dtype === "float32" ? Float32Array : dtype === "int32" ? Int32Array : Uint8Array;
+      const block = allocInKernelMemory<Float32Array | Int32Array | Uint8Array>(type, size);
+      if (block) {
+        if (zero) block.data.fill(0);
+        return this.wrap(dtype, block.data, block.ptr);
+      }
+    }
+    return this.wrap(dtype, allocTyped(dtype, size));
+  }
+
+  /**
+   * The batched WebAssembly convolutions run when float32 products use the Wasm GEMM (replacing
+   * `gemmFloat32` with another routine sends the convolutions through it, per image, as before).
+   */
+  private wasmConv(): boolean {
+    return this.gemmFloat32 === gemmWasm;
   }
 
   /** float32 products use the replaceable GEMM; float64 and int32 the plain one. */
@@ -61,14 +93,18 @@ export class CpuBackend implements Backend {
   }
 
   alloc(dtype: DType, size: number): Storage {
-    return this.wrap(dtype, allocTyped(dtype, size));
+    const s = this.make(dtype, size, false);
+    // Recycled kernel memory is cleared when first read, unless a copy overwrites all of it first.
+    if (s.ptr) s.zeroPending = true;
+    return s;
   }
 
   upload(data: TypedArray | readonly number[], dtype: DType): Storage {
-    const out = allocTyped(dtype, data.length);
+    const s = this.make(dtype, data.length, false);
+    const out = s.data;
     if (dtype === "bool") for (let i = 0; i < data.length; i++) out[i] = data[i] ? 1 : 0;
     else out.set(data as ArrayLike<number>);
-    return this.wrap(dtype, out);
+    return s;
   }
 
   read(storage: Storage): Promise<TypedArray> {
@@ -80,8 +116,12 @@ export class CpuBackend implements Backend {
   }
 
   release(storage: Storage): void {
+    const s = storage as CpuStorage;
+    if (s.released) return;
+    s.released = true;
     this.#storages--;
-    this.#bytes -= (storage as CpuStorage).bytes;
+    this.#bytes -= s.bytes;
+    if (s.ptr) releaseBlock(s.ptr, s);
   }
 
   memory(): { storages: number; bytes: number } {
@@ -89,37 +129,43 @@ export class CpuBackend implements Backend {
   }
 
   full(dtype: DType, size: number, value: number): Storage {
-    const data = allocTyped(dtype, size);
-    if (value !== 0) data.fill(dtype === "bool" ? (value ? 1 : 0) : value);
-    return this.wrap(dtype, data);
+    const s = this.make(dtype, size, value === 0);
+    if (value !== 0) s.data.fill(dtype === "bool" ? (value ? 1 : 0) : value);
+    return s;
   }
 
   copy(src: StridedView, dst: StridedView): void {
-    copyStrided(src, dst);
+    const d = dst.storage as CpuStorage;
+    if (d.zeroPending && dst.offset === 0 && src.shape.reduce((a, b) => a * b, 1) === d.size && isDense(dst)) {
+      d.zeroPending = false;
+    }
+    if (!copyWasm(src, dst)) copyStrided(src, dst);
   }
 
   unary(op: Parameters<Backend["unary"]>[0], x: StridedView, outDtype: DType, param?: number): Storage {
-    const out = allocTyped(outDtype, x.shape.reduce((a, b) => a * b, 1));
-    unaryInto(unaryFn(op, param), x, out);
-    return this.wrap(outDtype, out);
+    const out = this.make(outDtype, x.shape.reduce((a, b) => a * b, 1), false);
+    if (!unaryWasm(op, x, out)) unaryInto(op, param, x, out.data);
+    return out;
   }
 
   binary(op: Parameters<Backend["binary"]>[0], a: StridedView, b: StridedView, shape: readonly number[], outDtype: DType): Storage {
-    const out = allocTyped(outDtype, shape.reduce((x, y) => x * y, 1));
-    binaryInto(binaryFn(op), a, b, shape, out);
-    return this.wrap(outDtype, out);
+    const out = this.make(outDtype, shape.reduce((x, y) => x * y, 1), false);
+    if (!binaryWasm(op, a, b, shape, out)) binaryInto(op, a, b, shape, out.data);
+    return out;
   }
 
   where(cond: StridedView, a: StridedView, b: StridedView, shape: readonly number[], outDtype: DType): Storage {
-    const out = allocTyped(outDtype, shape.reduce((x, y) => x * y, 1));
-    whereInto(cond, a, b, shape, out);
-    return this.wrap(outDtype, out);
+    const out = this.make(outDtype, shape.reduce((x, y) => x * y, 1), false);
+    whereInto(cond, a, b, shape, out.data);
+    return out;
   }
 
   reduce(op: Parameters<Backend["reduce"]>[0], x: Storage, outer: number, reduceSize: number): Storage {
-    const out = allocTyped(x.dtype, outer);
-    reduceRows(op, dataOf(x), outer, reduceSize, out);
-    return this.wrap(x.dtype, out);
+    const out = this.make(x.dtype, outer, false);
+    if (!(op === "sum" && sumRowsWasm(x, outer, reduceSize, out.data as Float32Array))) {
+      reduceRows(op, dataOf(x), outer, reduceSize, out.data);
+    }
+    return out;
   }
 
   argReduce(op: Parameters<Backend["argReduce"]>[0], x: Storage, outer: number, reduceSize: number): Storage {
@@ -130,76 +176,86 @@ export class CpuBackend implements Backend {
 
   matmul(a: StridedView, b: StridedView, outDtype: DType): Storage {
     const [batch, m] = a.shape as [number, number];
-    const out = allocTyped(outDtype, batch * m * b.shape[2]!);
-    matmulInto(a, b, out, this.gemmFor(outDtype));
-    return this.wrap(outDtype, out);
+    const out = this.make(outDtype, batch * m * b.shape[2]!, false);
+    matmulInto(a, b, out.data, this.gemmFor(outDtype));
+    return out;
   }
 
   conv2d(x: Storage, weight: Storage, p: Parameters<Backend["conv2d"]>[2]): Storage {
-    const out = allocTyped(x.dtype, p.n * p.outC * p.oh * p.ow) as Floats;
-    conv2dForward(floats(x), floats(weight), p, out, this.gemmFor(x.dtype));
-    return this.wrap(x.dtype, out);
+    const out = this.make(x.dtype, p.n * p.outC * p.oh * p.ow, false);
+    if (!(this.wasmConv() && conv2dForwardWasm(x, weight, p, out))) {
+      conv2dForward(floats(x), floats(weight), p, out.data as Floats, this.gemmFor(x.dtype));
+    }
+    return out;
   }
 
   conv2dBackwardInput(gradOut: Storage, weight: Storage, p: Parameters<Backend["conv2d"]>[2]): Storage {
-    const dx = allocTyped(gradOut.dtype, p.n * p.c * p.h * p.w) as Floats;
-    conv2dInputGrad(floats(gradOut), floats(weight), p, dx, this.gemmFor(gradOut.dtype));
-    return this.wrap(gradOut.dtype, dx);
+    const dx = this.make(gradOut.dtype, p.n * p.c * p.h * p.w, false);
+    if (!(this.wasmConv() && conv2dInputGradWasm(gradOut, weight, p, dx))) {
+      dx.data.fill(0);
+      conv2dInputGrad(floats(gradOut), floats(weight), p, dx.data as Floats, this.gemmFor(gradOut.dtype));
+    }
+    return dx;
   }
 
   conv2dBackwardWeight(x: Storage, gradOut: Storage, p: Parameters<Backend["conv2d"]>[2]): Storage {
-    const dw = allocTyped(x.dtype, p.outC * (p.c / p.groups) * p.kh * p.kw) as Floats;
-    conv2dWeightGrad(floats(x), floats(gradOut), p, dw, this.gemmFor(x.dtype));
-    return this.wrap(x.dtype, dw);
+    const dw = this.make(x.dtype, p.outC * (p.c / p.groups) * p.kh * p.kw, false);
+    if (!(this.wasmConv() && conv2dWeightGradWasm(x, gradOut, p, dw))) {
+      dw.data.fill(0);
+      conv2dWeightGrad(floats(x), floats(gradOut), p, dw.data as Floats, this.gemmFor(x.dtype));
+    }
+    return dw;
   }
 
   maxPool2d(x: Storage, p: Parameters<Backend["maxPool2d"]>[1]): { out: Storage; indices: Storage } {
     const size = p.n * p.c * p.oh * p.ow;
-    const out = allocTyped(x.dtype, size) as Floats, indices = new Int32Array(size);
-    maxPoolForward(floats(x), p, out, indices);
-    return { out: this.wrap(x.dtype, out), indices: this.wrap("int32", indices) };
+    const out = this.make(x.dtype, size, false), indices = this.make("int32", size, false);
+    if (!maxPool2dWasm(x, p, out, indices)) {
+      maxPoolForward(floats(x), p, out.data as Floats, indices.data as Int32Array);
+    }
+    return { out, indices };
   }
 
   maxPool2dBackward(gradOut: Storage, indices: Storage, p: Parameters<Backend["maxPool2d"]>[1]): Storage {
-    const dx = allocTyped(gradOut.dtype, p.n * p.c * p.h * p.w) as Floats;
-    maxPoolBackward(floats(gradOut), dataOf(indices) as Int32Array, p, dx);
-    return this.wrap(gradOut.dtype, dx);
+    const dx = this.make(gradOut.dtype, p.n * p.c * p.h * p.w, true);
+    maxPoolBackward(floats(gradOut), dataOf(indices) as Int32Array, p, dx.data as Floats);
+    return dx;
   }
 
   avgPool2d(x: Storage, p: Parameters<Backend["avgPool2d"]>[1]): Storage {
-    const out = allocTyped(x.dtype, p.n * p.c * p.oh * p.ow) as Floats;
-    avgPoolForward(floats(x), p, out);
-    return this.wrap(x.dtype, out);
+    const out = this.make(x.dtype, p.n * p.c * p.oh * p.ow, false);
+    avgPoolForward(floats(x), p, out.data as Floats);
+    return out;
   }
 
   avgPool2dBackward(gradOut: Storage, p: Parameters<Backend["avgPool2d"]>[1]): Storage {
-    const dx = allocTyped(gradOut.dtype, p.n * p.c * p.h * p.w) as Floats;
-    avgPoolBackward(floats(gradOut), p, dx);
-    return this.wrap(gradOut.dtype, dx);
+    const dx = this.make(gradOut.dtype, p.n * p.c * p.h * p.w, true);
+    avgPoolBackward(floats(gradOut), p, dx.data as Floats);
+    return dx;
   }
 
   gather(x: Storage, index: Storage, p: Parameters<Backend["gather"]>[2]): Storage {
-    const out = allocTyped(x.dtype, p.outer * p.indexSize * p.inner);
-    gatherInto(dataOf(x), dataOf(index) as Int32Array, p, out);
-    return this.wrap(x.dtype, out);
+    const out = this.make(x.dtype, p.outer * p.indexSize * p.inner, false);
+    gatherInto(dataOf(x), dataOf(index) as Int32Array, p, out.data);
+    return out;
   }
 
   scatterAdd(src: Storage, index: Storage, p: Parameters<Backend["gather"]>[2]): Storage {
-    const out = allocTyped(src.dtype, p.outer * p.axisSize * p.inner);
-    scatterAddInto(dataOf(src), dataOf(index) as Int32Array, p, out);
-    return this.wrap(src.dtype, out);
+    const out = this.make(src.dtype, p.outer * p.axisSize * p.inner, true);
+    scatterAddInto(dataOf(src), dataOf(index) as Int32Array, p, out.data);
+    return out;
   }
 
   indexSelect(x: Storage, index: Storage, p: Parameters<Backend["gather"]>[2]): Storage {
-    const out = allocTyped(x.dtype, p.outer * p.indexSize * p.inner);
-    indexSelectInto(dataOf(x), dataOf(index) as Int32Array, p, out);
-    return this.wrap(x.dtype, out);
+    const out = this.make(x.dtype, p.outer * p.indexSize * p.inner, false);
+    indexSelectInto(dataOf(x), dataOf(index) as Int32Array, p, out.data);
+    return out;
   }
 
   indexAdd(src: Storage, index: Storage, p: Parameters<Backend["gather"]>[2]): Storage {
-    const out = allocTyped(src.dtype, p.outer * p.axisSize * p.inner);
-    indexAddInto(dataOf(src), dataOf(index) as Int32Array, p, out);
-    return this.wrap(src.dtype, out);
+    const out = this.make(src.dtype, p.outer * p.axisSize * p.inner, true);
+    indexAddInto(dataOf(src), dataOf(index) as Int32Array, p, out.data);
+    return out;
   }
 
   random(
@@ -211,9 +267,9 @@ export class CpuBackend implements Backend {
   ): Storage {
     if (dtype !== "float32" && dtype !== "float64") throw new DTypeError(`cpu.random: needs a float dtype, got ${dtype}`);
     const words = philoxWords(key, counter, wordsFor(dtype, size));
-    const out = allocTyped(dtype, size) as Floats;
-    (dist === "uniform" ? uniformFromWords : normalFromWords)(words, dtype, out);
-    return this.wrap(dtype, out);
+    const out = this.make(dtype, size, false);
+    (dist === "uniform" ? uniformFromWords : normalFromWords)(words, dtype, out.data as Floats);
+    return out;
   }
 }
 

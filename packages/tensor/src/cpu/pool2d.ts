@@ -2,7 +2,10 @@ import type { Pool2dParams } from "../backend.ts";
 
 type Floats = Float32Array | Float64Array;
 
-/** Max over each window (padding never wins); records the winner's flat index in its input plane. */
+/**
+ * Max over each window (padding never wins); records the winner's flat index in its input plane. The first
+ * of tied values wins; a NaN wins over numbers.
+ */
 export function maxPoolForward(x: Floats, p: Pool2dParams, out: Floats, indices: Int32Array): void {
   const { h, w, kh, kw, oh, ow, strideH, strideW, padH, padW, dilationH, dilationW } = p;
   const planes = p.n * p.c;
@@ -18,10 +21,10 @@ export function maxPoolForward(x: Floats, p: Pool2dParams, out: Floats, indices:
             const ix = ox * strideW - padW + kj * dilationW;
             if (ix < 0 || ix >= w) continue;
             const v = x[xBase + iy * w + ix]!;
-            if (v > best || at < 0 || v !== v) {
+            // The first NaN of the window wins and stays (NaN propagates), as in the WebAssembly kernel.
+            if (v > best || at < 0 || (v !== v && best === best)) {
               best = v;
               at = iy * w + ix;
-              if (v !== v) break;
             }
           }
         }

@@ -34,6 +34,47 @@ export function forEachRow(
   }
 }
 
+/** A shape with one stride list per operand, as `collapseDims` returns it. */
+export interface Collapsed {
+  shape: number[];
+  views: { strides: number[]; offset: number }[];
+}
+
+/**
+ * The same iteration with as few dimensions as possible: size-1 dimensions are dropped and neighbours that
+ * every view walks as one run (stride of the outer = stride of the inner × its size) are merged. A dense
+ * [N, C, H, W] array minus a [1, C, 1, 1] one becomes [N, C, H·W] with the second operand's strides
+ * [0, 1, 0], so kernels see long rows (H·W) instead of W-long ones and the row loop runs far fewer times.
+ */
+export function collapseDims(shape: readonly number[], views: readonly StridedView[]): Collapsed {
+  const outShape: number[] = [];
+  const outStrides: number[][] = views.map(() => []);
+  for (let d = shape.length - 1; d >= 0; d--) {
+    const size = shape[d]!;
+    if (size === 1) continue;
+    const last = outShape.length - 1;
+    if (last >= 0 && size !== 0) {
+      // Merge d into the current outermost collapsed dimension when every view steps through them evenly.
+      let mergeable = true;
+      for (let v = 0; v < views.length; v++) {
+        if (views[v]!.strides[d] !== outStrides[v]![0]! * outShape[0]!) {
+          mergeable = false;
+          break;
+        }
+      }
+      if (mergeable) {
+        outShape[0]! *= size;
+        continue;
+      }
+    }
+    outShape.unshift(size);
+    for (let v = 0; v < views.length; v++) outStrides[v]!.unshift(views[v]!.strides[d]!);
+  }
+  // A shape with a 0 anywhere stays empty; one of only 1s is a single element.
+  if (shape.some((d) => d === 0)) return { shape: [0], views: views.map((v) => ({ strides: [1], offset: v.offset })) };
+  return { shape: outShape, views: views.map((v, i) => ({ strides: outStrides[i]!, offset: v.offset })) };
+}
+
 /** Stride of the last dimension (1 for a 0-d view). */
 export function innerStride(v: StridedView): number {
   return v.shape.length === 0 ? 1 : v.strides[v.shape.length - 1]!;

@@ -53,6 +53,7 @@ function writeVector(out: number[], items: number[][]): void {
 }
 
 const f32Scratch = new DataView(new ArrayBuffer(4));
+const f64Scratch = new DataView(new ArrayBuffer(8));
 
 /** Emits the body of one function; instruction methods accept optional operands pushed first. */
 export class FunctionBuilder {
@@ -263,6 +264,68 @@ export class FunctionBuilder {
   f32Gt(a?: Operand, b?: Operand): this {
     return this.bin(Op.f32Gt, a, b);
   }
+  f32Lt(a?: Operand, b?: Operand): this {
+    return this.bin(Op.f32Lt, a, b);
+  }
+  f32Eq(a?: Operand, b?: Operand): this {
+    return this.bin(Op.f32Eq, a, b);
+  }
+  f32Ne(a?: Operand, b?: Operand): this {
+    return this.bin(Op.f32Ne, a, b);
+  }
+  /** Scalar comparison (eq, ne, lt, gt, le, ge) giving an i32 0 or 1. */
+  f32Compare(op: "eq" | "ne" | "lt" | "gt" | "le" | "ge", a?: Operand, b?: Operand): this {
+    const code = { eq: Op.f32Eq, ne: Op.f32Ne, lt: Op.f32Lt, gt: Op.f32Gt, le: Op.f32Le, ge: Op.f32Ge }[op];
+    return this.bin(code, a, b);
+  }
+  i32Store8(offset = 0, addr?: Operand, value?: Operand): this {
+    this.pushAll([addr, value]);
+    this.bytes.push(Op.i32Store8);
+    this.memarg(0, offset);
+    return this;
+  }
+  i32Load8U(offset = 0, addr?: Operand): this {
+    this.push(addr);
+    this.bytes.push(Op.i32Load8U);
+    this.memarg(0, offset);
+    return this;
+  }
+  f32ConvertI32S(a?: Operand): this {
+    return this.bin(Op.f32ConvertI32S, a);
+  }
+  f32Div(a?: Operand, b?: Operand): this {
+    return this.bin(Op.f32Div, a, b);
+  }
+  f32Min(a?: Operand, b?: Operand): this {
+    return this.bin(Op.f32Min, a, b);
+  }
+  f32Sqrt(a?: Operand): this {
+    return this.bin(Op.f32Sqrt, a);
+  }
+  f32Neg(a?: Operand): this {
+    return this.bin(Op.f32Neg, a);
+  }
+  f32Abs(a?: Operand): this {
+    return this.bin(Op.f32Abs, a);
+  }
+
+  // ---- scalar f64 (accumulators of long float32 sums) ----------------------------------------
+
+  f64Const(v: number): this {
+    this.bytes.push(Op.f64Const);
+    f64Scratch.setFloat64(0, v, true);
+    for (let i = 0; i < 8; i++) this.bytes.push(f64Scratch.getUint8(i));
+    return this;
+  }
+  f64Add(a?: Operand, b?: Operand): this {
+    return this.bin(Op.f64Add, a, b);
+  }
+  f64PromoteF32(a?: Operand): this {
+    return this.bin(Op.f64PromoteF32, a);
+  }
+  f32DemoteF64(a?: Operand): this {
+    return this.bin(Op.f32DemoteF64, a);
+  }
 
   // ---- memory -------------------------------------------------------------------------------
 
@@ -387,6 +450,72 @@ export class FunctionBuilder {
   f32x4Max(a?: Operand, b?: Operand): this {
     this.pushAll([a, b]);
     return this.simd(OpSimd.f32x4Max);
+  }
+  f32x4Div(a?: Operand, b?: Operand): this {
+    this.pushAll([a, b]);
+    return this.simd(OpSimd.f32x4Div);
+  }
+  f32x4Min(a?: Operand, b?: Operand): this {
+    this.pushAll([a, b]);
+    return this.simd(OpSimd.f32x4Min);
+  }
+  f32x4Sqrt(a?: Operand): this {
+    this.push(a);
+    return this.simd(OpSimd.f32x4Sqrt);
+  }
+  f32x4Neg(a?: Operand): this {
+    this.push(a);
+    return this.simd(OpSimd.f32x4Neg);
+  }
+  f32x4Abs(a?: Operand): this {
+    this.push(a);
+    return this.simd(OpSimd.f32x4Abs);
+  }
+  /** Float lane `lane` of v as an f32. */
+  f32x4ExtractLane(lane: number, v?: Operand): this {
+    this.push(v);
+    this.simd(OpSimd.f32x4ExtractLane);
+    this.bytes.push(lane);
+    return this;
+  }
+  /** Lane-wise comparison (eq, ne, lt, gt, le, ge): all-ones lanes where true, zero where false. */
+  f32x4Compare(op: "eq" | "ne" | "lt" | "gt" | "le" | "ge", a?: Operand, b?: Operand): this {
+    this.pushAll([a, b]);
+    const code = { eq: OpSimd.f32x4Eq, ne: OpSimd.f32x4Ne, lt: OpSimd.f32x4Lt, gt: OpSimd.f32x4Gt, le: OpSimd.f32x4Le, ge: OpSimd.f32x4Ge }[op];
+    return this.simd(code);
+  }
+  /** Sixteen bytes from two i16x8, each saturated to a signed byte. */
+  i8x16NarrowI16x8S(a?: Operand, b?: Operand): this {
+    this.pushAll([a, b]);
+    return this.simd(OpSimd.i8x16NarrowI16x8S);
+  }
+  /** Eight 16-bit lanes from two i32x4, each saturated to a signed 16-bit value. */
+  i16x8NarrowI32x4S(a?: Operand, b?: Operand): this {
+    this.pushAll([a, b]);
+    return this.simd(OpSimd.i16x8NarrowI32x4S);
+  }
+  i8x16Splat(value?: Operand): this {
+    this.push(value);
+    return this.simd(OpSimd.i8x16Splat);
+  }
+  /** Eight bytes zero-extended to eight 16-bit lanes. */
+  v128Load8x8U(offset = 0, addr?: Operand): this {
+    this.push(addr);
+    this.simd(OpSimd.v128Load8x8U);
+    this.memarg(3, offset);
+    return this;
+  }
+  i32x4ExtendLowI16x8U(a?: Operand): this {
+    this.push(a);
+    return this.simd(OpSimd.i32x4ExtendLowI16x8U);
+  }
+  i32x4ExtendHighI16x8U(a?: Operand): this {
+    this.push(a);
+    return this.simd(OpSimd.i32x4ExtendHighI16x8U);
+  }
+  f32x4ConvertI32x4S(a?: Operand): this {
+    this.push(a);
+    return this.simd(OpSimd.f32x4ConvertI32x4S);
   }
   f32x4Gt(a?: Operand, b?: Operand): this {
     this.pushAll([a, b]);

@@ -71,9 +71,24 @@ export class WasmHeap {
 
   /** Returns the byte address of a fresh block of at least `bytes` bytes, growing the memory if needed. */
   alloc(bytes: number): number {
+    return this.allocBlock(bytes, true);
+  }
+
+  /** Like alloc, but returns 0 instead of growing the memory when no free block is large enough. */
+  tryAlloc(bytes: number): number {
+    return this.allocBlock(bytes, false);
+  }
+
+  /** Bytes of the block at `ptr` (its request rounded up to the alignment). */
+  blockSize(ptr: number): number | undefined {
+    return this.sizes.get(ptr);
+  }
+
+  private allocBlock(bytes: number, grow: boolean): number {
     const size = Math.max(ALIGN, Math.ceil(bytes / ALIGN) * ALIGN);
     let index = this.freeBlocks.findIndex((b) => b.size >= size);
     if (index < 0) {
+      if (!grow) return 0;
       this.grow(size);
       index = this.freeBlocks.findIndex((b) => b.size >= size);
       if (index < 0) {

@@ -124,13 +124,13 @@ function run(
   second: number,
   r: Resolved,
 ): void {
-  const geometry = [r.H, r.W, r.kh, r.kw, r.sh, r.sw, r.ph, r.pw, r.dh, r.dw];
+  const geometry = [r.H, r.W, r.kh, r.kw, r.sh, r.sw, r.ph, r.pw, r.dh, r.dw, 0];
   const kernels = activeKernels();
   const pool = r.K * r.OH * r.OW >= PARALLEL_MIN_COL && r.C >= 2
     ? workerPool()
     : undefined;
   if (!pool) {
-    kernels[fn](first, second, r.C, ...(geometry as Geometry10));
+    kernels[fn](first, second, r.C, ...(geometry as Geometry11));
     return;
   }
   const parts = Math.min(r.C, 4 * (pool.size + 1));
@@ -160,7 +160,8 @@ function run(
   );
 }
 
-type Geometry10 = [
+type Geometry11 = [
+  number,
   number,
   number,
   number,

@@ -26,6 +26,7 @@ const GEOMETRY = [
   "pw",
   "dh",
   "dw",
+  "gap",
 ] as const;
 
 interface Geometry {
@@ -40,6 +41,9 @@ interface Geometry {
   pw: Local;
   dh: Local;
   dw: Local;
+  /** Bytes between the end of one col row (OH·OW floats) and the start of the next: 0 for one image's
+   * col matrix, (N − 1)·OH·OW·4 when the images of a batch sit side by side in [C·kh·kw, N·OH·OW]. */
+  gap: Local;
 }
 
 /**
@@ -144,6 +148,7 @@ function emitLoops(
           }, () => body({ colRow, src, owLo, owHi, OW, inside: false }));
           f.inc(colRow, () => f.i32Shl(OW, 2));
         });
+        f.inc(colRow, g.gap);
       });
     });
   });
@@ -260,7 +265,7 @@ function emitZeroFloats(f: FunctionBuilder, dst: Local, count: Local): void {
 }
 
 export function emitIm2col(mb: ModuleBuilder): void {
-  // im2col(x, col, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw)
+  // im2col(x, col, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, gap)
   {
     const f = mb.func("im2col", Array(2 + GEOMETRY.length).fill(i32));
     const [x, col] = f.params;
@@ -336,6 +341,7 @@ export interface Im2colExports {
     pw: number,
     dh: number,
     dw: number,
+    gap: number,
   ): void;
   col2im(
     col: number,
@@ -351,5 +357,6 @@ export interface Im2colExports {
     pw: number,
     dh: number,
     dw: number,
+    gap: number,
   ): void;
 }

@@ -8,6 +8,11 @@ import {
   emitElementwise,
 } from "./elementwise_kernel.ts";
 import { emitIm2col, type Im2colExports } from "./im2col_kernel.ts";
+import { emitMaxPool, type PoolExports } from "./pool_kernel.ts";
+import {
+  emitStridedElementwise,
+  type StridedElementwiseExports,
+} from "./strided_kernel.ts";
 
 export interface KernelModuleOptions {
   /** Emit f32x4.relaxed_madd (true) or f32x4.mul + f32x4.add (false). */
@@ -19,7 +24,15 @@ export interface KernelModuleOptions {
 }
 
 /** The exports every kernel module has; pointers are byte addresses into the memory. */
-export interface KernelExports extends ElementwiseExports, Im2colExports {
+export type KernelExports =
+  & KernelCoreExports
+  & ElementwiseExports
+  & Im2colExports
+  & StridedElementwiseExports
+  & PoolExports;
+
+/** GEMM and the peak loop. */
+export interface KernelCoreExports {
   gemm(
     transA: number,
     transB: number,
@@ -44,6 +57,27 @@ export const kernelNames = [
   "peak",
   "im2col",
   "col2im",
+  "maxPoolF32",
+  "addF32Strided",
+  "subF32Strided",
+  "mulF32Strided",
+  "divF32Strided",
+  "eqF32Strided",
+  "neF32Strided",
+  "ltF32Strided",
+  "gtF32Strided",
+  "leF32Strided",
+  "geF32Strided",
+  "castU8F32Strided",
+  "copyF32Strided",
+  "negF32Strided",
+  "absF32Strided",
+  "squareF32Strided",
+  "sqrtF32Strided",
+  "rsqrtF32Strided",
+  "reciprocalF32Strided",
+  "reluF32Strided",
+  "sumRowsF32",
 ] as const satisfies readonly (keyof KernelExports)[];
 export type KernelName = (typeof kernelNames)[number];
 
@@ -62,5 +96,7 @@ export function buildKernelModule(
   emitPeak(mb, o.relaxed);
   emitElementwise(mb);
   emitIm2col(mb);
+  emitStridedElementwise(mb);
+  emitMaxPool(mb);
   return mb.build();
 }

@@ -1,0 +1,77 @@
+// Generates max pooling over NCHW planes with the position of each maximum. The comparison is branch-free
+// (`select`, a conditional move): which tap of a window wins is data-dependent and, on real activations,
+// close to random, so a branch per tap mispredicts about once per window — that, not the arithmetic, is
+// what a loop in JavaScript spends its time on. The valid tap range of each window is computed once per
+// window, so padding costs no test per tap.
+import { type ModuleBuilder, ValType } from "./emitter.ts";
+
+const i32 = ValType.i32;
+const f32 = ValType.f32;
+
+/**
+ * maxPoolF32(x, out, indices, planes, H, W, kh, kw, OH, OW, sh, sw, ph, pw, dh, dw): for each of `planes`
+ * H×W planes at x, out gets the OH×OW window maxima and indices (int32) the flat index ih·W + iw of each
+ * maximum in its plane. Ties keep the first tap in row-major window order; a NaN wins over any number and
+ * then stays (the first NaN of the window), so NaN propagates as in PyTorch.
+ */
+export function emitMaxPool(mb: ModuleBuilder): void {
+  const f = mb.func("maxPoolF32", Array(16).fill(i32));
+  const [x, out, indices, planes, H, W, kh, kw, OH, OW, sh, sw, ph, pw, dh, dw] = f.params;
+  const [pl, oy, ox, ki, kj, kiLo, kiHi, kjLo, kjHi, iy0, ix0, iy, ix, at, take, plane, row, o] = f.locals(i32, 18);
+  const [best, v] = f.locals(f32, 2);
+  // First k with 0 ≤ start + k·d, and one past the last with start + k·d < size, clamped to [0, k].
+  const lo = (start: typeof iy0, d: typeof dh, k: typeof kh) =>
+    f.select(
+      0,
+      () => f.i32MinS(k, () => f.i32DivU(() => f.i32Add(() => f.i32Sub(0, start), () => f.i32Sub(d, 1)), d)),
+      () => f.i32GeS(start, 0),
+    );
+  const hi = (start: typeof iy0, d: typeof dh, k: typeof kh, size: typeof H) =>
+    f.select(
+      () => f.i32MinS(k, () => f.i32Add(() => f.i32DivU(() => f.i32Sub(() => f.i32Sub(size, 1), start), d), 1)),
+      0,
+      () => f.i32LtS(start, size),
+    );
+  f.set(o, 0);
+  f.forRange(pl, 0, planes, 1, () => {
+    f.set(plane, () => f.i32Add(x, () => f.i32Shl(() => f.i32Mul(pl, () => f.i32Mul(H, W)), 2)));
+    f.forRange(oy, 0, OH, 1, () => {
+      f.set(iy0, () => f.i32Sub(() => f.i32Mul(oy, sh), ph));
+      f.set(kiLo, () => lo(iy0, dh, kh));
+      f.set(kiHi, () => hi(iy0, dh, kh, H));
+      f.forRange(ox, 0, OW, 1, () => {
+        f.set(ix0, () => f.i32Sub(() => f.i32Mul(ox, sw), pw));
+        f.set(kjLo, () => lo(ix0, dw, kw));
+        f.set(kjHi, () => hi(ix0, dw, kw, W));
+        f.set(best, () => f.f32Const(-Infinity));
+        f.set(at, -1);
+        f.forRange(ki, kiLo, kiHi, 1, () => {
+          f.set(iy, () => f.i32Add(iy0, () => f.i32Mul(ki, dh)));
+          f.set(row, () => f.i32Mul(iy, W));
+          f.forRange(kj, kjLo, kjHi, 1, () => {
+            f.set(ix, () => f.i32Add(() => f.i32Add(row, ix0), () => f.i32Mul(kj, dw)));
+            f.set(v, () => f.f32Load(0, () => f.i32Add(plane, () => f.i32Shl(ix, 2))));
+            // take = v > best, or nothing taken yet, or v is the window's first NaN.
+            f.set(take, () =>
+              f.i32Or(
+                () => f.i32Or(() => f.f32Gt(v, best), () => f.i32LtS(at, 0)),
+                () => f.i32And(() => f.f32Ne(v, v), () => f.f32Eq(best, best)),
+              ));
+            f.set(best, () => f.select(v, best, take));
+            f.set(at, () => f.select(ix, at, take));
+          });
+        });
+        f.f32Store(0, () => f.i32Add(out, o), best);
+        f.i32Store(0, () => f.i32Add(indices, o), at);
+        f.inc(o, 4);
+      });
+    });
+  });
+}
+
+export interface PoolExports {
+  maxPoolF32(
+    x: number, out: number, indices: number, planes: number, H: number, W: number, kh: number, kw: number,
+    OH: number, OW: number, sh: number, sw: number, ph: number, pw: number, dh: number, dw: number,
+  ): void;
+}
