@@ -95,6 +95,13 @@ const UNARY_ARGS: ArgLayout = {
 /** sumRowsF32(x, out, rows, n): x rows are n floats apart, out rows one float. */
 /** castU8F32Strided reads one byte per element. */
 const CAST_ARGS: ArgLayout = { ...UNARY_ARGS, operands: [{ ptr: 0, row: 1, col: 2, bytes: 1 }, UNARY_ARGS.operands[1]!] };
+/** transposeF32(src, srcLd, dst, dstLd, rows, cols): row i of dst is column i of src. */
+const TRANSPOSE_ARGS: ArgLayout = {
+  operands: [{ ptr: 0, row: () => 4, col: -1 }, { ptr: 2, row: (c) => c[3]! * 4, col: -1 }],
+  rows: 4,
+  cols: 5,
+  splitCols: false,
+};
 const SUM_ARGS: ArgLayout = {
   operands: [{ ptr: 0, row: (c) => c[3]! * 4, col: -1 }, { ptr: 1, row: () => 4, col: -1 }],
   rows: 2,
@@ -219,9 +226,20 @@ export function copyWasm(src: StridedView, dst: StridedView): boolean {
   if (!ps || !pd || !(isF32(src.storage) || fromBool) || !isF32(dst.storage)) return false;
   const c = collapseDims(src.shape, [src, dst]);
   const [sRow, sCol] = lastStrides(c, 0), [dRow, dCol] = lastStrides(c, 1);
-  if (sCol > 1 || dCol !== 1) return false;
   // Overlapping source and destination (a copy within one storage) would depend on the order of the loop.
-  if (src.storage === dst.storage) return false;
+  if (src.storage === dst.storage || dCol !== 1) return false;
+  if (sCol > 1 && sRow === 1 && !fromBool && c.shape.length >= 2) {
+    // A transposed view made contiguous: the source's rows are its columns.
+    const calls: number[][] = [];
+    let elements = 0;
+    forEachSlab(c, ([so, dO], rows, cols) => {
+      calls.push([ps + so! * 4, sCol, pd + dO! * 4, dRow, rows, cols]);
+      elements += rows * cols;
+    });
+    dispatch("transposeF32", calls, TRANSPOSE_ARGS, elements);
+    return true;
+  }
+  if (sCol > 1) return false;
   const sBytes = fromBool ? 1 : 4;
   const calls: number[][] = [];
   let elements = 0;

@@ -226,6 +226,9 @@ export class FunctionBuilder {
   i32GtS(a?: Operand, b?: Operand): this {
     return this.bin(Op.i32GtS, a, b);
   }
+  i32LeS(a?: Operand, b?: Operand): this {
+    return this.bin(Op.i32LeS, a, b);
+  }
   i32GeS(a?: Operand, b?: Operand): this {
     return this.bin(Op.i32GeS, a, b);
   }
@@ -521,6 +524,37 @@ export class FunctionBuilder {
     this.pushAll([a, b]);
     return this.simd(OpSimd.f32x4Gt);
   }
+  v128Or(a?: Operand, b?: Operand): this {
+    this.pushAll([a, b]);
+    return this.simd(OpSimd.v128Or);
+  }
+  /** Bits of a where mask is set, of b elsewhere. */
+  v128Bitselect(a?: Operand, b?: Operand, mask?: Operand): this {
+    this.pushAll([a, b, mask]);
+    return this.simd(OpSimd.v128Bitselect);
+  }
+  i32x4Splat(value?: Operand): this {
+    this.push(value);
+    return this.simd(OpSimd.i32x4Splat);
+  }
+  /** v with 32-bit integer lane `lane` replaced by an i32. */
+  i32x4ReplaceLane(lane: number, v?: Operand, value?: Operand): this {
+    this.pushAll([v, value]);
+    this.simd(OpSimd.i32x4ReplaceLane);
+    this.bytes.push(lane);
+    return this;
+  }
+  i32x4Add(a?: Operand, b?: Operand): this {
+    this.pushAll([a, b]);
+    return this.simd(OpSimd.i32x4Add);
+  }
+  /** v with float lane `lane` replaced by an f32. */
+  f32x4ReplaceLane(lane: number, v?: Operand, value?: Operand): this {
+    this.pushAll([v, value]);
+    this.simd(OpSimd.f32x4ReplaceLane);
+    this.bytes.push(lane);
+    return this;
+  }
   v128And(a?: Operand, b?: Operand): this {
     this.pushAll([a, b]);
     return this.simd(OpSimd.v128And);
@@ -746,6 +780,25 @@ export class ModuleBuilder {
     const codeSection: number[] = [];
     writeVector(codeSection, this.functions.map((fn) => fn.encodeBody()));
     section(Section.code, codeSection);
+
+    // The "name" custom section: profilers (Deno/Node --cpu-prof, browser devtools) then show
+    // gemmMicroKernel instead of wasm-function[4].
+    const names: number[] = [];
+    writeString(names, "name");
+    const functionNames: number[] = [];
+    writeVector(
+      functionNames,
+      this.functions.map((fn) => {
+        const entry: number[] = [];
+        writeUleb(entry, fn.index);
+        writeString(entry, fn.name);
+        return entry;
+      }),
+    );
+    names.push(1);
+    writeUleb(names, functionNames.length);
+    for (const b of functionNames) names.push(b);
+    section(0, names);
 
     return new Uint8Array(out);
   }

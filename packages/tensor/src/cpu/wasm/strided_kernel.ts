@@ -267,6 +267,67 @@ function emitCastU8F32(mb: ModuleBuilder): void {
 }
 
 /**
+ * transposeF32(src, srcLd, dst, dstLd, rows, cols): dst[i, j] = src[j, i] for i < rows, j < cols (leading
+ * dimensions in floats) — a copy whose source is read down columns, as making a transposed view contiguous
+ * is. 4×4 tiles: four v128 loads along source rows, a register transpose, four v128 stores along
+ * destination rows, so both sides move whole vectors; 32-row bands keep the source lines in cache while
+ * the band is walked.
+ */
+function emitTranspose(mb: ModuleBuilder): void {
+  const f = mb.func("transposeF32", Array(6).fill(i32));
+  const [src, srcLd, dst, dstLd, rows, cols] = f.params;
+  const [i0, iEnd, i, j, s, d, srcRow, dstRow, rows4, cols4] = f.locals(i32, 10);
+  const r = f.locals(v128, 4);
+  const t = f.locals(v128, 4);
+  f.set(srcRow, () => f.i32Shl(srcLd, 2));
+  f.set(dstRow, () => f.i32Shl(dstLd, 2));
+  f.set(rows4, () => f.i32And(rows, ~3));
+  f.set(cols4, () => f.i32And(cols, ~3));
+  const BAND = 32;
+  f.forRange(i0, 0, rows4, BAND, () => {
+    f.set(iEnd, () => f.i32MinS(() => f.i32Add(i0, BAND), rows4));
+    f.forRange(j, 0, cols4, 4, () => {
+      f.forRange(i, i0, iEnd, 4, () => {
+        // s = &src[j, i], d = &dst[i, j]
+        f.set(s, () => f.i32Add(src, () => f.i32Shl(() => f.i32Add(() => f.i32Mul(j, srcLd), i), 2)));
+        f.set(d, () => f.i32Add(dst, () => f.i32Shl(() => f.i32Add(() => f.i32Mul(i, dstLd), j), 2)));
+        for (let k = 0; k < 4; k++) {
+          f.set(r[k]!, () => f.v128Load(0, s));
+          if (k < 3) f.inc(s, srcRow);
+        }
+        f.set(t[0]!, () => f.f32x4Shuffle([0, 4, 1, 5], r[0], r[1]));
+        f.set(t[1]!, () => f.f32x4Shuffle([2, 6, 3, 7], r[0], r[1]));
+        f.set(t[2]!, () => f.f32x4Shuffle([0, 4, 1, 5], r[2], r[3]));
+        f.set(t[3]!, () => f.f32x4Shuffle([2, 6, 3, 7], r[2], r[3]));
+        f.v128Store(0, d, () => f.f32x4Shuffle([0, 1, 4, 5], t[0], t[2]));
+        f.inc(d, dstRow);
+        f.v128Store(0, d, () => f.f32x4Shuffle([2, 3, 6, 7], t[0], t[2]));
+        f.inc(d, dstRow);
+        f.v128Store(0, d, () => f.f32x4Shuffle([0, 1, 4, 5], t[1], t[3]));
+        f.inc(d, dstRow);
+        f.v128Store(0, d, () => f.f32x4Shuffle([2, 3, 6, 7], t[1], t[3]));
+      });
+    });
+  });
+  // Edges: the last cols % 4 columns for every row, then the last rows % 4 rows for the other columns.
+  const scalar = (iFrom: Local, iTo: Local, jFrom: Local, jTo: Local) => {
+    f.forRange(i, iFrom, iTo, 1, () => {
+      f.forRange(j, jFrom, jTo, 1, () => {
+        f.f32Store(
+          0,
+          () => f.i32Add(dst, () => f.i32Shl(() => f.i32Add(() => f.i32Mul(i, dstLd), j), 2)),
+          () => f.f32Load(0, () => f.i32Add(src, () => f.i32Shl(() => f.i32Add(() => f.i32Mul(j, srcLd), i), 2))),
+        );
+      });
+    });
+  };
+  const zero = f.local(i32);
+  f.set(zero, 0);
+  scalar(zero, rows, cols4, cols);
+  scalar(rows4, rows, zero, cols4);
+}
+
+/**
  * sumRowsF32(x, out, rows, n): out[r] = Σ x[r·n … r·n + n). Sixteen float32 lanes add blocks of up to 1024
  * elements (64 per lane), and each block's total is added in double precision, so a long row (a batch-norm
  * channel of 32 768 values) keeps about the accuracy of a double accumulation at SIMD speed.
@@ -340,6 +401,7 @@ export function emitStridedElementwise(mb: ModuleBuilder): void {
   emitCastU8F32(mb);
   emitSumRows(mb);
   emitSwapBlocks(mb);
+  emitTranspose(mb);
 }
 
 /** Names of the strided binary kernels, by backend op (comparisons write bytes). */
@@ -367,4 +429,5 @@ export type StridedElementwiseExports =
   & {
     sumRowsF32(x: number, out: number, rows: number, n: number): void;
     swapBlocksF32(src: number, dst: number, A: number, B: number, L: number, srcA: number, dstB: number): void;
+    transposeF32(src: number, srcLd: number, dst: number, dstLd: number, rows: number, cols: number): void;
   };
