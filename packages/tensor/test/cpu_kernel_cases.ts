@@ -216,6 +216,32 @@ export function cpuKernelCases(numRuns = 40): KernelCase[] {
         }),
     },
     {
+      // contiguous() of a permuted view is recorded, not run (a sum reads the source directly): later
+      // writes to the source, its disposal and reads of the copy must all still see the values at copy time.
+      name: "deferred copies see their source as it was when the copy was made",
+      run: () =>
+        tidy(() => {
+          const x = values([6, 40, 5, 7], 21);
+          const want = f64(x).permute([1, 0, 2, 3]).contiguous();
+          const copied = x.permute([1, 0, 2, 3]).contiguous();
+          // Overwrite the source in place, then read the copy.
+          cpuBackend.copy(values(x.shape, 22), x);
+          expectClose("copy after its source was overwritten", copied, want);
+          const y = values([6, 40, 5, 7], 23);
+          const wantY = f64(y).permute([1, 0, 2, 3]).contiguous();
+          const view = y.permute([1, 0, 2, 3]);
+          const copiedY = view.contiguous();
+          view.dispose();
+          y.dispose();
+          values([6, 40, 5, 7], 24); // likely reuses y's memory
+          expectClose("copy after its source was disposed", copiedY, wantY);
+          const z = values([6, 40, 5, 7], 25);
+          expectClose("sum through a pending copy", sum(z, [0, 2, 3]), sum(f64(z), [0, 2, 3]), 0, 1e-6 * 210);
+          const chained = z.permute([1, 0, 2, 3]).contiguous().permute([3, 1, 2, 0]).contiguous();
+          expectClose("a copy of a pending copy", chained, f64(z).permute([1, 0, 2, 3]).contiguous().permute([3, 1, 2, 0]).contiguous());
+        }),
+    },
+    {
       name: "storages are recycled: a repeated step allocates no new kernel memory",
       run: () => {
         const step = () =>

@@ -13,7 +13,9 @@ import { CpuStorage, dataOf } from "./storage.ts";
 import { isDense } from "./strided.ts";
 import { gemm as wasmGemm, wasmFeatures } from "./wasm/mod.ts";
 import { adoptBlock, allocInKernelMemory, releaseBlock } from "./kernel_memory.ts";
-import { binaryWasm, copyWasm, sumRowsWasm, unaryWasm } from "./elementwise_wasm.ts";
+import { binaryWasm, copyWasm, unaryWasm } from "./elementwise_wasm.ts";
+import { sumRowsWasm } from "./reduce_wasm.ts";
+import { canDefer, deferCopy, dropPendingCopy, flushDependents } from "./deferred_copy.ts";
 import { maxPool2dWasm } from "./pool2d_wasm.ts";
 import { conv2dForwardWasm, conv2dInputGradWasm, conv2dWeightGradWasm } from "./conv2d_wasm.ts";
 
@@ -118,6 +120,9 @@ export class CpuBackend implements Backend {
   release(storage: Storage): void {
     const s = storage as CpuStorage;
     if (s.released) return;
+    // Copies still waiting to read this storage run now; a copy into it that nobody read is dropped.
+    flushDependents(s);
+    dropPendingCopy(s);
     s.released = true;
     this.#storages--;
     this.#bytes -= s.bytes;
@@ -136,9 +141,19 @@ export class CpuBackend implements Backend {
 
   copy(src: StridedView, dst: StridedView): void {
     const d = dst.storage as CpuStorage;
-    if (d.zeroPending && dst.offset === 0 && src.shape.reduce((a, b) => a * b, 1) === d.size && isDense(dst)) {
-      d.zeroPending = false;
+    // Pending copies that read dst see it as it was before this write.
+    flushDependents(d);
+    const covers = dst.offset === 0 && src.shape.reduce((a, b) => a * b, 1) === d.size && isDense(dst);
+    if (canDefer(src, d, isDense(src), covers)) {
+      const target: StridedView = { storage: d, shape: [...dst.shape], strides: [...dst.strides], offset: dst.offset };
+      deferCopy(src, d, (view) => this.copyNow(view, target));
+      return;
     }
+    if (covers) d.zeroPending = false;
+    this.copyNow(src, dst);
+  }
+
+  private copyNow(src: StridedView, dst: StridedView): void {
     if (!copyWasm(src, dst)) copyStrided(src, dst);
   }
 

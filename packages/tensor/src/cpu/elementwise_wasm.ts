@@ -1,14 +1,14 @@
-// Float32 elementwise kernels, reductions and copies on storages that live in the kernels' memory: the
+// Float32 elementwise kernels and copies on storages that live in the kernels' memory: the
 // operation's shape is collapsed to as few dimensions as its operands allow, the last two run in one
 // WebAssembly SIMD call, and any further (outer) dimensions are looped here. Each entry point returns false
 // when the operands do not fit (another dtype, an ordinary array too large to stage, a layout that is
 // strided within rows), and the caller runs the TypeScript loop instead.
 import type { BinaryOp, Storage, StridedView, UnaryOp } from "../backend.ts";
-import { activeKernels, activeVariant, wasmRuntime, workerPool } from "./wasm/runtime.ts";
+import { activeKernels, activeVariant, workerPool } from "./wasm/runtime.ts";
 import type { KernelExports, KernelName } from "./wasm/kernel_module.ts";
 import type { StridedBinaryName, StridedUnaryName } from "./wasm/strided_kernel.ts";
 import { type Collapsed, collapseDims } from "./strided.ts";
-import { operandAddress, stagingBlock } from "./operand_address.ts";
+import { operandAddress } from "./operand_address.ts";
 import { ptrOf } from "./storage.ts";
 
 const BINARY: Partial<Record<BinaryOp, StridedBinaryName>> = {
@@ -66,7 +66,7 @@ function forEachSlab(c: Collapsed, slab: (offsets: number[], rows: number, cols:
  * Where a strided kernel's arguments are: per operand its pointer, row stride and (for inputs) the flag
  * saying whether it is contiguous along the row; then rows and cols. Used to cut one call into pieces.
  */
-interface ArgLayout {
+export interface ArgLayout {
   /** Argument index of the pointer, of the row stride in bytes (or the stride itself, as a function of the
    * call), and of the contiguous-along-the-row flag (−1: always contiguous). */
   operands: readonly { ptr: number; row: number | ((call: readonly number[]) => number); col: number; bytes?: number }[];
@@ -102,7 +102,7 @@ const TRANSPOSE_ARGS: ArgLayout = {
   cols: 5,
   splitCols: false,
 };
-const SUM_ARGS: ArgLayout = {
+export const SUM_ARGS: ArgLayout = {
   operands: [{ ptr: 0, row: (c) => c[3]! * 4, col: -1 }, { ptr: 1, row: () => 4, col: -1 }],
   rows: 2,
   cols: 3,
@@ -144,7 +144,7 @@ function split(calls: number[][], layout: ArgLayout, pieces: number): number[][]
 }
 
 /** Runs the calls of one operation, over the worker pool when the operation is large. */
-function dispatch(name: KernelName & keyof KernelExports, calls: number[][], layout: ArgLayout, elements: number): void {
+export function dispatch(name: KernelName & keyof KernelExports, calls: number[][], layout: ArgLayout, elements: number): void {
   const kernel = activeKernels()[name] as (...args: number[]) => void;
   const pool = elements >= PARALLEL_MIN_ELEMENTS && calls.length <= MAX_CHUNKS ? workerPool() : undefined;
   if (!pool) {
@@ -248,16 +248,5 @@ export function copyWasm(src: StridedView, dst: StridedView): boolean {
     elements += rows * cols;
   });
   dispatch(fromBool ? "castU8F32Strided" : "copyF32Strided", calls, fromBool ? CAST_ARGS : UNARY_ARGS, elements);
-  return true;
-}
-
-/** out[r] = Σ x[r, :] over a contiguous float32 [outer, size] storage; false when this path does not apply. */
-export function sumRowsWasm(x: Storage, outer: number, size: number, out: Float32Array): boolean {
-  const px = ptrOf(x);
-  if (!px || !isF32(x) || outer * size < MIN_ELEMENTS) return false;
-  const at = stagingBlock(2, outer * 4);
-  // Rows are independent: a long enough sum splits by ranges of rows.
-  dispatch("sumRowsF32", [[px, at, outer, size]], SUM_ARGS, outer * size);
-  out.set(wasmRuntime().heap.f32.subarray(at >>> 2, (at >>> 2) + outer));
   return true;
 }

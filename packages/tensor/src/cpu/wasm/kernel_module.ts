@@ -78,6 +78,7 @@ export const kernelNames = [
   "reciprocalF32Strided",
   "reluF32Strided",
   "sumRowsF32",
+  "sumStridedF32",
   "transposeF32",
 ] as const satisfies readonly (keyof KernelExports)[];
 export type KernelName = (typeof kernelNames)[number];

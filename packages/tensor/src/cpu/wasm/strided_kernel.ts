@@ -375,6 +375,56 @@ function emitSumRows(mb: ModuleBuilder): void {
 }
 
 /**
+ * sumStridedF32(x, out, outer, outerStride, n1, stride1, n0): out[r] = Σ_{a < n1} Σ_{b < n0}
+ * x[r·outerStride + a·stride1 + b] (strides in bytes) — a row sum whose rows are n1 runs of n0 contiguous
+ * floats, as a sum over [N, H·W] of an [N, C, H·W] array is per channel. Each run is summed in float32
+ * lanes (blocks of up to 1024) and added in double precision, as sumRowsF32 does.
+ */
+function emitSumStrided(mb: ModuleBuilder): void {
+  const f = mb.func("sumStridedF32", Array(7).fill(i32));
+  const [x, out, outer, outerStride, n1, stride1, n0] = f.params;
+  const [r, a, base, p, end, end16, blockEnd] = f.locals(i32, 7);
+  const acc = f.locals(v128, 4);
+  const total = f.local(ValType.f64);
+  f.forRange(r, 0, outer, 1, () => {
+    f.set(base, () => f.i32Add(x, () => f.i32Mul(r, outerStride)));
+    f.set(total, () => f.f64Const(0));
+    f.forRange(a, 0, n1, 1, () => {
+      f.set(p, () => f.i32Add(base, () => f.i32Mul(a, stride1)));
+      f.set(end, () => f.i32Add(p, () => f.i32Shl(n0, 2)));
+      f.set(end16, () => f.i32Add(p, () => f.i32Shl(() => f.i32And(n0, ~15), 2)));
+      f.block((done) => {
+        f.loop((blocks) => {
+          f.brIf(done, () => f.i32GeU(p, end16));
+          for (const v of acc) f.set(v, () => f.v128Zero());
+          f.set(blockEnd, () => f.i32Add(p, 4096));
+          f.set(blockEnd, () => f.select(blockEnd, end16, () => f.i32LtU(blockEnd, end16)));
+          f.loop((top) => {
+            for (let i = 0; i < 4; i++) f.set(acc[i]!, () => f.f32x4Add(acc[i], () => f.v128Load(i * 16, p)));
+            f.inc(p, 64);
+            f.brIf(top, () => f.i32LtU(p, blockEnd));
+          });
+          f.set(acc[0]!, () => f.f32x4Add(() => f.f32x4Add(acc[0], acc[1]), () => f.f32x4Add(acc[2], acc[3])));
+          for (let lane = 0; lane < 4; lane++) {
+            f.set(total, () => f.f64Add(total, () => f.f64PromoteF32(() => f.f32x4ExtractLane(lane, acc[0]))));
+          }
+          f.br(blocks);
+        });
+      });
+      f.block((exit) => {
+        f.loop((top) => {
+          f.brIf(exit, () => f.i32GeU(p, end));
+          f.set(total, () => f.f64Add(total, () => f.f64PromoteF32(() => f.f32Load(0, p))));
+          f.inc(p, 4);
+          f.br(top);
+        });
+      });
+    });
+    f.f32Store(0, () => f.i32Add(out, () => f.i32Shl(r, 2)), () => f.f32DemoteF64(total));
+  });
+}
+
+/**
  * swapBlocksF32(src, dst, A, B, L, srcA, dstB): for a < A and b < B, the L floats of source row
  * (a·srcA + b) go to destination row (b·dstB + a) — the [C, N, L] ↔ [N, C, L] reorder between a batched
  * convolution's product and NCHW (srcA, dstB let either side be a channel range of a wider array).
@@ -400,6 +450,7 @@ export function emitStridedElementwise(mb: ModuleBuilder): void {
   for (const op of COMPARE_F32) emitCompare2d(mb, op);
   emitCastU8F32(mb);
   emitSumRows(mb);
+  emitSumStrided(mb);
   emitSwapBlocks(mb);
   emitTranspose(mb);
 }
@@ -428,6 +479,7 @@ export type StridedElementwiseExports =
   }
   & {
     sumRowsF32(x: number, out: number, rows: number, n: number): void;
+    sumStridedF32(x: number, out: number, outer: number, outerStride: number, n1: number, stride1: number, n0: number): void;
     swapBlocksF32(src: number, dst: number, A: number, B: number, L: number, srcA: number, dstB: number): void;
     transposeF32(src: number, srcLd: number, dst: number, dstLd: number, rows: number, cols: number): void;
   };
