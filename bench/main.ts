@@ -1,0 +1,219 @@
+// CPU benchmark: backprop against TensorFlow.js (cpu and wasm backends) in the same process, interleaved
+// round by round so a change in machine load hits every framework alike, and PyTorch (when python3 has
+// torch) in a child process. Also this engine's WebAssembly-SIMD ceiling and the default MLP's full
+// training run. Prints Markdown.
+//
+//   pnpm bench                     (= deno run -A bench/main.ts)
+//   deno run -A bench/main.ts --rounds 7 --only W1,W4 --no-torch --no-mlp-run --json out.json
+import { measurePeakGflops, wasmSimdInfo } from "../packages/tensor/src/cpu/wasm/mod.ts";
+import { backpropRunner } from "./backprop.ts";
+import { tfRunner, tfVersion, useTfBackend } from "./tfjs.ts";
+import { type Runner, type Workload, WORKLOADS } from "./workloads.ts";
+
+const args = Deno.args;
+const flag = (name: string) => args.includes(`--${name}`);
+const option = (name: string, fallback: string) => {
+  const at = args.indexOf(`--${name}`);
+  return at >= 0 && args[at + 1] ? args[at + 1]! : fallback;
+};
+const ROUNDS = Math.max(5, Number(option("rounds", "5")));
+const ONLY = option("only", "").split(",").filter(Boolean);
+/** A peer whose warm-up run takes longer than this is timed once more, not ROUNDS times. */
+const SLOW_MS = 5000;
+/**
+ * TF.js's cpu backend needs about 424 s for one ConvNet training step on this kind of machine (measured
+ * once): those workloads are skipped unless asked for.
+ */
+const TFJS_CPU_SKIP = flag("tfjs-cpu-convnet") ? [] : ["W3", "W3e"];
+
+type Framework = "backprop" | "tfjs-wasm" | "tfjs-cpu";
+const FRAMEWORKS: Framework[] = ["backprop", "tfjs-wasm", "tfjs-cpu"];
+
+interface Measured {
+  ms?: number;
+  runs?: number;
+  note?: string;
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+async function loadAverage(): Promise<string> {
+  try {
+    return (await Deno.readTextFile("/proc/loadavg")).split(" ").slice(0, 3).join(" ");
+  } catch {
+    return "unknown";
+  }
+}
+
+async function select(fw: Framework): Promise<void> {
+  if (fw !== "backprop") await useTfBackend(fw === "tfjs-wasm" ? "wasm" : "cpu");
+}
+
+function makeRunner(fw: Framework, w: Workload): Runner {
+  return fw === "backprop" ? backpropRunner(w) : tfRunner(w);
+}
+
+async function timeOnce(r: Runner): Promise<number> {
+  const t = performance.now();
+  await r.run();
+  return performance.now() - t;
+}
+
+function shortError(e: unknown): string {
+  const m = e instanceof Error ? e.message : String(e);
+  return m.split("\n")[0]!.slice(0, 120);
+}
+
+async function measure(w: Workload): Promise<Record<Framework, Measured>> {
+  const result = {} as Record<Framework, Measured>;
+  const active: { fw: Framework; runner: Runner; times: number[] }[] = [];
+  for (const fw of FRAMEWORKS) {
+    if (fw === "tfjs-cpu" && TFJS_CPU_SKIP.includes(w.key)) {
+      result[fw] = { note: "skipped (≈424 s per step; --tfjs-cpu-convnet runs it)" };
+      continue;
+    }
+    try {
+      await select(fw);
+      const runner = makeRunner(fw, w);
+      // Warm-up: compiles kernels, starts workers, fills buffer caches.
+      const first = await timeOnce(runner);
+      if (fw === "backprop") await timeOnce(runner);
+      if (first > SLOW_MS) {
+        const second = await timeOnce(runner);
+        result[fw] = { ms: second, runs: 1, note: "slow: one timed run" };
+        runner.dispose();
+        continue;
+      }
+      active.push({ fw, runner, times: [] });
+    } catch (e) {
+      result[fw] = { note: `fails: ${shortError(e)}` };
+    }
+  }
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const a of active) {
+      try {
+        await select(a.fw);
+        a.times.push(await timeOnce(a.runner));
+      } catch (e) {
+        result[a.fw] = { note: `fails: ${shortError(e)}` };
+      }
+    }
+  }
+  for (const a of active) {
+    await select(a.fw);
+    a.runner.dispose();
+    if (!result[a.fw]) result[a.fw] = { ms: median(a.times), runs: a.times.length };
+  }
+  return result;
+}
+
+interface TorchResult {
+  torch: string;
+  blas: string;
+  results: Record<string, { ms: number; threads: number }>;
+}
+
+/** PyTorch in a child process, with the OpenBLAS overrides of this machine removed (see PLATFORM.md). */
+async function runTorch(keys: string[]): Promise<TorchResult | string> {
+  const env = { ...Deno.env.toObject() };
+  delete env.OPENBLAS_CORETYPE;
+  delete env.OPENBLAS_L2_SIZE;
+  const script = new URL("./torch_bench.py", import.meta.url).pathname;
+  for (const python of ["python3", "/usr/bin/python3"]) {
+    try {
+      const probe = await new Deno.Command(python, { args: ["-c", "import torch"], env, clearEnv: true, stdout: "null", stderr: "null" }).output();
+      if (!probe.success) continue;
+      const out = await new Deno.Command(python, { args: [script, "--rounds", String(ROUNDS), ...keys], env, clearEnv: true, stderr: "inherit" }).output();
+      if (!out.success) return `${python} ${script} failed`;
+      const text = new TextDecoder().decode(out.stdout).trim().split("\n").pop()!;
+      return JSON.parse(text) as TorchResult;
+    } catch {
+      // no such interpreter
+    }
+  }
+  return "no python3 with torch (Debian: apt-get install python3-torch)";
+}
+
+/** Wall time of the default MLP's full training run through the CLI, or why it was skipped. */
+async function mlpRun(): Promise<string> {
+  const root = new URL("../", import.meta.url).pathname;
+  const data = `${root}../shared/data/cifar-10-batches-bin`;
+  try {
+    await Deno.stat(data);
+  } catch {
+    return `skipped: ${data} not found`;
+  }
+  const out = await Deno.makeTempDir({ prefix: "backprop-bench-" });
+  const t = performance.now();
+  const r = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "apps/cli/main.ts", "train", "mlp", "--data_dir", "../shared/data/cifar-10-batches-bin", "--progress", "none", "--out", out],
+    cwd: root,
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  const seconds = (performance.now() - t) / 1000;
+  await Deno.remove(out, { recursive: true }).catch(() => {});
+  if (!r.success) return `failed: ${new TextDecoder().decode(r.stderr).split("\n")[0]}`;
+  return `${seconds.toFixed(1)} s wall`;
+}
+
+const fmtMs = (m: Measured | undefined) => (m?.ms === undefined ? "—" : m.ms >= 100 ? m.ms.toFixed(0) : m.ms.toFixed(2));
+const fmtRatio = (peer: number | undefined, ours: number | undefined) =>
+  peer === undefined || ours === undefined ? "—" : (peer / ours).toFixed(2);
+
+async function main(): Promise<void> {
+  const loadBefore = await loadAverage();
+  const info = wasmSimdInfo();
+  const workloads = WORKLOADS.filter((w) => !ONLY.length || ONLY.includes(w.key));
+  console.log(`# backprop CPU benchmark\n`);
+  console.log(`- date: ${new Date().toISOString()}`);
+  console.log(`- runtime: Deno ${Deno.version.deno} (V8 ${Deno.version.v8}); TF.js ${tfVersion}`);
+  console.log(`- kernels: ${info.relaxed ? "relaxed" : "plain"} SIMD, ${info.threads} threads`);
+  console.log(`- load average before: ${loadBefore}`);
+  console.log(`- rounds: ${ROUNDS} timed runs per framework after warm-up, interleaved; medians\n`);
+
+  const peak1 = measurePeakGflops(1), peak2 = measurePeakGflops(2);
+  const rows: { w: Workload; r: Record<Framework, Measured> }[] = [];
+  for (const w of workloads) {
+    console.error(`… ${w.key}: ${w.title}`);
+    rows.push({ w, r: await measure(w) });
+  }
+  const torch = flag("no-torch") ? "skipped (--no-torch)" : await runTorch(workloads.map((w) => w.key));
+  const tr = typeof torch === "string" ? undefined : torch.results;
+
+  const rate = (w: Workload, ms?: number) => {
+    if (ms === undefined) return "—";
+    return w.images ? `${((w.images * 1000) / ms).toFixed(0)} img/s` : `${(w.flops / ms / 1e6).toFixed(1)}`;
+  };
+  console.log("| workload | backprop ms | backprop GFLOP/s | TF.js wasm ms | TF.js cpu ms | PyTorch ms | wasm / backprop | cpu / backprop | PyTorch / backprop |");
+  console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+  for (const { w, r } of rows) {
+    const ours = r.backprop.ms, pt = tr?.[w.key];
+    const cell = (m: Measured) => (m.ms !== undefined ? fmtMs(m) + (m.runs === 1 ? " (1 run)" : "") : m.note ? `— ¹` : "—");
+    console.log(
+      `| ${w.key} ${w.title} | ${fmtMs(r.backprop)} | ${rate(w, ours)} | ${cell(r["tfjs-wasm"])} | ${cell(r["tfjs-cpu"])} | ` +
+        `${pt ? `${pt.ms >= 100 ? pt.ms.toFixed(0) : pt.ms.toFixed(2)} (${pt.threads}t)` : "—"} | ${fmtRatio(r["tfjs-wasm"].ms, ours)} | ` +
+        `${fmtRatio(r["tfjs-cpu"].ms, ours)} | ${fmtRatio(pt?.ms, ours)} |`,
+    );
+  }
+  const notes = rows.flatMap(({ w, r }) => FRAMEWORKS.filter((f) => r[f].note).map((f) => `${w.key} ${f}: ${r[f].note}`));
+  if (notes.length) console.log(`\n¹ ${notes.join("; ")}`);
+  const w4 = rows.find((x) => x.w.key === "W4");
+  console.log(`\n- Wasm-SIMD ceiling (${info.relaxed ? "relaxed_madd" : "mul+add"} loop, no memory traffic): ${peak1.toFixed(1)} GFLOP/s on 1 thread, ${peak2.toFixed(1)} on 2`);
+  if (w4?.r.backprop.ms) {
+    const g = w4.w.flops / w4.r.backprop.ms / 1e6;
+    console.log(`- backprop GEMM 1024³: ${g.toFixed(1)} GFLOP/s = ${((100 * g) / peak2).toFixed(0)} % of the 2-thread ceiling`);
+  }
+  console.log(`- PyTorch: ${typeof torch === "string" ? torch : `${torch.torch}, ${torch.blas}; better of 1 and 2 threads (t), run after the JavaScript rounds`}`);
+  if (!flag("no-mlp-run")) console.log(`- default MLP, full 1,500-step run with 15 evaluations (CLI): ${await mlpRun()}`);
+  console.log(`- load average after: ${await loadAverage()}`);
+  const json = option("json", "");
+  if (json) await Deno.writeTextFile(json, JSON.stringify({ rows: rows.map(({ w, r }) => ({ key: w.key, ...r })), torch, peak1, peak2 }, null, 2));
+}
+
+await main();
+// The kernels' worker threads are unref'd; TF.js keeps nothing alive either, but exit explicitly anyway.
+Deno.exit(0);

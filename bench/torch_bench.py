@@ -1,0 +1,118 @@
+"""The benchmark's workloads in PyTorch (same shapes as bench/workloads.ts). Prints one JSON object:
+{"torch": version, "blas": ..., "results": {key: {"ms": median, "threads": n}}}; for each workload the
+better of 1 and 2 threads. Run by bench/main.ts; alone: python3 bench/torch_bench.py --rounds 5."""
+import json
+import statistics
+import sys
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+ROUNDS = int(sys.argv[sys.argv.index("--rounds") + 1]) if "--rounds" in sys.argv else 5
+
+
+class ConvNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        sizes = [(3, 64), (64, 128), (128, 256), (256, 256), (256, 512), (512, 512), (512, 512), (512, 512)]
+        self.convs = nn.ModuleList(nn.Conv2d(i, o, 3, padding=1) for i, o in sizes)
+        self.bns = nn.ModuleList(nn.BatchNorm2d(o) for _, o in sizes)
+        self.pool = nn.MaxPool2d(3, stride=2, padding=1)
+        self.linear = nn.Linear(512, 10)
+
+    def forward(self, x):
+        for i, (c, b) in enumerate(zip(self.convs, self.bns)):
+            x = F.relu(b(c(x)))
+            if i in (0, 1, 3, 5, 7):
+                x = self.pool(x)
+        return self.linear(x.flatten(1))
+
+
+def mlp(sizes):
+    layers = []
+    for i in range(len(sizes) - 1):
+        layers.append(nn.Linear(sizes[i], sizes[i + 1]))
+        if i + 2 < len(sizes):
+            layers.append(nn.ReLU())
+    return nn.Sequential(*layers)
+
+
+def step_runner(model, opt, x, y):
+    def run():
+        opt.zero_grad()
+        F.cross_entropy(model(x), y).backward()
+        opt.step()
+    return run
+
+
+def runner(key):
+    torch.manual_seed(0)
+    if key in ("W1", "W2"):
+        model = mlp([3072, 100, 10] if key == "W1" else [3072, 200, 200, 100, 10])
+        opt = torch.optim.SGD(model.parameters(), lr=1e-3) if key == "W1" else torch.optim.Adam(model.parameters(), lr=1e-3)
+        return step_runner(model, opt, torch.randn(200, 3072), torch.randint(0, 10, (200,)))
+    if key == "W3":
+        model = ConvNet().train()
+        return step_runner(model, torch.optim.Adam(model.parameters(), lr=1e-3), torch.randn(32, 3, 32, 32), torch.randint(0, 10, (32,)))
+    if key == "W3e":
+        model = ConvNet().eval()
+        x = torch.randn(500, 3, 32, 32)
+
+        def run():
+            with torch.no_grad():
+                model(x)
+        return run
+    if key == "W4":
+        a, b = torch.randn(1024, 1024), torch.randn(1024, 1024)
+        return lambda: torch.mm(a, b)
+    if key == "W5":
+        x, w = torch.randn(32, 128, 16, 16), torch.randn(128, 128, 3, 3)
+
+        def run():
+            with torch.no_grad():
+                F.conv2d(x, w, padding=1)
+        return run
+    raise KeyError(key)
+
+
+def median_ms(run, rounds):
+    run()
+    run()
+    times = []
+    for _ in range(rounds):
+        t = time.perf_counter()
+        run()
+        times.append((time.perf_counter() - t) * 1000)
+    return statistics.median(times)
+
+
+def blas():
+    """Which BLAS library the process loaded (Debian's torch links libblas.so.3, whose provider is chosen
+    by update-alternatives: the reference BLAS or OpenBLAS)."""
+    torch.mm(torch.randn(64, 64), torch.randn(64, 64))
+    try:
+        with open("/proc/self/maps") as maps:
+            libs = sorted({line.split()[-1] for line in maps if "blas" in line.lower() and ".so" in line})
+        return ", ".join(libs) or "no BLAS library mapped"
+    except OSError:
+        return "unknown"
+
+
+def main():
+    keys = [k for k in sys.argv[1:] if k.startswith("W")] or ["W1", "W2", "W3", "W3e", "W4", "W5"]
+    results = {}
+    for key in keys:
+        best = None
+        for threads in (1, 2):
+            torch.set_num_threads(threads)
+            ms = median_ms(runner(key), ROUNDS)
+            if best is None or ms < best["ms"]:
+                best = {"ms": ms, "threads": threads}
+        results[key] = best
+    print(json.dumps({"torch": torch.__version__, "blas": blas(), "results": results}))
+
+
+if __name__ == "__main__":
+    main()
