@@ -5,6 +5,7 @@ import {
   DEVICES,
   defaultsFor,
   INITS,
+  NORMALIZATIONS,
   MODELS,
   type ModelName,
   normalizeFlagNames,
@@ -51,6 +52,7 @@ export function buildProgram(handlers: Handlers, setExit: (code: number) => void
     .addOption(new Option("--seed <n>", "seed of initialisation, shuffling, dropout and augmentation").default(42).argParser(num("seed", { integer: true, min: 0 })))
     .addOption(new Option("--device <name>", `${DEVICES.join(", ")} (auto: WebGPU when an adapter exists)`).default("cpu").argParser((v: string) => parseChoice("device", DEVICES, v)))
     .addOption(new Option("--validation_size <n>", "hold out the first n training images").default(0).argParser(num("validation_size", { integer: true, min: 0 })))
+    .addOption(new Option("--normalize <how>", "mean-image (the course's: minus the mean training image), per-channel ((x − mean) / std per channel) or none").default("mean-image").argParser((v: string) => parseChoice("normalize", NORMALIZATIONS, v)))
     .addOption(new Option("--augment", "random crop (padding 4) and horizontal flip").default(false))
     .addOption(new Option("--batch_norm <impl>", `mlp-bn: ${BN_IMPLS.join(", ")} batch norm`).default("manual").argParser((v: string) => parseChoice("batch_norm", BN_IMPLS, v)))
     .addOption(new Option("--init <name>", "assignment: N(0, 0.0001²) weights, zero biases; pytorch: PyTorch's defaults [default: assignment; cnn pytorch]").argParser((v: string) => parseChoice("init", INITS, v)))
@@ -77,6 +79,7 @@ export function buildProgram(handlers: Handlers, setExit: (code: number) => void
         seed: o.seed as number,
         device: o.device as TrainConfig["device"],
         validationSize: o.validation_size as number,
+        normalize: o.normalize as TrainConfig["normalize"],
         augment: o.augment as boolean,
         batchNorm: o.batch_norm as TrainConfig["batchNorm"],
         init: (o.init as TrainConfig["init"] | undefined) ?? d.init,

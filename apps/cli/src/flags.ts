@@ -8,6 +8,9 @@ export const DEVICES = ["cpu", "webgpu", "auto"] as const;
 export type DeviceFlag = (typeof DEVICES)[number];
 export const BN_IMPLS = ["manual", "autograd", "builtin"] as const;
 export type BatchNormImpl = (typeof BN_IMPLS)[number];
+export const NORMALIZATIONS = ["mean-image", "per-channel", "none"] as const;
+/** mean-image: minus the per-pixel mean image (the course's); per-channel: (x − mean_c) / std_c; none: raw 0–255. */
+export type NormalizationName = (typeof NORMALIZATIONS)[number];
 export const INITS = ["assignment", "pytorch"] as const;
 /** assignment: weights N(0, 0.0001²), biases 0 (the course's); pytorch: PyTorch's default initialisation. */
 export type InitName = (typeof INITS)[number];
@@ -30,6 +33,7 @@ export interface TrainConfig {
   seed: number;
   device: DeviceFlag;
   validationSize: number;
+  normalize: NormalizationName;
   augment: boolean;
   batchNorm: BatchNormImpl;
   init: InitName;
@@ -111,6 +115,7 @@ export function configFlags(c: TrainConfig): Record<string, unknown> {
     seed: c.seed,
     device: c.device,
     validation_size: c.validationSize,
+    normalize: c.normalize,
     augment: c.augment,
     batch_norm: c.batchNorm,
     init: c.init,
@@ -140,6 +145,7 @@ export function configFromFlags(flags: Record<string, unknown>, file: string): T
     seed: n("seed", 42),
     device: (flags.device as DeviceFlag) ?? "cpu",
     validationSize: n("validation_size", 0),
+    normalize: (flags.normalize as NormalizationName) ?? "mean-image",
     augment: flags.augment === true,
     batchNorm: (flags.batch_norm as BatchNormImpl) ?? "manual",
     init: (flags.init as InitName) ?? d.init,

@@ -25,7 +25,9 @@ export async function evalCommand(
   const trainer = createTrainer(config, device);
   const { arrays, meta } = decodeCheckpoint(new Uint8Array(readFileSync(checkpointFile)), checkpointFile);
   trainer.loadState(arrays, meta.trainer);
-  const data = await loadCifar10({ dataDir: options.dataDir ?? config.dataDir, seed: config.seed, device });
+  const data = await loadCifar10({
+    dataDir: options.dataDir ?? config.dataDir, seed: config.seed, normalization: config.normalize, device,
+  });
   const ev = await evaluate(trainer, data.test, options.evalBatchSize, true);
   const p = buildPredictions(data.test, ev, 0, 0);
   const result = {

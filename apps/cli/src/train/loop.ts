@@ -53,6 +53,7 @@ export async function train(config: TrainConfig, progress: Progress, stop: StopS
   const data: Cifar10 = await loadCifar10({
     dataDir: config.dataDir,
     validationSize: config.validationSize,
+    normalization: config.normalize,
     seed: config.seed,
     augment: config.augment ? { crop: true, flip: true } : undefined,
     device,
