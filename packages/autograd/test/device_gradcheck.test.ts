@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { Function, FunctionCtx, gradcheckOnDevice, randn, Tensor } from "../src/mod.ts";
+import { Function, type FunctionCtx, gradcheckOnDevice, randn, type Tensor } from "../src/mod.ts";
 import { Generator } from "@backprop/tensor";
 
 const gen = new Generator(7);
