@@ -1,9 +1,5 @@
 import { Function, type FunctionCtx, Tensor } from "@backprop/autograd";
-import { ones, zeros } from "@backprop/tensor";
-import { Module } from "../module.ts";
-import type { FactoryOptions } from "../options.ts";
-import { Parameter } from "../parameter.ts";
-import { checkBatchNormInput } from "./check.ts";
+import { CustomBatchNorm } from "./base.ts";
 
 /**
  * Batch normalisation over x [batch, n] as a custom autograd `Function` with a hand-written backward.
@@ -73,23 +69,9 @@ export class BatchNormManualFunction extends Function {
 }
 
 /** The assignment's batch norm module on top of `BatchNormManualFunction` (no running statistics; γ = 1, β = 0). */
-export class BatchNormManualModule extends Module {
-  gamma: Parameter;
-  beta: Parameter;
-
-  constructor(readonly nNeurons: number, readonly eps: number = 1e-5, options: Omit<FactoryOptions, "generator"> = {}) {
-    super();
-    const { dtype = "float32", device = "cpu" } = options;
-    this.gamma = new Parameter(ones([nNeurons], { dtype, device }));
-    this.beta = new Parameter(zeros([nNeurons], { dtype, device }));
-  }
-
+export class BatchNormManualModule extends CustomBatchNorm {
   override forward(x: Tensor): Tensor {
-    checkBatchNormInput("BatchNormManualModule", x, this.nNeurons);
+    this.checkInput(x);
     return BatchNormManualFunction.apply(x, this.gamma, this.beta, this.eps);
-  }
-
-  override extraRepr(): string {
-    return `${this.nNeurons}, eps=${this.eps}`;
   }
 }
