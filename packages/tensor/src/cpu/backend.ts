@@ -153,6 +153,7 @@ export class CpuBackend implements Backend {
     this.copyNow(src, dst);
   }
 
+  /** The copy itself: the Wasm kernel where it handles the layout and dtypes, else the TypeScript loop. */
   private copyNow(src: StridedView, dst: StridedView): void {
     if (!copyWasm(src, dst)) copyStrided(src, dst);
   }
