@@ -3,6 +3,7 @@
 // Usage: deno run -A scripts/results_table.ts runs/*
 import { existsSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
+import { defaultsFor, type ModelName } from "../apps/cli/src/flags.ts";
 
 interface Row {
   name: string;
@@ -17,17 +18,29 @@ interface Row {
   status: string;
 }
 
-const IGNORED = new Set(["seed", "out", "data_dir", "eval_batch_size", "eval_subset", "progress"]);
+const IGNORED = new Set(["seed", "out", "data_dir", "eval_batch_size", "eval_subset", "progress", "device"]);
+
+/** The value each flag has when it is not given, so a row lists only what was changed. */
+function defaultFlags(model: ModelName): Record<string, string> {
+  const d = defaultsFor(model);
+  return {
+    dnn_hidden_units: "100", learning_rate: String(d.learningRate), max_steps: String(d.maxSteps),
+    batch_size: String(d.batchSize), eval_freq: String(d.evalFreq), optimizer: d.optimizer, momentum: "0",
+    weight_decay: "0", validation_size: "0", normalize: "mean-image", augment: "false",
+    batch_norm: model === "mlp-bn" ? "manual" : "", init: d.init, dropout: "0",
+  };
+}
 
 function readRun(dir: string): Row | null {
   const cfgFile = join(dir, "config.json"), sumFile = join(dir, "summary.json");
   if (!existsSync(cfgFile) || !existsSync(sumFile)) return null;
   const cfg = JSON.parse(readFileSync(cfgFile, "utf8"));
   const sum = JSON.parse(readFileSync(sumFile, "utf8"));
+  const defaults = defaultFlags(cfg.model);
   const flags = Object.entries(cfg.flags as Record<string, unknown>)
-    .filter(([k]) => !IGNORED.has(k) && k !== "model")
-    .map(([k, v]) => `--${k} ${v}`)
-    .join(" ");
+    .filter(([k, v]) => !IGNORED.has(k) && k !== "model" && (defaults[k] ?? "") !== String(v) && !(k === "batch_norm" && cfg.model !== "mlp-bn"))
+    .map(([k, v]) => (v === true ? `--${k}` : `--${k} ${v}`))
+    .join(" ") || "(defaults)";
   return {
     name: basename(dir), model: cfg.model, settings: flags, seed: cfg.seed, final: sum.final_test_accuracy,
     best: sum.best_test_accuracy, steps: sum.steps, wall: sum.wall_s, rss: sum.peak_rss_bytes, status: sum.status,
