@@ -43,7 +43,7 @@ export function buildProgram(handlers: Handlers, setExit: (code: number) => void
     .addOption(new Option("--max_steps <n>", "training steps [default: 1500; cnn 5000]").argParser(num("max_steps", { integer: true, min: 1 })))
     .addOption(new Option("--batch_size <n>", "batch size [default: 200; cnn 32]").argParser(num("batch_size", { integer: true, min: 1 })))
     .addOption(new Option("--eval_freq <n>", "evaluate on the test set every n steps [default: 100; cnn 500]").argParser(num("eval_freq", { integer: true, min: 1 })))
-    .addOption(new Option("--eval_batch_size <n>", "chunk size of evaluation").default(500).argParser(num("eval_batch_size", { integer: true, min: 1 })))
+    .addOption(new Option("--eval_batch_size <n>", "chunk size of evaluation [default: 500; cnn 100]").argParser(num("eval_batch_size", { integer: true, min: 1 })))
     .addOption(new Option("--eval_subset <n>", "evaluate on the first n test images only (0: all; for quick checks)").default(0).argParser(num("eval_subset", { integer: true, min: 0 })))
     .addOption(new Option("--data_dir <path>", "CIFAR-10 folder or .tar.gz (else $BACKPROP_CIFAR10, the cache, or a download)"))
     .addOption(new Option("--optimizer <name>", "sgd, adam or adamw [default: sgd; cnn adam]").argParser((v: string) => parseChoice("optimizer", OPTIMIZERS, v)))
@@ -70,7 +70,7 @@ export function buildProgram(handlers: Handlers, setExit: (code: number) => void
         maxSteps: (o.max_steps as number | undefined) ?? d.maxSteps,
         batchSize: (o.batch_size as number | undefined) ?? d.batchSize,
         evalFreq: (o.eval_freq as number | undefined) ?? d.evalFreq,
-        evalBatchSize: o.eval_batch_size as number,
+        evalBatchSize: (o.eval_batch_size as number | undefined) ?? d.evalBatchSize,
         evalSubset: o.eval_subset as number,
         dataDir: o.data_dir as string | undefined,
         optimizer: (o.optimizer as TrainConfig["optimizer"] | undefined) ?? d.optimizer,
@@ -104,7 +104,7 @@ export function buildProgram(handlers: Handlers, setExit: (code: number) => void
     .argument("<checkpoint>", "a run folder or its checkpoint.safetensors")
     .addOption(new Option("--data_dir <path>", "CIFAR-10 folder or .tar.gz"))
     .addOption(new Option("--device <name>", DEVICES.join(", ")).default("cpu").argParser((v: string) => parseChoice("device", DEVICES, v)))
-    .addOption(new Option("--eval_batch_size <n>", "chunk size").default(500).argParser(num("eval_batch_size", { integer: true, min: 1 })))
+    .addOption(new Option("--eval_batch_size <n>", "chunk size").default(100).argParser(num("eval_batch_size", { integer: true, min: 1 })))
     .addOption(new Option("--json", "print JSON").default(false))
     .action(async (checkpoint: string, o: Record<string, unknown>) => {
       setExit(await handlers.eval(checkpoint, {

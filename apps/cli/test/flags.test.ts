@@ -32,7 +32,7 @@ describe("train flags", () => {
   test("the assignment's CNN defaults: Adam, 1e-4, batch 32, 5,000 steps, eval every 500", async () => {
     const { seen, run } = harness();
     await run(["train", "cnn"]);
-    expect(seen.train).toMatchObject({ learningRate: 1e-4, maxSteps: 5000, batchSize: 32, evalFreq: 500, optimizer: "adam" });
+    expect(seen.train).toMatchObject({ learningRate: 1e-4, maxSteps: 5000, batchSize: 32, evalFreq: 500, evalBatchSize: 100, optimizer: "adam" });
   });
 
   test("snake_case and kebab-case flags, comma lists, flags with =", async () => {
