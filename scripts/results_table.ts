@@ -26,7 +26,7 @@ function defaultFlags(model: ModelName): Record<string, string> {
   return {
     dnn_hidden_units: "100", learning_rate: String(d.learningRate), max_steps: String(d.maxSteps),
     batch_size: String(d.batchSize), eval_freq: String(d.evalFreq), optimizer: d.optimizer, momentum: "0",
-    weight_decay: "0", validation_size: "0", normalize: "mean-image", augment: "false",
+    weight_decay: "0", validation_size: "0", normalize: "mean-image", augment: "false", lr_schedule: "constant", warmup_steps: "0",
     batch_norm: model === "mlp-bn" ? "manual" : "", init: d.init, dropout: "0",
   };
 }

@@ -5,6 +5,7 @@ import {
   DEVICES,
   defaultsFor,
   INITS,
+  LR_SCHEDULES,
   NORMALIZATIONS,
   MODELS,
   type ModelName,
@@ -40,6 +41,8 @@ export function buildProgram(handlers: Handlers, setExit: (code: number) => void
     .argument("<model>", `one of ${MODELS.join(", ")}`, (v: string) => parseChoice("model", MODELS, v))
     .addOption(new Option("--dnn_hidden_units <units>", "hidden layer sizes, comma-separated (MLPs)").default("100"))
     .addOption(new Option("--learning_rate <lr>", "learning rate [default: 2e-3; cnn 1e-4]").argParser(num("learning_rate", { minExclusive: 0 })))
+    .addOption(new Option("--lr_schedule <name>", "constant, or cosine: linear warm-up, then cosine decay to 0 at max_steps").default("constant").argParser((v: string) => parseChoice("lr_schedule", LR_SCHEDULES, v)))
+    .addOption(new Option("--warmup_steps <n>", "steps of linear warm-up (cosine schedule)").default(0).argParser(num("warmup_steps", { integer: true, min: 0 })))
     .addOption(new Option("--max_steps <n>", "training steps [default: 1500; cnn 5000]").argParser(num("max_steps", { integer: true, min: 1 })))
     .addOption(new Option("--batch_size <n>", "batch size [default: 200; cnn 32]").argParser(num("batch_size", { integer: true, min: 1 })))
     .addOption(new Option("--eval_freq <n>", "evaluate on the test set every n steps [default: 100; cnn 500]").argParser(num("eval_freq", { integer: true, min: 1 })))
@@ -67,6 +70,8 @@ export function buildProgram(handlers: Handlers, setExit: (code: number) => void
         model,
         dnnHiddenUnits: parseHiddenUnits(o.dnn_hidden_units as string),
         learningRate: (o.learning_rate as number | undefined) ?? d.learningRate,
+        lrSchedule: o.lr_schedule as TrainConfig["lrSchedule"],
+        warmupSteps: o.warmup_steps as number,
         maxSteps: (o.max_steps as number | undefined) ?? d.maxSteps,
         batchSize: (o.batch_size as number | undefined) ?? d.batchSize,
         evalFreq: (o.eval_freq as number | undefined) ?? d.evalFreq,
@@ -93,6 +98,12 @@ export function buildProgram(handlers: Handlers, setExit: (code: number) => void
       }
       if (config.model === "mlp-manual" && config.init !== "assignment") {
         throw new UsageError(`--init: mlp-manual initialises the assignment's way only, got "${config.init}"`);
+      }
+      if (config.warmupSteps > 0 && config.lrSchedule !== "cosine") {
+        throw new UsageError(`--warmup_steps: only the cosine schedule warms up; add --lr_schedule cosine (got --lr_schedule ${config.lrSchedule})`);
+      }
+      if (config.warmupSteps >= config.maxSteps) {
+        throw new UsageError(`--warmup_steps: must be below --max_steps (${config.maxSteps}), got ${config.warmupSteps}`);
       }
       if (config.resume && !config.out) throw new UsageError("--resume needs --out <dir> of the run to continue");
       setExit(await handlers.train(config));

@@ -11,6 +11,9 @@ export type BatchNormImpl = (typeof BN_IMPLS)[number];
 export const NORMALIZATIONS = ["mean-image", "per-channel", "none"] as const;
 /** mean-image: minus the per-pixel mean image (the course's); per-channel: (x − mean_c) / std_c; none: raw 0–255. */
 export type NormalizationName = (typeof NORMALIZATIONS)[number];
+export const LR_SCHEDULES = ["constant", "cosine"] as const;
+/** constant: the learning rate throughout; cosine: linear warm-up, then cosine decay to 0 at max_steps. */
+export type LrScheduleName = (typeof LR_SCHEDULES)[number];
 export const INITS = ["assignment", "pytorch"] as const;
 /** assignment: weights N(0, 0.0001²), biases 0 (the course's); pytorch: PyTorch's default initialisation. */
 export type InitName = (typeof INITS)[number];
@@ -20,6 +23,9 @@ export interface TrainConfig {
   model: ModelName;
   dnnHiddenUnits: number[];
   learningRate: number;
+  lrSchedule: LrScheduleName;
+  /** Steps of linear warm-up before the cosine decay (cosine schedule only). */
+  warmupSteps: number;
   maxSteps: number;
   batchSize: number;
   evalFreq: number;
@@ -104,6 +110,8 @@ export function configFlags(c: TrainConfig): Record<string, unknown> {
     model: c.model,
     dnn_hidden_units: c.dnnHiddenUnits.join(","),
     learning_rate: c.learningRate,
+    lr_schedule: c.lrSchedule,
+    warmup_steps: c.warmupSteps,
     max_steps: c.maxSteps,
     batch_size: c.batchSize,
     eval_freq: c.evalFreq,
@@ -134,6 +142,8 @@ export function configFromFlags(flags: Record<string, unknown>, file: string): T
     model,
     dnnHiddenUnits: parseHiddenUnits(String(flags.dnn_hidden_units ?? "100")),
     learningRate: n("learning_rate", d.learningRate),
+    lrSchedule: (flags.lr_schedule as LrScheduleName) ?? "constant",
+    warmupSteps: n("warmup_steps", 0),
     maxSteps: n("max_steps", d.maxSteps),
     batchSize: n("batch_size", d.batchSize),
     evalFreq: n("eval_freq", d.evalFreq),

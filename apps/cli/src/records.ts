@@ -11,6 +11,8 @@ export interface MetricsLine {
   test_accuracy: number;
   elapsed_s: number;
   examples_per_s: number;
+  /** Learning rate of the window's last step (absent in records written before schedules existed). */
+  learning_rate?: number;
 }
 
 export interface Summary {

@@ -25,7 +25,7 @@ describe("train flags", () => {
     expect(await run(["train", "mlp"])).toBe(0);
     expect(seen.train).toMatchObject({
       model: "mlp", dnnHiddenUnits: [100], learningRate: 2e-3, maxSteps: 1500, batchSize: 200, evalFreq: 100,
-      optimizer: "sgd", seed: 42, device: "cpu", validationSize: 0, augment: false,
+      optimizer: "sgd", seed: 42, device: "cpu", validationSize: 0, augment: false, lrSchedule: "constant", warmupSteps: 0,
     });
   });
 
@@ -37,8 +37,10 @@ describe("train flags", () => {
 
   test("snake_case and kebab-case flags, comma lists, flags with =", async () => {
     const { seen, run } = harness();
-    await run(["train", "mlp", "--learning-rate", "0.01", "--dnn_hidden_units=512,256", "--max-steps=10", "--optimizer", "adam", "--augment"]);
-    expect(seen.train).toMatchObject({ learningRate: 0.01, dnnHiddenUnits: [512, 256], maxSteps: 10, optimizer: "adam", augment: true });
+    await run(["train", "mlp", "--learning-rate", "0.01", "--dnn_hidden_units=512,256", "--max-steps=10", "--optimizer", "adam", "--augment", "--lr-schedule", "cosine", "--warmup-steps", "3"]);
+    expect(seen.train).toMatchObject({
+      learningRate: 0.01, dnnHiddenUnits: [512, 256], maxSteps: 10, optimizer: "adam", augment: true, lrSchedule: "cosine", warmupSteps: 3,
+    });
   });
 
   test.each([
@@ -51,6 +53,9 @@ describe("train flags", () => {
     [["train", "mlp", "--frobnicate"], /unknown option '--frobnicate'/],
     [["train", "mlp-manual", "--optimizer", "adam"], /mlp-manual updates its weights by plain SGD only/],
     [["train", "mlp", "--resume"], /--resume needs --out/],
+    [["train", "mlp", "--lr_schedule", "linear"], /--lr_schedule: expected one of constant, cosine, got "linear"/],
+    [["train", "mlp", "--warmup_steps", "100"], /--warmup_steps: only the cosine schedule warms up/],
+    [["train", "mlp", "--lr_schedule", "cosine", "--warmup_steps", "1500"], /--warmup_steps: must be below --max_steps \(1500\), got 1500/],
     [["train"], /missing required argument 'model'/],
     [["fly"], /unknown command 'fly'/],
   ])("%j is a usage error (exit 2) with one clear line", async (argv, message) => {

@@ -21,7 +21,7 @@ export function tempDir(prefix: string): string {
 export function quickConfig(model: ModelName, out: string, overrides: Partial<TrainConfig> = {}): TrainConfig {
   const d = defaultsFor(model);
   return {
-    model, dnnHiddenUnits: [32], learningRate: d.learningRate, maxSteps: 20, batchSize: 50, evalFreq: 10,
+    model, dnnHiddenUnits: [32], learningRate: d.learningRate, lrSchedule: "constant", warmupSteps: 0, maxSteps: 20, batchSize: 50, evalFreq: 10,
     evalBatchSize: 250, evalSubset: 500, dataDir: miniArchive, optimizer: d.optimizer, momentum: 0, weightDecay: 0,
     seed: 42, device: "cpu", validationSize: 0, normalize: "mean-image", augment: false, batchNorm: "manual", init: d.init, dropout: 0,
     out, resume: false, progress: "none", ...overrides,

@@ -81,6 +81,23 @@ describe.skipIf(!hasMini)("train on the mini archive", () => {
     expect(metricsOf(split).map(strip)).toEqual(metricsOf(whole).map(strip));
   }, 120_000);
 
+  test("--lr_schedule cosine: warm-up then decay, recorded per window, and a resumed run keeps to the schedule", async () => {
+    const [whole, split] = [tempDir("cos-whole"), tempDir("cos-split")];
+    const config = (out: string) =>
+      quickConfig("mlp", out, { maxSteps: 30, lrSchedule: "cosine", warmupSteps: 10, optimizer: "adam", learningRate: 1e-3, init: "pytorch" });
+    await train(config(whole), silent, new StopSignal());
+    // The rate of each window's last step: steps 10, 20, 30 have indices 9, 19, 29.
+    const rates = metricsOf(whole).map((m) => m.learning_rate!);
+    expect(rates[0]).toBeCloseTo(1e-3, 12);
+    expect(rates[1]).toBeCloseTo(1e-3 * 0.5 * (1 + Math.cos(Math.PI * 9 / 20)), 12);
+    expect(rates[2]).toBeCloseTo(1e-3 * 0.5 * (1 + Math.cos(Math.PI * 19 / 20)), 12);
+    const stop = new StopSignal();
+    expect((await train(config(split), stopAt(14, stop), stop)).exitCode).toBe(130);
+    expect((await train({ ...config(split), resume: true }, silent, new StopSignal())).exitCode).toBe(0);
+    const strip = (m: MetricsLine) => ({ ...m, elapsed_s: 0, examples_per_s: 0 });
+    expect(metricsOf(split).map(strip)).toEqual(metricsOf(whole).map(strip));
+  }, 120_000);
+
   test("a diverging run stops with a message naming the step, exit 1, and keeps its last good checkpoint", async () => {
     const out = tempDir("nan");
     const { exitCode, summary } = await train(

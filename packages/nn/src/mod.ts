@@ -2,7 +2,7 @@
  * @module
  * Neural-network building blocks over `@backprop/autograd`, following PyTorch's `torch.nn` and `torch.optim`:
  * `Module` with named parameters, buffers and state dicts; layers (Linear, Conv2d, BatchNorm, pooling,
- * activations, Dropout); losses; `init`; optimizers (SGD, Adam, AdamW); safetensors encoding. Also the
+ * activations, Dropout); losses; `init`; optimizers (SGD, Adam, AdamW) and learning-rate schedules; safetensors encoding. Also the
  * assignment's models: the hand-written-backprop modules (`LinearModule`, …, `ManualMLP`), the three custom
  * batch norms, `MLP` and `ConvNet`.
  *
@@ -60,6 +60,8 @@ export { Adam, AdamW } from "./optim/adam.ts";
 export type { AdamOptions } from "./optim/adam.ts";
 export { flattenOptimizerState, unflattenOptimizerState } from "./optim/flatten.ts";
 export type { FlatOptimizerState } from "./optim/flatten.ts";
+export { constantSchedule, cosineSchedule, LrScheduler } from "./optim/lr_scheduler.ts";
+export type { CosineScheduleOptions, LrSchedule } from "./optim/lr_scheduler.ts";
 
 export { LinearModule } from "./manual/linear_module.ts";
 export type { LinearArrays, ManualOptions } from "./manual/linear_module.ts";

@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { type Cifar10, loadCifar10 } from "@backprop/datasets";
+import { constantSchedule, cosineSchedule, type LrSchedule } from "@backprop/nn";
 import { keep, type NDArray } from "@backprop/tensor";
 import { UsageError } from "../errors.ts";
 import { configFlags, type TrainConfig } from "../flags.ts";
@@ -130,7 +131,14 @@ export async function train(config: TrainConfig, progress: Progress, stop: StopS
     lastYield = performance.now();
   };
 
+  // A function of the step alone, so a resumed run picks up the same rates.
+  const schedule: LrSchedule = config.lrSchedule === "cosine"
+    ? cosineSchedule({ totalSteps: config.maxSteps, warmupSteps: config.warmupSteps })
+    : constantSchedule;
+  let learningRate = config.learningRate;
   while (step < config.maxSteps) {
+    learningRate = config.learningRate * schedule(step);
+    trainer.setLearningRate(learningRate);
     const batch = data.train.nextBatch(config.batchSize);
     const { loss, correct } = trainer.trainStep(batch.images, batch.labels);
     batch.dispose();
@@ -172,7 +180,7 @@ export async function train(config: TrainConfig, progress: Progress, stop: StopS
       const trainSeconds = (evalStart - windowStart) / 1000;
       const line: MetricsLine = {
         step, train_loss: trainLoss, train_accuracy: trainAcc, test_loss: ev.loss, test_accuracy: ev.accuracy,
-        elapsed_s: elapsed(), examples_per_s: seen / Math.max(1e-9, trainSeconds),
+        elapsed_s: elapsed(), examples_per_s: seen / Math.max(1e-9, trainSeconds), learning_rate: learningRate,
       };
       records.appendMetrics(line);
       progress.log(`step ${step}: train loss ${trainLoss.toFixed(4)} acc ${trainAcc.toFixed(4)} | test loss ${ev.loss.toFixed(4)} acc ${ev.accuracy.toFixed(4)}`);

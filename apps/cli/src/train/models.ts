@@ -57,6 +57,10 @@ class AutogradTrainer implements Trainer {
     });
   }
 
+  setLearningRate(lr: number): void {
+    for (const g of this.optimizer.paramGroups) g.lr = lr;
+  }
+
   predict(images: NDArray): NDArray {
     this.model.eval();
     return noGrad(() => (this.model.forward(this.#input(images)) as Tensor).value);
@@ -87,7 +91,7 @@ class AutogradTrainer implements Trainer {
 /** The assignment's hand-written-backprop MLP, updated by plain SGD (mlp-manual). */
 class ManualTrainer implements Trainer {
   readonly loss = new CrossEntropyModule();
-  constructor(readonly model: ManualMLP, readonly lr: number) {}
+  constructor(readonly model: ManualMLP, public lr: number) {}
 
   trainStep(images: NDArray, labels: NDArray): { loss: NDArray; correct: NDArray } {
     return tidy(() => {
@@ -99,6 +103,10 @@ class ManualTrainer implements Trainer {
       this.model.clearCache();
       return { loss, correct: probs.argmax(1).eq(labels).sum() };
     });
+  }
+
+  setLearningRate(lr: number): void {
+    this.lr = lr;
   }
 
   /** log-probabilities: cross-entropy of these as logits equals the model's own loss. */

@@ -4,6 +4,8 @@ import type { NDArray } from "@backprop/tensor";
 export interface Trainer {
   /** One optimisation step; returns the batch's mean loss and its number of correct predictions (0-d arrays the caller disposes). */
   trainStep(images: NDArray, labels: NDArray): { loss: NDArray; correct: NDArray };
+  /** Sets the learning rate of the following steps (a schedule calls this before each step). */
+  setLearningRate(lr: number): void;
   /** Logits of a batch, in evaluation mode, recording nothing. */
   predict(images: NDArray): NDArray;
   /** Model parameters/buffers and optimizer state, named, for a checkpoint. */
