@@ -63,8 +63,9 @@ export function buildProgram(handlers: Handlers, setExit: (code: number) => void
     .addOption(new Option("--out <dir>", "run folder [default: runs/<model>-s<seed>-<time>]"))
     .addOption(new Option("--resume", "continue the run in --out from its last checkpoint").default(false))
     .addOption(new Option("--progress <mode>", "auto, bar, lines or none").default("auto").argParser((v: string) => parseChoice("progress", ["auto", "bar", "lines", "none"] as const, v)))
-    .action(async (model: ModelName, o: Record<string, unknown>) => {
+    .action(async (model: ModelName, o: Record<string, unknown>, cmd: Command) => {
       const d = defaultsFor(model);
+      const explicit = cmd.options.map((opt) => opt.attributeName()).filter((name) => cmd.getOptionValueSource(name) === "cli");
       if ((o.dropout as number) >= 1) throw new UsageError(`--dropout: must be below 1, got ${o.dropout}`);
       const config: TrainConfig = {
         model,
@@ -92,6 +93,7 @@ export function buildProgram(handlers: Handlers, setExit: (code: number) => void
         out: o.out as string | undefined,
         resume: o.resume as boolean,
         progress: o.progress as TrainConfig["progress"],
+        explicit,
       };
       if (config.model === "mlp-manual" && config.optimizer !== "sgd") {
         throw new UsageError(`--optimizer: mlp-manual updates its weights by plain SGD only, got "${config.optimizer}"`);

@@ -47,6 +47,11 @@ export interface TrainConfig {
   out?: string;
   resume: boolean;
   progress: "auto" | "bar" | "lines" | "none";
+  /**
+   * The flags given on the command line (snake_case names); with `resume`, only these may differ from the run's
+   * recorded flags. Absent (a programmatic call): every flag counts as given.
+   */
+  explicit?: readonly string[];
 }
 
 /** The assignment's defaults: the MLP parts, and the ConvNet part (Adam, 1e-4, batch 32, 5,000 steps). */
@@ -164,4 +169,45 @@ export function configFromFlags(flags: Record<string, unknown>, file: string): T
     resume: false,
     progress: "auto",
   };
+}
+
+/** Flags a resumed run may change: where the data is, what runs it, how it reports, and how long it goes on. */
+export const CHANGEABLE_ON_RESUME: ReadonlySet<string> = new Set(["max_steps", "data_dir", "device", "eval_batch_size", "eval_subset"]);
+
+/**
+ * The config a `--resume` continues: the flags recorded in the run's config.json, except the changeable ones
+ * given now. A given flag that would change how the run trains is an error naming both values, so a resumed
+ * run is the run that was started (a forgotten `--augment` would otherwise silently train a different model).
+ */
+export function resumeConfig(given: TrainConfig, recordedFlags: Record<string, unknown>, file: string): TrainConfig {
+  const saved = configFromFlags(recordedFlags, file);
+  if (saved.model !== given.model) {
+    throw new UsageError(`--resume: ${file} records a ${saved.model} run, got model ${given.model}`);
+  }
+  const [now, then] = [configFlags(given), configFlags(saved)];
+  const isGiven = (k: string) => given.explicit === undefined || given.explicit.includes(k);
+  const conflicts = Object.keys(now).filter((k) => isGiven(k) && !CHANGEABLE_ON_RESUME.has(k) && JSON.stringify(now[k]) !== JSON.stringify(then[k]));
+  if (conflicts.length > 0) {
+    const show = (flags: Record<string, unknown>) => conflicts.map((k) => `--${k} ${String(flags[k])}`).join(" ");
+    throw new UsageError(
+      `--resume: ${file} records ${show(then)}, got ${show(now)}; leave ${conflicts.length === 1 ? "it" : "them"} out to continue the run as it was started`,
+    );
+  }
+  const pick = <K extends keyof TrainConfig>(flag: string, key: K): TrainConfig[K] => (isGiven(flag) ? given[key] : saved[key]);
+  const config: TrainConfig = {
+    ...saved,
+    maxSteps: pick("max_steps", "maxSteps"),
+    dataDir: pick("data_dir", "dataDir"),
+    device: pick("device", "device"),
+    evalBatchSize: pick("eval_batch_size", "evalBatchSize"),
+    evalSubset: pick("eval_subset", "evalSubset"),
+    out: given.out,
+    resume: true,
+    progress: given.progress,
+    explicit: given.explicit,
+  };
+  if (config.warmupSteps >= config.maxSteps) {
+    throw new UsageError(`--max_steps: the run warms up for ${config.warmupSteps} steps; expected more than that, got ${config.maxSteps}`);
+  }
+  return config;
 }

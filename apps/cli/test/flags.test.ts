@@ -41,6 +41,8 @@ describe("train flags", () => {
     expect(seen.train).toMatchObject({
       learningRate: 0.01, dnnHiddenUnits: [512, 256], maxSteps: 10, optimizer: "adam", augment: true, lrSchedule: "cosine", warmupSteps: 3,
     });
+    // What --resume may compare with the recorded flags: only those given, under their snake_case names.
+    expect([...seen.train!.explicit!].sort()).toEqual(["augment", "dnn_hidden_units", "learning_rate", "lr_schedule", "max_steps", "optimizer", "warmup_steps"]);
   });
 
   test.each([

@@ -81,6 +81,34 @@ describe.skipIf(!hasMini)("train on the mini archive", () => {
     expect(metricsOf(split).map(strip)).toEqual(metricsOf(whole).map(strip));
   }, 120_000);
 
+  test("--resume continues with the recorded flags: given ones that would change the run are refused, max_steps may grow", async () => {
+    const [whole, split] = [tempDir("rec-whole"), tempDir("rec-split")];
+    const started = (out: string) => quickConfig("mlp", out, { maxSteps: 30, dropout: 0.2, momentum: 0.9 });
+    await train(started(whole), silent, new StopSignal());
+    const stop = new StopSignal();
+    await train(started(split), stopAt(12, stop), stop);
+    // The command line `train mlp --resume --out <dir> --dropout 0.5`: the recorded dropout is 0.2.
+    const bare = { ...quickConfig("mlp", split), resume: true };
+    await expect(train({ ...bare, dropout: 0.5, explicit: ["dropout", "out", "resume"] }, silent, new StopSignal()))
+      .rejects.toThrow(/--resume: .*config.json records --dropout 0.2, got --dropout 0.5; leave it out/);
+    await expect(train({ ...bare, explicit: ["max_steps", "out", "resume"], maxSteps: 5 }, silent, new StopSignal()))
+      .rejects.toThrow(/--max_steps: .* is at step 12 already, got 5/);
+    await expect(train({ ...quickConfig("cnn", split), resume: true, explicit: [] }, silent, new StopSignal()))
+      .rejects.toThrow(/records a mlp run, got model cnn/);
+    // Without the flags (quickConfig's defaults stand for flags not given), the run goes on as it was started.
+    const resumed = await train({ ...bare, explicit: ["out", "resume"] }, silent, new StopSignal());
+    expect(resumed.summary.steps).toBe(30);
+    const strip = (m: MetricsLine) => ({ ...m, elapsed_s: 0, examples_per_s: 0 });
+    expect(metricsOf(split).map(strip)).toEqual(metricsOf(whole).map(strip));
+    // A completed run can be extended: --max_steps 40 goes on for 10 more steps and the record says so.
+    const longer = await train({ ...bare, maxSteps: 40, explicit: ["max_steps", "out", "resume"] }, silent, new StopSignal());
+    expect(longer.summary.steps).toBe(40);
+    expect(metricsOf(split).map((m) => m.step)).toEqual([10, 20, 30, 40]);
+    const config = JSON.parse(readFileSync(join(split, "config.json"), "utf8"));
+    expect(config.flags).toMatchObject({ max_steps: 40, dropout: 0.2, momentum: 0.9 });
+    expect(config.resumes.map((r: { at_step: number; changed: object }) => [r.at_step, r.changed])).toEqual([[12, {}], [30, { max_steps: 40 }]]);
+  }, 120_000);
+
   test("--lr_schedule cosine: warm-up then decay, recorded per window, and a resumed run keeps to the schedule", async () => {
     const [whole, split] = [tempDir("cos-whole"), tempDir("cos-split")];
     const config = (out: string) =>

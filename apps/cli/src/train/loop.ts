@@ -4,7 +4,7 @@ import { type Cifar10, loadCifar10 } from "@backprop/datasets";
 import { constantSchedule, cosineSchedule, type LrSchedule } from "@backprop/nn";
 import { keep, type NDArray } from "@backprop/tensor";
 import { UsageError } from "../errors.ts";
-import { configFlags, type TrainConfig } from "../flags.ts";
+import { configFlags, resumeConfig, type TrainConfig } from "../flags.ts";
 import type { Progress } from "../progress.ts";
 import { type MetricsLine, RunRecords, type Summary } from "../records.ts";
 import { gitCommit, PeakRss, runtimeVersions } from "../runtime.ts";
@@ -36,18 +36,20 @@ export class StopSignal {
 /**
  * Trains `config.model` on CIFAR-10 with the course's batching, evaluating on the test set every `evalFreq`
  * steps, writing the run records, checkpointing at each evaluation, and resuming from the last checkpoint
- * when `config.resume` is set.
+ * when `config.resume` is set (with the flags the run was started with: see `resumeConfig`).
  */
-export async function train(config: TrainConfig, progress: Progress, stop: StopSignal): Promise<TrainResult> {
-  const runDir = config.out ?? defaultRunDir(config);
+export async function train(given: TrainConfig, progress: Progress, stop: StopSignal): Promise<TrainResult> {
+  const runDir = given.out ?? defaultRunDir(given);
   const records = new RunRecords(runDir);
   const checkpointFile = records.path("checkpoint.safetensors");
-  if (config.resume && !existsSync(checkpointFile)) {
+  if (given.resume && !existsSync(checkpointFile)) {
     throw new UsageError(`--resume: no checkpoint at ${checkpointFile}; start the run without --resume`);
   }
-  if (!config.resume && existsSync(checkpointFile)) {
+  if (!given.resume && existsSync(checkpointFile)) {
     throw new UsageError(`--out: ${runDir} already holds a run; pass --resume to continue it, or choose another --out`);
   }
+  const recorded = given.resume ? records.readConfig() : null;
+  const config = recorded?.flags ? resumeConfig(given, recorded.flags as Record<string, unknown>, records.path("config.json")) : given;
   const { device, note } = await resolveDevice(config.device);
   progress.log(note);
   const started = performance.now();
@@ -71,7 +73,17 @@ export async function train(config: TrainConfig, progress: Progress, stop: StopS
     trainer.loadState(arrays, meta.trainer);
     data.train.setState(meta.train);
     ({ step, best_test_accuracy: best, best_step: bestStep, elapsed_s: elapsedBefore } = meta);
+    if (config.maxSteps < step) throw new UsageError(`--max_steps: ${runDir} is at step ${step} already, got ${config.maxSteps}`);
     records.truncateMetrics(step);
+    if (recorded) {
+      const before = recorded.flags as Record<string, unknown>, after = configFlags(config);
+      const changed = Object.fromEntries(Object.entries(after).filter(([k, v]) => JSON.stringify(v) !== JSON.stringify(before[k])));
+      const resumes = Array.isArray(recorded.resumes) ? recorded.resumes : [];
+      records.writeConfig({
+        ...recorded, flags: after,
+        resumes: [...resumes, { at_step: step, at: new Date().toISOString(), git_commit: gitCommit(), changed }],
+      });
+    }
     progress.log(`resuming ${runDir} at step ${step}`);
   } else {
     records.writeConfig({
