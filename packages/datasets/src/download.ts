@@ -38,13 +38,20 @@ export interface DownloadOptions {
   progressIntervalMs?: number;
   /** Aborts the download. */
   signal?: AbortSignal;
+  /**
+   * Gives up when the server sends nothing for this many milliseconds (while connecting or mid-way); default
+   * 60,000. A slow but steady download never times out.
+   */
+  stallTimeoutMs?: number;
 }
+
+const DEFAULT_STALL_TIMEOUT_MS = 60_000;
 
 /**
  * Downloads, verifies and unpacks the archive into `<cacheDir>/cifar-10-batches-bin` and returns that folder.
  * If another process placed the folder first, its copy is kept and returned.
  *
- * @throws DownloadError with `reason` "network", "http", "size", "checksum", "aborted" or "extract".
+ * @throws DownloadError with `reason` "network", "http", "size", "checksum", "aborted", "stalled" or "extract".
  */
 export async function downloadCifar10(options: DownloadOptions = {}): Promise<string> {
   const url = options.url ?? CIFAR10_URL;
@@ -88,6 +95,15 @@ async function isFolder(path: string): Promise<boolean> {
   }
 }
 
+/** What a transfer checks between chunks: the abort signal, and what to report when it fired. */
+interface TransferWatch {
+  signal: AbortSignal;
+  /** The error for an aborted transfer: stalled (the watchdog fired) or aborted by the caller. */
+  failure(): DownloadError;
+  /** Restarts the stall watchdog; called with the byte count after every chunk. */
+  received(bytes: number): void;
+}
+
 async function fetchVerified(
   url: string,
   archivePath: string,
@@ -95,13 +111,50 @@ async function fetchVerified(
   expectedSha256: string,
   options: DownloadOptions,
 ): Promise<void> {
-  const aborted = () =>
-    new DownloadError(`${url}: download aborted`, url, "aborted", { cause: options.signal?.reason });
+  const stallMs = options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
+  if (!(stallMs > 0)) throw new RangeError(`downloadCifar10: stallTimeoutMs must be positive, got ${stallMs}`);
+  // A watchdog restarted by every chunk: a server that stops sending would otherwise hang the download forever.
+  const watchdog = new AbortController();
+  let bytes = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const watch: TransferWatch = {
+    signal: options.signal ? AbortSignal.any([options.signal, watchdog.signal]) : watchdog.signal,
+    failure: () =>
+      watchdog.signal.aborted
+        ? new DownloadError(
+          `${url}: no data for ${stallMs / 1000} s after ${bytes} of ${expectedSize} bytes — the connection stalled`,
+          url,
+          "stalled",
+          { expected: `data within ${stallMs / 1000} s`, found: `nothing after ${bytes} bytes` },
+        )
+        : new DownloadError(`${url}: download aborted`, url, "aborted", { cause: options.signal?.reason }),
+    received: (n) => {
+      bytes = n;
+      clearTimeout(timer);
+      timer = setTimeout(() => watchdog.abort(), stallMs);
+    },
+  };
+  watch.received(0);
+  try {
+    await fetchInto(url, archivePath, expectedSize, expectedSha256, options, watch);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function fetchInto(
+  url: string,
+  archivePath: string,
+  expectedSize: number,
+  expectedSha256: string,
+  options: DownloadOptions,
+  watch: TransferWatch,
+): Promise<void> {
   let response: Response;
   try {
-    response = await fetch(url, { signal: options.signal });
+    response = await fetch(url, { signal: watch.signal });
   } catch (cause) {
-    if (options.signal?.aborted) throw aborted();
+    if (watch.signal.aborted) throw watch.failure();
     throw new DownloadError(`${url}: cannot connect (${describeFetchError(cause)})`, url, "network", {
       expected: "a reachable server",
       found: describeFetchError(cause),
@@ -150,7 +203,7 @@ async function fetchVerified(
       try {
         chunk = await reader.read();
       } catch (cause) {
-        if (options.signal?.aborted) throw aborted();
+        if (watch.signal.aborted) throw watch.failure();
         throw new DownloadError(
           `${url}: the connection broke after ${bytes} of ${expectedSize} bytes (${describeFetchError(cause)})`,
           url,
@@ -161,6 +214,7 @@ async function fetchVerified(
       if (chunk.done) break;
       const value = chunk.value;
       bytes += value.length;
+      watch.received(bytes);
       if (bytes > expectedSize) {
         await reader.cancel().catch(() => {});
         throw new DownloadError(

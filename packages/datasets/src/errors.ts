@@ -46,7 +46,7 @@ export class DataNotFoundError extends DatasetError {
 }
 
 /** Why a download failed. */
-export type DownloadFailure = "network" | "http" | "size" | "checksum" | "aborted" | "extract";
+export type DownloadFailure = "network" | "http" | "size" | "checksum" | "aborted" | "stalled" | "extract";
 
 /** Downloading (or verifying, or unpacking) the archive failed. Nothing is left in the cache. */
 export class DownloadError extends DatasetError {

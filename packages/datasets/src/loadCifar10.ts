@@ -90,8 +90,8 @@ async function locate(options: LoadCifar10Options): Promise<Cifar10Location> {
   try {
     return { kind: "folder", path: await downloadCifar10(options), origin: "download" };
   } catch (cause) {
-    // Unreachable or refusing server: that is "no data", reported with everything else that was tried.
-    if (cause instanceof DownloadError && (cause.reason === "network" || cause.reason === "http")) {
+    // Unreachable, refusing or silent server: that is "no data", reported with everything else that was tried.
+    if (cause instanceof DownloadError && (cause.reason === "network" || cause.reason === "http" || cause.reason === "stalled")) {
       const reason = cause.message.startsWith(`${url}: `) ? cause.message.slice(url.length + 2) : cause.message;
       throw new DataNotFoundError([...searched, `a download from ${url}: failed — ${reason}`], cause);
     }

@@ -43,6 +43,18 @@ beforeAll(async () => {
     } else if (route === "/stall.tar.gz") {
       response.writeHead(200, { "content-length": size });
       response.write(payload.subarray(0, 1000));
+    } else if (route === "/slow.tar.gz") {
+      // Seven pieces 150 ms apart: about a second in all.
+      response.writeHead(200, { "content-length": size });
+      const step = Math.ceil(size / 7);
+      const send = (at: number) => {
+        if (at >= size) return void response.end();
+        response.write(payload.subarray(at, at + step));
+        setTimeout(() => send(at + step), 150);
+      };
+      send(0);
+    } else if (route === "/silent.tar.gz") {
+      // Accepts the connection and never answers.
     } else {
       response.writeHead(404, "Not Found");
       response.end("no such file");
@@ -152,6 +164,27 @@ describe("downloadCifar10 from a local server", () => {
     expect(viaLoad).toBeInstanceOf(DataNotFoundError);
     expect(viaLoad.message).toContain("HTTP 404");
     await expectEmptyCache(cacheDir);
+  });
+
+  test.each([
+    ["mid-way", "stall.tar.gz", /no data for 0.3 s after 1000 of \d+ bytes — the connection stalled/],
+    ["before answering", "silent.tar.gz", /no data for 0.3 s after 0 of \d+ bytes — the connection stalled/],
+  ])("a server that stops sending %s fails as stalled and leaves nothing in the cache", async (_when, file, message) => {
+    const cacheDir = join(dir, "cache");
+    const error = await downloadCifar10({ url: `${base}/${file}`, cacheDir, sha256, size, stallTimeoutMs: 300 }).catch((e) => e);
+    expect(error).toBeInstanceOf(DownloadError);
+    expect(error.reason).toBe("stalled");
+    expect(error.message).toMatch(message);
+    await expectEmptyCache(cacheDir);
+  });
+
+  test("a steady download slower than the stall timeout in total still completes", async () => {
+    const cacheDir = join(dir, "cache");
+    // About a second in all, 150 ms between pieces: the timeout bounds the gaps, not the whole download.
+    const started = performance.now();
+    const path = await downloadCifar10({ url: `${base}/slow.tar.gz`, cacheDir, sha256, size, stallTimeoutMs: 400 });
+    expect(performance.now() - started).toBeGreaterThan(800);
+    expect(path).toBe(join(cacheDir, "cifar-10-batches-bin"));
   });
 
   test("an aborted download stops and leaves nothing in the cache", async () => {
