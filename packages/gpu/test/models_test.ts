@@ -4,7 +4,7 @@
  * accuracy.
  */
 import { tensor as autogradTensor } from "@backprop/autograd";
-import { ConvNet, crossEntropy, MLP, type Module, SGD } from "@backprop/nn";
+import { BatchNorm1d, ConvNet, crossEntropy, MLP, type Module, SGD } from "@backprop/nn";
 import { Generator, type NDArray, rand, randint, tidy } from "@backprop/tensor";
 import { gpu, noGpu } from "./setup.ts";
 
@@ -82,5 +82,40 @@ Deno.test({
     await compareStep(() => new ConvNet(3, 10, { generator: new Generator(6) }), [4, 3, 32, 32], 10, 1e-3);
     const after = gpu!.backend.memory().storages;
     if (after !== before) throw new Error(`${after - before} GPU storages leaked by the ConvNet step`);
+  },
+});
+
+Deno.test({
+  name: "models: BatchNorm with momentum null (cumulative average) runs on WebGPU and matches the CPU",
+  ignore: noGpu,
+  fn: async () => {
+    const gen = new Generator(12);
+    const batches = [0, 1, 2].map(() => rand([16, 5], { generator: gen }).mul(3));
+    const cpu = new BatchNorm1d(5, { momentum: null });
+    const dev = new BatchNorm1d(5, { momentum: null }).to("webgpu");
+    const before = gpu!.backend.memory().storages;
+    for (const b of batches) {
+      const bg = b.to("webgpu");
+      tidy(() => {
+        cpu.forward(autogradTensor(b));
+        dev.forward(autogradTensor(bg));
+      });
+      bg.dispose();
+    }
+    const after = gpu!.backend.memory().storages;
+    if (after !== before) throw new Error(`${after - before} GPU storages leaked by three batch-norm steps`);
+    for (const name of ["running_mean", "running_var"]) {
+      const [want, got] = [await cpu.getBuffer(name).data(), await dev.getBuffer(name).data()];
+      for (let i = 0; i < want.length; i++) {
+        if (!(Math.abs(Number(got[i]) - Number(want[i])) <= 1e-5 * Math.max(1, Math.abs(Number(want[i]))))) {
+          throw new Error(`${name}[${i}]: cpu ${want[i]}, webgpu ${got[i]}`);
+        }
+      }
+    }
+    const count = (await dev.getBuffer("num_batches_tracked").data())[0];
+    if (count !== 3) throw new Error(`num_batches_tracked is ${count} on WebGPU, expected 3`);
+    for (const b of batches) b.dispose();
+    cpu.dispose();
+    dev.dispose();
   },
 });

@@ -9,8 +9,11 @@ export interface BatchNormOptions {
   bias?: Tensor | null;
   /** Normalise with the batch's statistics (and update the running ones) instead of the running ones. */
   training?: boolean;
-  /** Weight of the new batch in the running averages (default 0.1). */
-  momentum?: number;
+  /**
+   * Weight of the new batch in the running averages (default 0.1); a 0-d array on the input's device when the
+   * weight is computed there (a cumulative average's 1/count, which reading back would stall a GPU).
+   */
+  momentum?: number | NDArray;
   eps?: number;
 }
 
@@ -60,11 +63,13 @@ export function batchNorm(
         const m = mean.value.reshape([channels]);
         const v = variance.value.reshape([channels]);
         const unbiased = v.mul(n / (n - 1));
-        const keptMean = runningMean.mul(1 - momentum), newMean = m.mul(momentum);
-        const keptVar = runningVar.mul(1 - momentum), newVar = unbiased.mul(momentum);
+        const keep = typeof momentum === "number" ? 1 - momentum : momentum.neg().add(1);
+        const keptMean = runningMean.mul(keep), newMean = m.mul(momentum);
+        const keptVar = runningVar.mul(keep), newVar = unbiased.mul(momentum);
         overwrite(runningMean, keptMean.add(newMean));
         overwrite(runningVar, keptVar.add(newVar));
         for (const a of [m, v, unbiased, keptMean, newMean, keptVar, newVar]) a.dispose();
+        if (typeof keep !== "number") keep.dispose();
       });
     }
   } else {

@@ -1,5 +1,5 @@
 import type { Tensor } from "@backprop/autograd";
-import { ones, ShapeError, zeros } from "@backprop/tensor";
+import { type NDArray, ones, ShapeError, zeros } from "@backprop/tensor";
 import { batchNorm } from "../functional/batch_norm.ts";
 import { Module } from "../module.ts";
 import type { FactoryOptions } from "../options.ts";
@@ -70,17 +70,17 @@ export abstract class BatchNormBase extends Module {
 
   override forward(x: Tensor): Tensor {
     this.checkInput(x);
-    let factor = this.momentum ?? 0;
+    let factor: number | NDArray = this.momentum ?? 0;
     if (this.training && this.trackRunningStats) {
       const count = this.getBuffer("num_batches_tracked");
       const next = count.add(1);
       count.backend.copy(next, count);
       next.dispose();
-      // A cumulative average needs the count as a number (a synchronous read, so CPU only).
-      if (this.momentum === null) factor = 1 / count.itemSync();
+      // A cumulative average weighs batch k by 1/k, computed on the device: no read-back, so any device.
+      if (this.momentum === null) factor = count.cast(this.getBuffer("running_mean").dtype).reciprocal();
     }
     const useRunning = !this.training || this.trackRunningStats;
-    return batchNorm(
+    const y = batchNorm(
       x,
       useRunning && this.trackRunningStats ? this.getBuffer("running_mean") : null,
       useRunning && this.trackRunningStats ? this.getBuffer("running_var") : null,
@@ -92,6 +92,8 @@ export abstract class BatchNormBase extends Module {
         eps: this.eps,
       },
     );
+    if (typeof factor !== "number") factor.dispose();
+    return y;
   }
 
   override extraRepr(): string {
