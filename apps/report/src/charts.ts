@@ -48,6 +48,23 @@ export function runCurveSpec(points: CurvePoint[], metric: Metric, title: string
   };
 }
 
+/** The learning rate a schedule set, by step, for one run. */
+export function learningRateSpec(points: { step: number; value: number }[], title: string): TopLevelSpec {
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    title,
+    width: WIDTH,
+    height: HEIGHT,
+    config: CONFIG,
+    data: { values: points },
+    mark: { type: "line", point: { size: 18 }, strokeWidth: 2, color: "#54a24b" },
+    encoding: {
+      x: STEP_AXIS,
+      y: { field: "value", type: "quantitative", title: "learning rate", axis: { format: ".1e" }, scale: { zero: true } },
+    },
+  };
+}
+
 /** Several runs on shared axes, one colour per series (e.g. per learning rate); `detail` keeps seeds apart. */
 export function comparisonSpec(
   points: (SeriesPoint & { run: string })[],

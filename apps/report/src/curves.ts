@@ -23,6 +23,12 @@ export function curve(rows: readonly MetricRow[], metric: Metric): CurvePoint[] 
   return points;
 }
 
+/** The recorded learning rate per metrics line; empty when the rate never changed (nothing worth a chart). */
+export function learningRateCurve(rows: readonly MetricRow[]): { step: number; value: number }[] {
+  const points = rows.flatMap((r) => (r.learning_rate === undefined ? [] : [{ step: r.step, value: r.learning_rate }]));
+  return points.some((p) => p.value !== points[0]!.value) ? points : [];
+}
+
 export interface SeriesPoint {
   step: number;
   /** The line this point belongs to, e.g. the run or the flag value. */

@@ -9,6 +9,7 @@ const NUMERIC_FIELDS = [
   "test_accuracy",
   "elapsed_s",
   "examples_per_s",
+  "learning_rate",
 ] as const;
 
 export interface ParsedMetrics {

@@ -1,10 +1,10 @@
 // One run's part of the report: headline numbers, hyper-parameters, curves, confusion matrix and sample images.
 import { chartFigure } from "./chart_figure.ts";
-import { confusionSpec, perClassSpec, runCurveSpec } from "./charts.ts";
+import { confusionSpec, learningRateSpec, perClassSpec, runCurveSpec } from "./charts.ts";
 import { canonical } from "./compare.ts";
 import { confusionCells, perClassAccuracy } from "./confusion.ts";
 import type { ReportContext } from "./context.ts";
-import { curve } from "./curves.ts";
+import { curve, learningRateCurve } from "./curves.ts";
 import { formatBytes, formatDuration, formatNumber, formatPercent, formatTimestamp } from "./format.ts";
 import { escapeHtml } from "./html.ts";
 import { runFacts } from "./run_facts.ts";
@@ -65,6 +65,10 @@ async function curveCharts(run: Run, ctx: ReportContext): Promise<string> {
   if (loss.length > 0) figures.push(await chartFigure(runCurveSpec(loss, "loss", `Loss — ${run.id}`), `${base}-loss`));
   if (accuracy.length > 0) {
     figures.push(await chartFigure(runCurveSpec(accuracy, "accuracy", `Accuracy — ${run.id}`), `${base}-accuracy`));
+  }
+  const rates = learningRateCurve(run.metrics);
+  if (rates.length > 0) {
+    figures.push(await chartFigure(learningRateSpec(rates, `Learning rate — ${run.id}`), `${base}-learning-rate`, "The rate at each evaluation's step, as the schedule set it."));
   }
   const caption = `<p class="note">Train figures are means over the steps since the previous evaluation; test figures
     are over the whole test set.</p>`;

@@ -24,6 +24,8 @@ export interface MetricRow {
   test_accuracy?: number;
   elapsed_s?: number;
   examples_per_s?: number;
+  /** Learning rate of the line's last step (records written before schedules lack it). */
+  learning_rate?: number;
 }
 
 /** `summary.json`, written at the end of a run. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { curve, seriesCurves } from "../src/curves.ts";
+import { curve, learningRateCurve, seriesCurves } from "../src/curves.ts";
 import type { MetricRow } from "../src/types.ts";
 
 const rows: MetricRow[] = [
@@ -34,5 +34,16 @@ describe("seriesCurves", () => {
       { step: 300, series: "a", value: 0.35 },
       { step: 100, series: "b", value: 0.19 },
     ]);
+  });
+});
+
+describe("learningRateCurve", () => {
+  it("gives the recorded rates when a schedule changed them, nothing when the rate stayed put or was not recorded", () => {
+    expect(learningRateCurve([{ step: 10, learning_rate: 1e-3 }, { step: 20, learning_rate: 5e-4 }])).toEqual([
+      { step: 10, value: 1e-3 },
+      { step: 20, value: 5e-4 },
+    ]);
+    expect(learningRateCurve([{ step: 10, learning_rate: 1e-3 }, { step: 20, learning_rate: 1e-3 }])).toEqual([]);
+    expect(learningRateCurve([{ step: 10 }, { step: 20 }])).toEqual([]);
   });
 });

@@ -29,6 +29,8 @@ export interface FixtureSpec {
   plateau?: number;
   steps?: number;
   evalFreq?: number;
+  /** Records a cosine-decaying learning rate from this peak (else none, as in older records). */
+  cosinePeak?: number;
 }
 
 export const DEFAULT_FLAGS: Record<string, FlagValue> = {
@@ -74,6 +76,7 @@ export function fixtureMetrics(spec: FixtureSpec): MetricRow[] {
       test_accuracy: acc + 0.01 * (rand() - 0.5),
       elapsed_s: step * 0.02,
       examples_per_s: 10000 + 500 * rand(),
+      ...(spec.cosinePeak === undefined ? {} : { learning_rate: spec.cosinePeak * 0.5 * (1 + Math.cos(Math.PI * (step - 1) / steps)) }),
     });
   }
   return rows;
@@ -161,6 +164,7 @@ export const FIXTURE_SPECS: FixtureSpec[] = [
     model: "cnn",
     seed: 42,
     plateau: 0.76,
+    cosinePeak: 1e-3,
     steps: 5000,
     evalFreq: 500,
     flags: { optimizer: "adam", learning_rate: 0.0001, batch_size: 32, max_steps: 5000, eval_freq: 500, dnn_hidden_units: [] },

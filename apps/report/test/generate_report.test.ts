@@ -40,6 +40,10 @@ describe("generateReport on FIXTURE runs", () => {
     expect(html).toContain("summary.json is missing: the figures above come from the last lines of metrics.jsonl");
   });
 
+  it("draws the learning rate of a run whose schedule changed it, and of no other", () => {
+    expect(html.match(/data-chart="run-[^"]+-learning-rate"/g)).toEqual(['data-chart="run-fixture-cnn-s42-learning-rate"']);
+  });
+
   it("is self-contained: nothing is loaded from outside", () => {
     expect(html).not.toMatch(/<script/i);
     expect(html).not.toMatch(/(src|href)\s*=\s*["']?(https?:)?\/\//i);
