@@ -1,5 +1,6 @@
 // Prints a markdown table of run folders grouped by their settings (all flags but the seed and the output
 // folder): final and best test accuracy as mean ± std over the seeds, steps, wall time, steps/s and peak RSS.
+// Runs that have not finished (interrupted, diverged) are listed after the table, each with the step it reached.
 // Usage: deno run -A scripts/results_table.ts runs/*
 import { existsSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
@@ -11,8 +12,9 @@ interface Row {
   settings: string;
   seed: number;
   final: number;
-  best: number;
+  best: number | null;
   steps: number;
+  maxSteps: number;
   wall: number;
   rss: number;
   status: string;
@@ -43,7 +45,7 @@ function readRun(dir: string): Row | null {
     .join(" ") || "(defaults)";
   return {
     name: basename(dir), model: cfg.model, settings: flags, seed: cfg.seed, final: sum.final_test_accuracy,
-    best: sum.best_test_accuracy, steps: sum.steps, wall: sum.wall_s, rss: sum.peak_rss_bytes, status: sum.status,
+    best: sum.best_test_accuracy, steps: sum.steps, maxSteps: Number(cfg.flags.max_steps), wall: sum.wall_s, rss: sum.peak_rss_bytes, status: sum.status,
   };
 }
 
@@ -53,7 +55,8 @@ const meanStd = (xs: number[]) => {
   return xs.length > 1 ? `${m.toFixed(4)} ± ${s.toFixed(4)}` : m.toFixed(4);
 };
 
-const rows = Deno.args.map(readRun).filter((r): r is Row => r !== null && r.status === "completed");
+const all = Deno.args.map(readRun).filter((r): r is Row => r !== null);
+const rows = all.filter((r) => r.status === "completed");
 const groups = new Map<string, Row[]>();
 for (const r of rows) {
   const key = `${r.model} ${r.settings}`;
@@ -66,7 +69,19 @@ for (const rs of groups.values()) {
   const wall = rs.reduce((a, r) => a + r.wall, 0) / rs.length;
   console.log(
     `| ${r0.model} | \`${r0.settings}\` | ${rs.map((r) => r.seed).join(", ")} | ${meanStd(rs.map((r) => r.final))} | ` +
-      `${meanStd(rs.map((r) => r.best))} | ${r0.steps} | ${wall.toFixed(0)} | ${(r0.steps / wall).toFixed(1)} | ` +
+      `${meanStd(rs.map((r) => r.best ?? NaN))} | ${r0.steps} | ${wall.toFixed(0)} | ${(r0.steps / wall).toFixed(1)} | ` +
       `${Math.max(...rs.map((r) => r.rss / 2 ** 20)).toFixed(0)} |`,
   );
+}
+
+const unfinished = all.filter((r) => r.status !== "completed");
+if (unfinished.length > 0) {
+  console.log("\nNot finished:\n");
+  for (const r of unfinished) {
+    const best = r.best === null ? "no evaluation yet" : `best test accuracy so far ${r.best.toFixed(4)}`;
+    console.log(
+      `- ${r.model} \`${r.settings}\`, seed ${r.seed}: ${r.status} at step ${r.steps} of ${r.maxSteps}; ${best}; ` +
+        `${r.wall.toFixed(0)} s so far (${(r.steps / r.wall).toFixed(2)} steps/s), peak RSS ${(r.rss / 2 ** 20).toFixed(0)} MiB.`,
+    );
+  }
 }
