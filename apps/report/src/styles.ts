@@ -109,7 +109,7 @@ footer { margin-top: 3rem; font-size: .85rem; color: var(--muted); border-top: 1
   h2, h3, h4, h3 + p, h4 + p, p.fixed { break-after: avoid; }
   table { font-size: .72rem; }
   th { white-space: normal; }
-  td.run-name { white-space: normal; overflow-wrap: anywhere; }
+  td.run-name { white-space: normal; overflow-wrap: break-word; } /* breaks at the hyphens of a name, mid-word only if it must */
   td.chips { min-width: 0; }
   .table-scroll { overflow: visible; }
   figure.chart, .sample, table, .facts { break-inside: avoid; }
