@@ -34,6 +34,9 @@ describe.skipIf(!hasMini)("train on the mini archive", () => {
     expect(metrics.map((m) => m.step)).toEqual([10, 20, 30, 40]);
     expect(metrics.at(-1)!.train_loss).toBeLessThan(metrics[0]!.train_loss);
     expect(summary.final_test_accuracy).toBeGreaterThan(0.15);
+    // The last evaluation is the final one: the summary and the last metrics line agree.
+    expect(summary.final_test_accuracy).toBe(metrics.at(-1)!.test_accuracy);
+    expect(summary.final_test_loss).toBe(metrics.at(-1)!.test_loss);
     const config = JSON.parse(readFileSync(join(out, "config.json"), "utf8"));
     expect(config.flags).toMatchObject({ model, max_steps: 40, seed: 42 });
     const predictions = JSON.parse(readFileSync(join(out, "predictions.json"), "utf8"));

@@ -10,7 +10,7 @@ import { type MetricsLine, RunRecords, type Summary } from "../records.ts";
 import { gitCommit, PeakRss, runtimeVersions } from "../runtime.ts";
 import { type CheckpointMeta, decodeCheckpoint, encodeCheckpoint } from "./checkpoint.ts";
 import { resolveDevice } from "./device.ts";
-import { evaluate } from "./evaluate.ts";
+import { type Evaluation, evaluate } from "./evaluate.ts";
 import { buildPredictions } from "./predictions.ts";
 import { createTrainer } from "./models.ts";
 import type { Trainer } from "./trainer.ts";
@@ -130,6 +130,7 @@ export async function train(given: TrainConfig, progress: Progress, stop: StopSi
   }
   let lastLoss: number | null = null, lastTestAccuracy: number | null = null, windowStart = performance.now(), windowSteps = 0;
   let lastEval: { loss: number; accuracy: number } | null = null;
+  let finalEval: Evaluation | null = null;
   const state = () => ({
     step, totalSteps: config.maxSteps, lastLoss, lastTestAccuracy,
     stepsPerSecond: windowSteps / Math.max(1e-9, (performance.now() - windowStart) / 1000),
@@ -184,7 +185,10 @@ export async function train(given: TrainConfig, progress: Progress, stop: StopSi
         return finish("diverged", lastEval, `the training loss became ${trainLoss} between steps ${step - config.evalFreq + 1} and ${step}; the checkpoint holds the last good state`);
       }
       const evalStart = performance.now();
-      const ev = await evaluate(trainer, data.test, config.evalBatchSize, false, config.evalSubset);
+      // The last step's evaluation also collects the predictions, so the run need not evaluate twice at the end.
+      const last = step === config.maxSteps;
+      const ev = await evaluate(trainer, data.test, config.evalBatchSize, last, config.evalSubset);
+      if (last) finalEval = ev;
       lastEval = ev;
       lastTestAccuracy = ev.accuracy;
       lastLoss = trainLoss;
@@ -209,7 +213,7 @@ export async function train(given: TrainConfig, progress: Progress, stop: StopSi
     }
   }
   progress.stop();
-  const final = await evaluate(trainer, data.test, config.evalBatchSize, true, config.evalSubset);
+  const final = finalEval ?? await evaluate(trainer, data.test, config.evalBatchSize, true, config.evalSubset);
   records.writePredictions(buildPredictions(data.test, final));
   return finish("completed", final);
 }
