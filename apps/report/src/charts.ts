@@ -30,15 +30,22 @@ function valueAxis(metric: Metric, title?: string) {
     : { field: "value", type: "quantitative" as const, title: title ?? "cross-entropy loss", scale: { zero: false } };
 }
 
-/** Train and test curves of one metric for one run. */
-export function runCurveSpec(points: CurvePoint[], metric: Metric, title: string): TopLevelSpec {
+/** What every line chart shares: schema, title, size, style and its data. */
+function lineChartFrame(title: string, points: readonly object[]) {
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     title,
     width: WIDTH,
     height: HEIGHT,
     config: CONFIG,
-    data: { values: points },
+    data: { values: points as object[] },
+  };
+}
+
+/** Train and test curves of one metric for one run. */
+export function runCurveSpec(points: CurvePoint[], metric: Metric, title: string): TopLevelSpec {
+  return {
+    ...lineChartFrame(title, points),
     mark: { type: "line", point: { size: 18 }, strokeWidth: 2 },
     encoding: {
       x: STEP_AXIS,
@@ -51,12 +58,7 @@ export function runCurveSpec(points: CurvePoint[], metric: Metric, title: string
 /** The learning rate a schedule set, by step, for one run. */
 export function learningRateSpec(points: { step: number; value: number }[], title: string): TopLevelSpec {
   return {
-    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-    title,
-    width: WIDTH,
-    height: HEIGHT,
-    config: CONFIG,
-    data: { values: points },
+    ...lineChartFrame(title, points),
     mark: { type: "line", point: { size: 18 }, strokeWidth: 2, color: "#54a24b" },
     encoding: {
       x: STEP_AXIS,
@@ -75,12 +77,7 @@ export function comparisonSpec(
   seriesOrder: string[],
 ): TopLevelSpec {
   return {
-    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-    title,
-    width: WIDTH,
-    height: HEIGHT,
-    config: CONFIG,
-    data: { values: points },
+    ...lineChartFrame(title, points),
     mark: { type: "line", strokeWidth: 2 },
     encoding: {
       x: STEP_AXIS,
