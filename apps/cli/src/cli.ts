@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from "commander";
 import { EXIT, UsageError } from "./errors.ts";
 import {
   BN_IMPLS,
+  checkFlagsApply,
   DEVICES,
   defaultsFor,
   INITS,
@@ -59,7 +60,7 @@ export function buildProgram(handlers: Handlers, setExit: (code: number) => void
     .addOption(new Option("--augment", "random crop (padding 4) and horizontal flip").default(false))
     .addOption(new Option("--batch_norm <impl>", `mlp-bn: ${BN_IMPLS.join(", ")} batch norm`).default("manual").argParser((v: string) => parseChoice("batch_norm", BN_IMPLS, v)))
     .addOption(new Option("--init <name>", "assignment: N(0, 0.0001²) weights, zero biases; pytorch: PyTorch's defaults [default: assignment; cnn pytorch]").argParser((v: string) => parseChoice("init", INITS, v)))
-    .addOption(new Option("--dropout <p>", "dropout probability after each hidden layer (MLPs)").default(0).argParser(num("dropout", { min: 0 })))
+    .addOption(new Option("--dropout <p>", "dropout probability after each hidden layer (mlp, mlp-bn)").default(0).argParser(num("dropout", { min: 0 })))
     .addOption(new Option("--out <dir>", "run folder [default: runs/<model>-s<seed>-<time>]"))
     .addOption(new Option("--resume", "continue the run in --out from its last checkpoint").default(false))
     .addOption(new Option("--progress <mode>", "auto, bar, lines or none").default("auto").argParser((v: string) => parseChoice("progress", ["auto", "bar", "lines", "none"] as const, v)))
@@ -108,6 +109,8 @@ export function buildProgram(handlers: Handlers, setExit: (code: number) => void
         throw new UsageError(`--warmup_steps: must be below --max_steps (${config.maxSteps}), got ${config.warmupSteps}`);
       }
       if (config.resume && !config.out) throw new UsageError("--resume needs --out <dir> of the run to continue");
+      // A resumed run's model and optimizer come from its records: resumeConfig checks the flags against those.
+      if (!config.resume) checkFlagsApply(config);
       setExit(await handlers.train(config));
     });
   train.addHelpText("after", "\nFlags also accept kebab-case (--learning-rate).");

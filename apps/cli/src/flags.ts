@@ -109,8 +109,40 @@ export function parseHiddenUnits(value: string): number[] {
   });
 }
 
-/** snake_case view of the config, as `config.json` stores the flags. */
+/**
+ * Flags that only some models or optimizers read. Given where nothing reads them they are refused rather than
+ * silently ignored (a `--dropout 0.5` on the CNN would otherwise train without it), and config.json leaves them out.
+ */
+const SCOPED_FLAGS: Record<string, { applies: (c: Pick<TrainConfig, "model" | "optimizer">) => boolean; where: string }> = {
+  dnn_hidden_units: { applies: (c) => c.model !== "cnn", where: "the MLPs (mlp-manual, mlp, mlp-bn)" },
+  batch_norm: { applies: (c) => c.model === "mlp-bn", where: "mlp-bn" },
+  dropout: { applies: (c) => c.model === "mlp" || c.model === "mlp-bn", where: "mlp and mlp-bn" },
+  momentum: { applies: (c) => c.optimizer === "sgd" && c.model !== "mlp-manual", where: "--optimizer sgd on mlp, mlp-bn and cnn" },
+  weight_decay: { applies: (c) => c.model !== "mlp-manual", where: "mlp, mlp-bn and cnn (mlp-manual is plain SGD)" },
+};
+
+/** Whether the run `c` describes reads `flag` (every flag but the SCOPED_FLAGS always is). */
+export function flagApplies(flag: string, c: Pick<TrainConfig, "model" | "optimizer">): boolean {
+  return SCOPED_FLAGS[flag]?.applies(c) ?? true;
+}
+
+/** Refuses a flag given on the command line (`explicit`) that the configured model or optimizer would not use. */
+export function checkFlagsApply(c: TrainConfig): void {
+  const given = c.explicit ?? [];
+  for (const flag of Object.keys(SCOPED_FLAGS)) {
+    if (!given.includes(flag) || flagApplies(flag, c)) continue;
+    const run = flag === "momentum" && c.model !== "mlp-manual" ? `${c.model} with --optimizer ${c.optimizer}` : c.model;
+    throw new UsageError(`--${flag}: ${run} does not use it; it applies to ${SCOPED_FLAGS[flag].where}`);
+  }
+}
+
+/** snake_case view of the config, as `config.json` stores the flags (only those the model and optimizer use). */
 export function configFlags(c: TrainConfig): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(allFlags(c)).filter(([flag]) => flagApplies(flag, c)));
+}
+
+/** Every flag's value, used or not. */
+function allFlags(c: TrainConfig): Record<string, unknown> {
   return {
     model: c.model,
     dnn_hidden_units: c.dnnHiddenUnits.join(","),
@@ -184,9 +216,10 @@ export function resumeConfig(given: TrainConfig, recordedFlags: Record<string, u
   if (saved.model !== given.model) {
     throw new UsageError(`--resume: ${file} records a ${saved.model} run, got model ${given.model}`);
   }
-  const [now, then] = [configFlags(given), configFlags(saved)];
+  // Compared over the flags the recorded run uses; a given flag it does not use is refused below.
+  const [now, then] = [allFlags(given), configFlags(saved)];
   const isGiven = (k: string) => given.explicit === undefined || given.explicit.includes(k);
-  const conflicts = Object.keys(now).filter((k) => isGiven(k) && !CHANGEABLE_ON_RESUME.has(k) && JSON.stringify(now[k]) !== JSON.stringify(then[k]));
+  const conflicts = Object.keys(then).filter((k) => isGiven(k) && !CHANGEABLE_ON_RESUME.has(k) && JSON.stringify(now[k]) !== JSON.stringify(then[k]));
   if (conflicts.length > 0) {
     const show = (flags: Record<string, unknown>) => conflicts.map((k) => `--${k} ${String(flags[k])}`).join(" ");
     throw new UsageError(
@@ -206,6 +239,7 @@ export function resumeConfig(given: TrainConfig, recordedFlags: Record<string, u
     progress: given.progress,
     explicit: given.explicit,
   };
+  checkFlagsApply(config);
   if (config.warmupSteps >= config.maxSteps) {
     throw new UsageError(`--max_steps: the run warms up for ${config.warmupSteps} steps; expected more than that, got ${config.maxSteps}`);
   }

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "vitest";
 import { runCli, type Handlers } from "../src/cli.ts";
 import type { TrainConfig } from "../src/flags.ts";
-import { normalizeFlagNames, parseHiddenUnits } from "../src/flags.ts";
+import { configFlags, configFromFlags, normalizeFlagNames, parseHiddenUnits } from "../src/flags.ts";
 
 function harness() {
   const seen: { train?: TrainConfig; errors: string[] } = { errors: [] };
@@ -45,6 +45,26 @@ describe("train flags", () => {
     expect([...seen.train!.explicit!].sort()).toEqual(["augment", "dnn_hidden_units", "learning_rate", "lr_schedule", "max_steps", "optimizer", "warmup_steps"]);
   });
 
+  test("flags a model uses are accepted where it uses them", async () => {
+    const { seen, run } = harness();
+    expect(await run(["train", "cnn", "--optimizer", "sgd", "--momentum", "0.9", "--weight_decay", "5e-4"])).toBe(0);
+    expect(seen.train).toMatchObject({ optimizer: "sgd", momentum: 0.9, weightDecay: 5e-4 });
+    expect(await run(["train", "mlp-bn", "--batch_norm", "autograd", "--dropout", "0.2", "--dnn_hidden_units", "64,32"])).toBe(0);
+    expect(seen.train).toMatchObject({ batchNorm: "autograd", dropout: 0.2, dnnHiddenUnits: [64, 32] });
+  });
+
+  test("config.json records only the flags the model and optimizer use", () => {
+    const base = configFromFlags({ model: "cnn" }, "config.json");
+    expect(Object.keys(configFlags(base))).not.toContain("dnn_hidden_units");
+    expect(configFlags(base)).not.toHaveProperty("batch_norm");
+    expect(configFlags(base)).not.toHaveProperty("dropout");
+    expect(configFlags(base)).not.toHaveProperty("momentum");
+    expect(configFlags({ ...base, optimizer: "sgd" })).toHaveProperty("momentum", 0);
+    const bn = configFromFlags({ model: "mlp-bn", batch_norm: "autograd" }, "config.json");
+    expect(configFlags(bn)).toMatchObject({ dnn_hidden_units: "100", batch_norm: "autograd", dropout: 0, momentum: 0 });
+    expect(configFlags({ ...bn, model: "mlp-manual" })).not.toHaveProperty("weight_decay");
+  });
+
   test.each([
     [["train", "resnet"], /model.*expected one of mlp-manual, mlp, mlp-bn, cnn, got "resnet"/],
     [["train", "mlp", "--max_steps", "-5"], /--max_steps: must be at least 1, got -5/],
@@ -58,6 +78,13 @@ describe("train flags", () => {
     [["train", "mlp", "--lr_schedule", "linear"], /--lr_schedule: expected one of constant, cosine, got "linear"/],
     [["train", "mlp", "--warmup_steps", "100"], /--warmup_steps: only the cosine schedule warms up/],
     [["train", "mlp", "--lr_schedule", "cosine", "--warmup_steps", "1500"], /--warmup_steps: must be below --max_steps \(1500\), got 1500/],
+    [["train", "cnn", "--dropout", "0.5"], /--dropout: cnn does not use it; it applies to mlp and mlp-bn/],
+    [["train", "cnn", "--dnn_hidden_units", "512"], /--dnn_hidden_units: cnn does not use it; it applies to the MLPs/],
+    [["train", "mlp", "--batch_norm", "autograd"], /--batch_norm: mlp does not use it; it applies to mlp-bn/],
+    [["train", "mlp-manual", "--dropout", "0.1"], /--dropout: mlp-manual does not use it/],
+    [["train", "mlp-manual", "--weight_decay", "1e-4"], /--weight_decay: mlp-manual does not use it; .*plain SGD/],
+    [["train", "mlp-manual", "--momentum", "0.9"], /--momentum: mlp-manual does not use it/],
+    [["train", "cnn", "--momentum", "0.9"], /--momentum: cnn with --optimizer adam does not use it; it applies to --optimizer sgd/],
     [["train"], /missing required argument 'model'/],
     [["fly"], /unknown command 'fly'/],
   ])("%j is a usage error (exit 2) with one clear line", async (argv, message) => {

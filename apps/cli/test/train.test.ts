@@ -98,6 +98,8 @@ describe.skipIf(!hasMini)("train on the mini archive", () => {
       .rejects.toThrow(/--max_steps: .* is at step 12 already, got 5/);
     await expect(train({ ...quickConfig("cnn", split), resume: true, explicit: [] }, silent, new StopSignal()))
       .rejects.toThrow(/records a mlp run, got model cnn/);
+    await expect(train({ ...bare, batchNorm: "autograd", explicit: ["batch_norm", "out", "resume"] }, silent, new StopSignal()))
+      .rejects.toThrow(/--batch_norm: mlp does not use it; it applies to mlp-bn/);
     // Without the flags (quickConfig's defaults stand for flags not given), the run goes on as it was started.
     const resumed = await train({ ...bare, explicit: ["out", "resume"] }, silent, new StopSignal());
     expect(resumed.summary.steps).toBe(30);
@@ -109,6 +111,7 @@ describe.skipIf(!hasMini)("train on the mini archive", () => {
     expect(metricsOf(split).map((m) => m.step)).toEqual([10, 20, 30, 40]);
     const config = JSON.parse(readFileSync(join(split, "config.json"), "utf8"));
     expect(config.flags).toMatchObject({ max_steps: 40, dropout: 0.2, momentum: 0.9 });
+    expect(config.flags).not.toHaveProperty("batch_norm");
     expect(config.resumes.map((r: { at_step: number; changed: object }) => [r.at_step, r.changed])).toEqual([[12, {}], [30, { max_steps: 40 }]]);
   }, 120_000);
 
