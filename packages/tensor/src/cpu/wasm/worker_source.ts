@@ -57,8 +57,11 @@ function run(init) {
   }
   if (typeof close === "function") close();
 }
-if (typeof require === "function") {
-  require("node:worker_threads").parentPort.once("message", run);
+// A node:worker_threads worker (Node, Deno) talks through parentPort, found the way pool.ts found Worker; a Web Worker
+// through self.onmessage.
+const nodeThreads = typeof process === "object" ? process.getBuiltinModule?.("node:worker_threads") : undefined;
+if (nodeThreads?.parentPort) {
+  nodeThreads.parentPort.once("message", run);
 } else {
   self.onmessage = (e) => run(e.data);
 }
