@@ -73,6 +73,7 @@ export async function train(given: TrainConfig, progress: Progress, stop: StopSi
     trainer.loadState(arrays, meta.trainer);
     data.train.setState(meta.train);
     ({ step, best_test_accuracy: best, best_step: bestStep, elapsed_s: elapsedBefore } = meta);
+    rss.include(meta.peak_rss_bytes);
     if (config.maxSteps < step) throw new UsageError(`--max_steps: ${runDir} is at step ${step} already, got ${config.maxSteps}`);
     records.truncateMetrics(step);
     if (recorded) {
