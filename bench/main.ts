@@ -21,6 +21,13 @@ const ONLY = option("only", "").split(",").filter(Boolean);
 /** A peer (not backprop) whose warm-up run takes longer than this is timed once more, not ROUNDS times. */
 const SLOW_MS = 5000;
 /**
+ * Each round times a burst of back-to-back runs lasting about this long (at most MAX_BURST runs) and keeps the
+ * time per run: a single run of a few milliseconds, right after another framework's, would be timed with the
+ * other's data in the caches, while PyTorch (in its own process) always runs back to back.
+ */
+const BURST_MS = 50;
+const MAX_BURST = 50;
+/**
  * TF.js's cpu backend needs about 424 s for one ConvNet training step on this kind of machine (measured
  * once): those workloads are skipped unless asked for.
  */
@@ -62,6 +69,13 @@ async function timeOnce(r: Runner): Promise<number> {
   return performance.now() - t;
 }
 
+/** Milliseconds per run of `reps` back-to-back runs. */
+async function timeBurst(r: Runner, reps: number): Promise<number> {
+  const t = performance.now();
+  for (let i = 0; i < reps; i++) await r.run();
+  return (performance.now() - t) / reps;
+}
+
 function shortError(e: unknown): string {
   const m = e instanceof Error ? e.message : String(e);
   return m.split("\n")[0]!.slice(0, 120);
@@ -69,7 +83,7 @@ function shortError(e: unknown): string {
 
 async function measure(w: Workload): Promise<Record<Framework, Measured>> {
   const result = {} as Record<Framework, Measured>;
-  const active: { fw: Framework; runner: Runner; times: number[] }[] = [];
+  const active: { fw: Framework; runner: Runner; reps: number; times: number[] }[] = [];
   for (const fw of FRAMEWORKS) {
     if (fw === "tfjs-cpu" && TFJS_CPU_SKIP.includes(w.key)) {
       result[fw] = { note: "skipped (≈424 s per step; --tfjs-cpu-convnet runs it)" };
@@ -80,7 +94,7 @@ async function measure(w: Workload): Promise<Record<Framework, Measured>> {
       const runner = makeRunner(fw, w);
       // Warm-up: compiles kernels, starts workers, fills buffer caches.
       const first = await timeOnce(runner);
-      if (fw === "backprop") await timeOnce(runner);
+      const warm = fw === "backprop" ? await timeOnce(runner) : first;
       // Only a peer is cut short: backprop always gets its full rounds.
       if (first > SLOW_MS && fw !== "backprop") {
         const second = await timeOnce(runner);
@@ -88,7 +102,7 @@ async function measure(w: Workload): Promise<Record<Framework, Measured>> {
         runner.dispose();
         continue;
       }
-      active.push({ fw, runner, times: [] });
+      active.push({ fw, runner, reps: Math.min(MAX_BURST, Math.max(1, Math.ceil(BURST_MS / Math.max(warm, 1e-3)))), times: [] });
     } catch (e) {
       result[fw] = { note: `fails: ${shortError(e)}` };
     }
@@ -97,7 +111,7 @@ async function measure(w: Workload): Promise<Record<Framework, Measured>> {
     for (const a of active) {
       try {
         await select(a.fw);
-        a.times.push(await timeOnce(a.runner));
+        a.times.push(await timeBurst(a.runner, a.reps));
       } catch (e) {
         result[a.fw] = { note: `fails: ${shortError(e)}` };
       }
@@ -174,7 +188,7 @@ async function main(): Promise<void> {
   console.log(`- runtime: Deno ${Deno.version.deno} (V8 ${Deno.version.v8}); TF.js ${tfVersion}`);
   console.log(`- kernels: ${info.relaxed ? "relaxed" : "plain"} SIMD, ${info.threads} threads`);
   console.log(`- load average before: ${loadBefore}`);
-  console.log(`- rounds: ${ROUNDS} timed runs per framework after warm-up, interleaved; medians\n`);
+  console.log(`- rounds: ${ROUNDS} per framework after warm-up, interleaved; each times a burst of back-to-back runs of about ${BURST_MS} ms (at most ${MAX_BURST} runs; one run when a run is longer); medians of the time per run\n`);
 
   const peak1 = measurePeakGflops(1), peak2 = measurePeakGflops(2);
   const rows: { w: Workload; r: Record<Framework, Measured> }[] = [];
