@@ -122,7 +122,7 @@ const SCOPED_FLAGS: Record<string, { applies: (c: Pick<TrainConfig, "model" | "o
 };
 
 /** Whether the run `c` describes reads `flag` (every flag but the SCOPED_FLAGS always is). */
-export function flagApplies(flag: string, c: Pick<TrainConfig, "model" | "optimizer">): boolean {
+function flagApplies(flag: string, c: Pick<TrainConfig, "model" | "optimizer">): boolean {
   return SCOPED_FLAGS[flag]?.applies(c) ?? true;
 }
 
