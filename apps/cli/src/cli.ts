@@ -16,11 +16,13 @@ import {
   parseHiddenUnits,
   parseNumber,
   type TrainConfig,
+  TTA_MODES,
+  type TtaMode,
 } from "./flags.ts";
 
 export interface Handlers {
   train(config: TrainConfig): Promise<number>;
-  eval(checkpoint: string, options: { dataDir?: string; device: string; evalBatchSize: number; json: boolean }): Promise<number>;
+  eval(checkpoint: string, options: { dataDir?: string; device: string; evalBatchSize: number; json: boolean; tta: TtaMode }): Promise<number>;
   gradcheck(options: { json: boolean }): Promise<number>;
   download(options: { cacheDir?: string }): Promise<number>;
   report(runDirs: string[], options: { out: string; gradcheck?: string; pdf: boolean }): Promise<number>;
@@ -121,11 +123,12 @@ export function buildProgram(handlers: Handlers, setExit: (code: number) => void
     .addOption(new Option("--data_dir <path>", "CIFAR-10 folder or .tar.gz"))
     .addOption(new Option("--device <name>", DEVICES.join(", ")).default("cpu").argParser((v: string) => parseChoice("device", DEVICES, v)))
     .addOption(new Option("--eval_batch_size <n>", "chunk size").default(100).argParser(num("eval_batch_size", { integer: true, min: 1 })))
+    .addOption(new Option("--tta <mode>", "test-time augmentation: none, or flip (mean of the probabilities of each image and its mirror image; twice the work)").default("none").argParser((v: string) => parseChoice("tta", TTA_MODES, v)))
     .addOption(new Option("--json", "print JSON").default(false))
     .action(async (checkpoint: string, o: Record<string, unknown>) => {
       setExit(await handlers.eval(checkpoint, {
         dataDir: o.data_dir as string | undefined, device: o.device as string,
-        evalBatchSize: o.eval_batch_size as number, json: o.json as boolean,
+        evalBatchSize: o.eval_batch_size as number, json: o.json as boolean, tta: o.tta as TtaMode,
       }));
     });
 

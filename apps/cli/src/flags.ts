@@ -14,6 +14,9 @@ export type NormalizationName = (typeof NORMALIZATIONS)[number];
 export const LR_SCHEDULES = ["constant", "cosine"] as const;
 /** constant: the learning rate throughout; cosine: linear warm-up, then cosine decay to 0 at max_steps. */
 export type LrScheduleName = (typeof LR_SCHEDULES)[number];
+/** Test-time augmentation of `eval`: none, or the mean of the class probabilities of each image and its mirror image. */
+export const TTA_MODES = ["none", "flip"] as const;
+export type TtaMode = (typeof TTA_MODES)[number];
 export const INITS = ["assignment", "pytorch"] as const;
 /** assignment: weights N(0, 0.0001²), biases 0 (the course's); pytorch: PyTorch's default initialisation. */
 export type InitName = (typeof INITS)[number];

@@ -2,7 +2,8 @@ import { noGrad } from "@backprop/autograd";
 import type { DataSet } from "@backprop/datasets";
 import { crossEntropy } from "@backprop/nn";
 import { Tensor } from "@backprop/autograd";
-import { type NDArray, softmax, tidy } from "@backprop/tensor";
+import { arange, indexSelect, logSoftmax, type NDArray, softmax, tidy, ValueError } from "@backprop/tensor";
+import type { TtaMode } from "../flags.ts";
 import type { Trainer } from "./trainer.ts";
 
 export interface Evaluation {
@@ -14,11 +15,22 @@ export interface Evaluation {
   confidence?: Float32Array;
 }
 
+export interface EvaluateOptions {
+  /** Images per chunk. */
+  batchSize: number;
+  /** Also return each example's prediction and confidence. */
+  collect?: boolean;
+  /** Evaluate the first n examples only (0: all). */
+  limit?: number;
+  tta?: TtaMode;
+}
+
 /**
  * Loss and accuracy over a whole split, in chunks of `batchSize` (never the whole set at once: that is what
  * runs a GPU out of memory), summed on the device and read back once.
  */
-export async function evaluate(trainer: Trainer, data: DataSet, batchSize: number, collect = false, limit = 0): Promise<Evaluation> {
+export async function evaluate(trainer: Trainer, data: DataSet, options: EvaluateOptions): Promise<Evaluation> {
+  const { batchSize, collect = false, limit = 0, tta = "none" } = options;
   const n = limit > 0 ? Math.min(limit, data.numExamples) : data.numExamples;
   let lossSum: NDArray | null = null, correctSum: NDArray | null = null;
   const predicted = collect ? new Int32Array(n) : undefined;
@@ -28,7 +40,9 @@ export async function evaluate(trainer: Trainer, data: DataSet, batchSize: numbe
     const batch = data.gather(indices);
     const chunk = tidy(() =>
       noGrad(() => {
-        const logits = trainer.predict(batch.images);
+        // With TTA the scores are log mean probabilities: cross-entropy of them is −log p̄(label), and their
+        // softmax is p̄ itself.
+        const logits = tta === "flip" ? flipAveragedLogProbs(trainer, batch.images) : trainer.predict(batch.images);
         const loss = crossEntropy(new Tensor(logits), batch.labels, { reduction: "sum" }).value;
         const pred = logits.argmax(1);
         const correct = pred.eq(batch.labels).sum();
@@ -55,4 +69,16 @@ export async function evaluate(trainer: Trainer, data: DataSet, batchSize: numbe
   lossSum?.dispose();
   correctSum?.dispose();
   return { loss, accuracy: n ? correct / n : NaN, count: n, predicted, confidence };
+}
+
+/** log of the mean class probabilities of the images (N, C, H, W) and their left–right mirror images. */
+export function flipAveragedLogProbs(trainer: Trainer, images: NDArray): NDArray {
+  if (images.ndim !== 4) throw new ValueError(`--tta flip: expects images of shape (N, C, H, W), got ${images.ndim} dimensions`);
+  const width = images.shape[3]!;
+  const reversed = arange(width - 1, -1, -1, { dtype: "int32", device: images.device });
+  const mirrored = indexSelect(images, 3, reversed);
+  const a = logSoftmax(trainer.predict(images), 1), b = logSoftmax(trainer.predict(mirrored), 1);
+  // log((eᵃ + eᵇ) / 2) computed from the larger term, so a confident model's tiny probabilities do not round to 0.
+  const m = a.maximum(b);
+  return m.add(a.sub(m).exp().add(b.sub(m).exp()).log()).sub(Math.LN2);
 }

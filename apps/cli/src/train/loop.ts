@@ -188,7 +188,7 @@ export async function train(given: TrainConfig, progress: Progress, stop: StopSi
       const evalStart = performance.now();
       // The last step's evaluation also collects the predictions, so the run need not evaluate twice at the end.
       const last = step === config.maxSteps;
-      const ev = await evaluate(trainer, data.test, config.evalBatchSize, last, config.evalSubset);
+      const ev = await evaluate(trainer, data.test, { batchSize: config.evalBatchSize, collect: last, limit: config.evalSubset });
       if (last) finalEval = ev;
       lastEval = ev;
       lastTestAccuracy = ev.accuracy;
@@ -214,7 +214,7 @@ export async function train(given: TrainConfig, progress: Progress, stop: StopSi
     }
   }
   progress.stop();
-  const final = finalEval ?? await evaluate(trainer, data.test, config.evalBatchSize, true, config.evalSubset);
+  const final = finalEval ?? await evaluate(trainer, data.test, { batchSize: config.evalBatchSize, collect: true, limit: config.evalSubset });
   records.writePredictions(buildPredictions(data.test, final));
   return finish("completed", final);
 }
