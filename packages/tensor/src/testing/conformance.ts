@@ -1,6 +1,7 @@
 import { getBackend } from "../backend.ts";
-// Registers the CPU backend, which the suite also uses as the other side of transfers and mixed-device errors.
-import "../cpu/backend.ts";
+// The CPU backend, which the suite also uses as the other side of transfers and mixed-device errors. A named
+// import: under the package's "sideEffects": false a bundler drops a bare one, and with it the registration.
+import { cpuBackend } from "../cpu/backend.ts";
 import type { DType } from "../dtype.ts";
 import type { Tolerance } from "./compare.ts";
 import type { CaseContext, ConformanceCase } from "./context.ts";
@@ -55,7 +56,7 @@ const EXACT: Tolerance = { rtol: 0, atol: 0 };
  * ```
  */
 export function conformanceCases(options: ConformanceOptions): ConformanceCase[] {
-  const backend = getBackend(options.device);
+  const backend = options.device === "cpu" ? cpuBackend : getBackend(options.device);
   const float64 = options.float64 ?? backend.supportsFloat64;
   const tol = options.tolerance ?? {};
   const ctx: CaseContext = {
