@@ -2,7 +2,7 @@ import { noGrad } from "@backprop/autograd";
 import type { DataSet } from "@backprop/datasets";
 import { crossEntropy } from "@backprop/nn";
 import { Tensor } from "@backprop/autograd";
-import { arange, indexSelect, logSoftmax, type NDArray, softmax, tidy, ValueError } from "@backprop/tensor";
+import { arange, indexSelect, logSoftmax, logSumExp, type NDArray, softmax, stack, tidy, ValueError } from "@backprop/tensor";
 import type { TtaMode } from "../flags.ts";
 import type { Trainer } from "./trainer.ts";
 
@@ -77,8 +77,7 @@ export function flipAveragedLogProbs(trainer: Trainer, images: NDArray): NDArray
   const width = images.shape[3]!;
   const reversed = arange(width - 1, -1, -1, { dtype: "int32", device: images.device });
   const mirrored = indexSelect(images, 3, reversed);
-  const a = logSoftmax(trainer.predict(images), 1), b = logSoftmax(trainer.predict(mirrored), 1);
-  // log((eᵃ + eᵇ) / 2) computed from the larger term, so a confident model's tiny probabilities do not round to 0.
-  const m = a.maximum(b);
-  return m.add(a.sub(m).exp().add(b.sub(m).exp()).log()).sub(Math.LN2);
+  const views = stack([logSoftmax(trainer.predict(images), 1), logSoftmax(trainer.predict(mirrored), 1)]);
+  // log((eᵃ + eᵇ) / 2) in log space, so a confident model's tiny probabilities do not round to 0.
+  return logSumExp(views, 0).sub(Math.LN2);
 }
