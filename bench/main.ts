@@ -63,14 +63,8 @@ function makeRunner(fw: Framework, w: Workload): Runner {
   return fw === "backprop" ? backpropRunner(w) : tfRunner(w);
 }
 
-async function timeOnce(r: Runner): Promise<number> {
-  const t = performance.now();
-  await r.run();
-  return performance.now() - t;
-}
-
-/** Milliseconds per run of `reps` back-to-back runs. */
-async function timeBurst(r: Runner, reps: number): Promise<number> {
+/** Milliseconds per run of `reps` back-to-back runs (one by default). */
+async function timeBurst(r: Runner, reps = 1): Promise<number> {
   const t = performance.now();
   for (let i = 0; i < reps; i++) await r.run();
   return (performance.now() - t) / reps;
@@ -93,11 +87,11 @@ async function measure(w: Workload): Promise<Record<Framework, Measured>> {
       await select(fw);
       const runner = makeRunner(fw, w);
       // Warm-up: compiles kernels, starts workers, fills buffer caches.
-      const first = await timeOnce(runner);
-      const warm = fw === "backprop" ? await timeOnce(runner) : first;
+      const first = await timeBurst(runner);
+      const warm = fw === "backprop" ? await timeBurst(runner) : first;
       // Only a peer is cut short: backprop always gets its full rounds.
       if (first > SLOW_MS && fw !== "backprop") {
-        const second = await timeOnce(runner);
+        const second = await timeBurst(runner);
         result[fw] = { ms: second, runs: 1, note: "slow: one timed run" };
         runner.dispose();
         continue;
