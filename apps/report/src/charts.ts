@@ -45,7 +45,14 @@ function valueAxis(metric: Metric, title?: string, scale: LossScale = { kind: "l
   const base = title ?? "cross-entropy loss";
   const axis = { labelExpr: COMPACT_TICK_LABEL };
   if (scale.kind === "log") {
-    return { field: "value", type: "quantitative" as const, title: `${base} (log scale)`, axis, scale: { type: "log" as const } };
+    // A tick per power of ten would crowd twelve decades into the plot; about six labels read better.
+    return {
+      field: "value",
+      type: "quantitative" as const,
+      title: `${base} (log scale)`,
+      axis: { ...axis, tickCount: 6 },
+      scale: { type: "log" as const },
+    };
   }
   if (scale.kind === "clipped") {
     return {

@@ -73,8 +73,8 @@ function clipTo(points: readonly LossPoint[], range: [number, number]): LossScal
 }
 
 /**
- * The caption that says how the axis was bent, naming the lines with `describeLines` (e.g. run names); undefined
- * for a plain linear axis.
+ * The caption (HTML) that says how the axis was bent, naming the lines with `describeLines`, which returns HTML
+ * (e.g. run names, escaped); undefined for a plain linear axis.
  */
 export function lossScaleNote(scale: LossScale, describeLines: (lines: string[]) => string): string | undefined {
   if (scale.kind === "log") {

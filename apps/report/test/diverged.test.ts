@@ -54,7 +54,7 @@ describe("a diverged run among healthy ones (FIXTURE runs)", () => {
       expect(svg).toMatch(/cross-entropy loss \(clipped\)/);
       // The points above the clip are marked, and the caption counts them and gives the largest.
       expect(svg).toMatch(/class="mark-symbol role-mark/);
-      expect(svg).toMatch(/<figcaption>▲ off the chart: \d+ points of fixture-mlp-lr1e6-diverged-s42 above [\d.]+, up to 3\.0e12\./);
+      expect(svg).toMatch(/<figcaption>▲ off the chart: \d+ points of <span class="run-id">fixture-mlp-lr1e6-diverged-s42<\/span> above [\d.]+, up to 3\.0e12\./);
     }
   });
 

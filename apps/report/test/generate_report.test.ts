@@ -67,7 +67,7 @@ describe("generateReport on FIXTURE runs", () => {
   it("gives mean ± std over the seeds of the baseline", () => {
     const seeds = html.slice(html.indexOf('id="seeds"'));
     expect(seeds).toMatch(/<td class="num">3<\/td><td class="seeds">42, 43, 44<\/td>/);
-    expect(seeds).toMatch(/\d+\.\d\d\u00a0±\u00a0\d+\.\d\d\u00a0%<\/strong><br><span class="muted">without fixture-broken-s44 \(not completed\)/);
+    expect(seeds).toMatch(/\d+\.\d\d\u00a0±\u00a0\d+\.\d\d\u00a0%<\/strong><br><span class="muted">without <span class="run-id">fixture-broken-s44<\/span> \(not completed\)/);
   });
 
   it("draws one-setting comparisons on shared axes", () => {
