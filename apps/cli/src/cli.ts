@@ -25,7 +25,7 @@ export interface Handlers {
   eval(checkpoint: string, options: { dataDir?: string; device: string; evalBatchSize: number; json: boolean; tta: TtaMode }): Promise<number>;
   gradcheck(options: { json: boolean }): Promise<number>;
   download(options: { cacheDir?: string }): Promise<number>;
-  report(runDirs: string[], options: { out: string; gradcheck?: string; pdf: boolean }): Promise<number>;
+  report(runDirs: string[], options: { out: string; gradcheck?: string; pdf: boolean; partial: boolean }): Promise<number>;
 }
 
 const num = (flag: string, check: Parameters<typeof parseNumber>[2] = {}) => (v: string) => parseNumber(flag, v, check);
@@ -148,8 +148,9 @@ export function buildProgram(handlers: Handlers, setExit: (code: number) => void
     .addOption(new Option("-o, --out <dir>", "output folder").default("report"))
     .addOption(new Option("--gradcheck <file>", "gradcheck --json output to include"))
     .addOption(new Option("--no_pdf", "skip the PDF even when Chromium is installed"))
-    .action(async (runs: string[], o: { out: string; gradcheck?: string; pdf?: boolean; no_pdf?: boolean }) => {
-      setExit(await handlers.report(runs, { out: o.out, gradcheck: o.gradcheck, pdf: o.no_pdf !== true && o.pdf !== false }));
+    .addOption(new Option("--partial", "leave out run paths that cannot be read (each named) instead of failing").default(false))
+    .action(async (runs: string[], o: { out: string; gradcheck?: string; pdf?: boolean; no_pdf?: boolean; partial: boolean }) => {
+      setExit(await handlers.report(runs, { out: o.out, gradcheck: o.gradcheck, pdf: o.no_pdf !== true && o.pdf !== false, partial: o.partial }));
     });
 
   return program;

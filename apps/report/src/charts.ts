@@ -3,31 +3,84 @@
 import type { TopLevelSpec } from "vega-lite";
 import type { ConfusionCell } from "./confusion.ts";
 import type { CurvePoint, Metric, SeriesPoint } from "./curves.ts";
+import { COMPACT_FROM } from "./format.ts";
+import type { LossScale } from "./loss_scale.ts";
 
 const WIDTH = 380;
 const HEIGHT = 220;
 const SPLIT_COLORS = { domain: ["train", "test"], range: ["#4c78a8", "#e45756"] };
 
+// Labels are never cut short (labelLimit 0): a tick or legend label ending in "…" hides the very number or run
+// a reader looks for.
 const CONFIG = {
   font: "system-ui, -apple-system, Segoe UI, Roboto, Helvetica, Arial, sans-serif",
-  title: { fontSize: 15, anchor: "start" as const, offset: 10 },
-  axis: { labelFontSize: 12, titleFontSize: 13, gridColor: "#e6e6e6" },
-  legend: { labelFontSize: 12, titleFontSize: 13, orient: "bottom" as const, direction: "horizontal" as const },
+  title: { fontSize: 15, anchor: "start" as const, offset: 10, limit: 0 },
+  axis: { labelFontSize: 12, titleFontSize: 13, gridColor: "#e6e6e6", labelLimit: 0 },
+  legend: { labelFontSize: 12, titleFontSize: 13, orient: "bottom" as const, direction: "horizontal" as const, labelLimit: 0 },
   view: { stroke: null },
 };
 
+/**
+ * Tick labels in the style of format.ts: from COMPACT_FROM up in scientific notation ("3.0e12", not
+ * "3,000,000,000,000"), else the axis's own label.
+ */
+export const COMPACT_TICK_LABEL =
+  `abs(datum.value) >= ${COMPACT_FROM} ? replace(format(datum.value, '.1e'), 'e+', 'e') : datum.label`;
+
+/** Where the clip marks of a clipped loss axis sit: its top edge. */
+const CLIP_MARK = { type: "point" as const, shape: "triangle-up", filled: true, size: 70, opacity: 1 };
+
 const STEP_AXIS = { field: "step", type: "quantitative" as const, title: "training step", scale: { zero: true } };
 
-function valueAxis(metric: Metric, title?: string) {
-  return metric === "accuracy"
-    ? {
+function valueAxis(metric: Metric, title?: string, scale: LossScale = { kind: "linear" }) {
+  if (metric === "accuracy") {
+    return {
       field: "value",
       type: "quantitative" as const,
       title: title ?? "accuracy (%)",
       axis: { format: ".0%" },
       scale: { zero: false },
-    }
-    : { field: "value", type: "quantitative" as const, title: title ?? "cross-entropy loss", scale: { zero: false } };
+    };
+  }
+  const base = title ?? "cross-entropy loss";
+  const axis = { labelExpr: COMPACT_TICK_LABEL };
+  if (scale.kind === "log") {
+    // A tick per power of ten would crowd twelve decades into the plot; about six labels read better.
+    return {
+      field: "value",
+      type: "quantitative" as const,
+      title: `${base} (log scale)`,
+      axis: { ...axis, tickCount: 6 },
+      scale: { type: "log" as const },
+    };
+  }
+  if (scale.kind === "clipped") {
+    return {
+      field: "value",
+      type: "quantitative" as const,
+      title: `${base} (clipped)`,
+      axis,
+      scale: { domain: scale.domain, nice: false, zero: false },
+    };
+  }
+  return { field: "value", type: "quantitative" as const, title: base, axis, scale: { zero: false } };
+}
+
+/**
+ * The lines, clipped to the plot where the axis is clipped, and over them a ▲ at the top edge for every point
+ * above the clip, in its line's colour.
+ */
+function lineLayers(line: Record<string, unknown>, scale: LossScale): object[] {
+  if (scale.kind !== "clipped") return [{ mark: line }];
+  const top = scale.domain[1];
+  return [
+    { mark: { ...line, clip: true } },
+    {
+      transform: [{ filter: `datum.value > ${top}` }, { calculate: `${top}`, as: "edge" }],
+      mark: CLIP_MARK,
+      encoding: { y: { field: "edge", type: "quantitative" } },
+    },
+  ];
 }
 
 /** What every line chart shares: schema, title, size, style and its data. */
@@ -42,17 +95,17 @@ function lineChartFrame(title: string, points: readonly object[]) {
   };
 }
 
-/** Train and test curves of one metric for one run. */
-export function runCurveSpec(points: CurvePoint[], metric: Metric, title: string): TopLevelSpec {
+/** Train and test curves of one metric for one run; `scale` bends a loss axis a diverged run would flatten. */
+export function runCurveSpec(points: CurvePoint[], metric: Metric, title: string, scale?: LossScale): TopLevelSpec {
   return {
     ...lineChartFrame(title, points),
-    mark: { type: "line", point: { size: 18 }, strokeWidth: 2 },
     encoding: {
       x: STEP_AXIS,
-      y: valueAxis(metric),
+      y: valueAxis(metric, undefined, scale),
       color: { field: "split", type: "nominal", title: "data", scale: SPLIT_COLORS },
     },
-  };
+    layer: lineLayers({ type: "line", point: { size: 18 }, strokeWidth: 2 }, scale ?? { kind: "linear" }),
+  } as TopLevelSpec;
 }
 
 /** The learning rate a schedule set, by step, for one run. */
@@ -75,13 +128,14 @@ export function comparisonSpec(
   seriesTitle: string,
   yTitle: string,
   seriesOrder: string[],
+  scale?: LossScale,
 ): TopLevelSpec {
   return {
     ...lineChartFrame(title, points),
-    mark: { type: "line", strokeWidth: 2 },
+    layer: lineLayers({ type: "line", strokeWidth: 2 }, scale ?? { kind: "linear" }),
     encoding: {
       x: STEP_AXIS,
-      y: valueAxis(metric, yTitle),
+      y: valueAxis(metric, yTitle, scale),
       color: {
         field: "series",
         type: "nominal",
@@ -91,7 +145,7 @@ export function comparisonSpec(
       },
       detail: { field: "run", type: "nominal" },
     },
-  };
+  } as TopLevelSpec;
 }
 
 /**

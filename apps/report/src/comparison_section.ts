@@ -4,7 +4,8 @@ import { comparisonSpec } from "./charts.ts";
 import { type OneSettingComparison, oneSettingComparisons, varyingSettings } from "./compare.ts";
 import type { ReportContext } from "./context.ts";
 import { seriesCurves } from "./curves.ts";
-import { escapeHtml } from "./html.ts";
+import { escapeHtml, runName } from "./html.ts";
+import { lossScale, lossScaleNote } from "./loss_scale.ts";
 import { formatAccuracyStats, leftOutNote, seedStats } from "./seed_stats.ts";
 import { describeSettings } from "./summary_section.ts";
 import type { Run } from "./types.ts";
@@ -25,19 +26,19 @@ async function comparisonBlock(c: OneSettingComparison, varying: string[], ctx: 
   if (acc.length > 0) {
     figures.push(await chartFigure(comparisonSpec(acc, "accuracy", `Test accuracy by ${c.setting}`, c.setting, "test accuracy (%)", order), `${id}-test-accuracy`));
   }
-  const trainLoss = withRun("train_loss");
-  if (trainLoss.length > 0) {
-    figures.push(await chartFigure(comparisonSpec(trainLoss, "loss", `Training loss by ${c.setting}`, c.setting, "train cross-entropy loss", order), `${id}-train-loss`));
-  }
-  const testLoss = withRun("test_loss");
-  if (testLoss.length > 0) {
-    figures.push(await chartFigure(comparisonSpec(testLoss, "loss", `Test loss by ${c.setting}`, c.setting, "test cross-entropy loss", order), `${id}-test-loss`));
+  for (const [field, what] of [["train_loss", "Training"], ["test_loss", "Test"]] as const) {
+    const loss = withRun(field);
+    if (loss.length === 0) continue;
+    const scale = lossScale(loss.map((p) => ({ step: p.step, value: p.value, line: p.run })));
+    const note = lossScaleNote(scale, (runs) => runs.map(runName).join(", "));
+    const spec = comparisonSpec(loss, "loss", `${what} loss by ${c.setting}`, c.setting, `${field.slice(0, -5)} cross-entropy loss`, order, scale);
+    figures.push(await chartFigure(spec, `${id}-${field.replace("_", "-")}`, note));
   }
 
   const rows = c.members.map((m) => {
     const stats = seedStats(m.runs);
     const acc = formatAccuracyStats(stats.finalTestAccuracy) + leftOutNote(stats);
-    const links = m.runs.map((r) => `<a href="#${ctx.runAnchor(r)}">${escapeHtml(r.id)}</a>`).join(", ");
+    const links = m.runs.map((r) => `<a href="#${ctx.runAnchor(r)}">${runName(r.id)}</a>`).join(", ");
     return `<tr><td><code>${escapeHtml(m.value)}</code></td><td class="num">${acc}</td><td>${links}</td></tr>`;
   }).join("");
 

@@ -15,10 +15,31 @@ export function formatPercentMeanStd(mean: number, std: number, digits = 2): str
   return `${(mean * 100).toFixed(digits)}${NBSP}±${NBSP}${(std * 100).toFixed(digits)}${NBSP}%`;
 }
 
+/** Magnitudes from here up are written in scientific notation: 3e12 is "3.0e12", never 13 digits. */
+export const COMPACT_FROM = 1e6;
+
+/**
+ * A number for a table or a caption, at most `digits` significant digits: 1500 → "1,500", 1.51478 → "1.515",
+ * 3e12 → "3.0e12" (anything of magnitude 1e6 or more; a diverged loss must not print as a 13-digit number),
+ * 0.0000123 → "1.2e-5".
+ */
 export function formatNumber(value: number | undefined, digits = 4): string {
   if (!isNumber(value)) return DASH;
+  const magnitude = Math.abs(value);
+  if (magnitude >= COMPACT_FROM || (magnitude !== 0 && magnitude < 1e-4)) return scientific(value);
   if (Number.isInteger(value)) return value.toLocaleString("en-US");
   return Number(value.toPrecision(digits)).toString();
+}
+
+/** A number in at most a few characters, for captions and chart labels: 2.4149 → "2.41", 3e12 → "3.0e12". */
+export function formatCompact(value: number): string {
+  if (!Number.isFinite(value)) return String(value);
+  return formatNumber(value, 3);
+}
+
+/** 3e12 → "3.0e12", 1.25e-5 → "1.3e-5": one decimal, no "+" in the exponent. */
+function scientific(value: number): string {
+  return value.toExponential(1).replace("e+", "e");
 }
 
 /** 1536 → "1.5 KiB". */

@@ -30,6 +30,32 @@ export interface GenerateReportOptions {
   generatedAt?: Date;
   /** Chromium used for the PDF (default /usr/bin/chromium). */
   chromiumPath?: string;
+  /**
+   * Leave out run paths that cannot be read (listed in `leftOut` and at the top of the report) instead of
+   * refusing with an UnreadableRunsError. Default false.
+   */
+  partial?: boolean;
+}
+
+/** A run path given to the report that could not be read, and why. */
+export interface UnreadableRun {
+  path: string;
+  reason: string;
+}
+
+/**
+ * Some run paths given to the report could not be read (mistyped, not a folder, nothing readable in it): thrown
+ * before anything is written, unless a partial report was asked for and at least one run could be read.
+ */
+export class UnreadableRunsError extends Error {
+  override name = "UnreadableRunsError";
+  constructor(readonly unreadable: readonly UnreadableRun[], readonly readable: number) {
+    super(
+      `${unreadable.length === 1 ? "a run path" : `${unreadable.length} run paths`} could not be read: ${
+        unreadable.map((u) => `${u.path} (${u.reason})`).join("; ")
+      }${readable === 0 ? "; no run left to report" : ""}`,
+    );
+  }
 }
 
 export interface GenerateReportResult {
@@ -42,6 +68,8 @@ export interface GenerateReportResult {
   problems: string[];
   /** The runs the report covers. */
   runs: Run[];
+  /** Run paths left out because they could not be read (only with `partial`; otherwise they are an error). */
+  leftOut: UnreadableRun[];
 }
 
 export const HTML_FILE = "index.html";
@@ -77,8 +105,13 @@ export async function generateReport(options: GenerateReportOptions): Promise<Ge
     throw new Error("generateReport: no run folders given (expected e.g. runs/* or runs/)");
   }
   const dirs = await expandRunDirs(options.runDirs);
-  const runs = await readRuns(dirs);
+  const read = await readRuns(dirs);
+  // A mistyped path must not pass as a report with a problem note inside it: refused before anything is written.
+  const leftOut = read.flatMap((r) => (r.unreadable === undefined ? [] : [{ path: r.dir, reason: r.unreadable }]));
+  const runs = read.filter((r) => r.unreadable === undefined);
+  if (leftOut.length > 0 && (!options.partial || runs.length === 0)) throw new UnreadableRunsError(leftOut, runs.length);
   const ctx = new ReportContext();
+  for (const u of leftOut) ctx.problems.push(`left out ${u.path}: ${u.reason}`);
   for (const run of runs) ctx.problems.push(...run.problems);
 
   let gradcheck: GradcheckResult[] | undefined;
@@ -111,7 +144,7 @@ export async function generateReport(options: GenerateReportOptions): Promise<Ge
       { id: ctx.ids.next("gradients"), title: "Gradients", html: gradients },
     ],
     footer: `Made by <code>@backprop/report</code> from the run records in ${
-      [...new Set(dirs.map((d) => `<code>${escapeHtml(d)}</code>`))].join(", ")
+      [...new Set(runs.map((r) => `<code>${escapeHtml(r.dir)}</code>`))].join(", ")
     }. Charts: Vega-Lite, rendered to SVG.`,
   });
 
@@ -119,7 +152,7 @@ export async function generateReport(options: GenerateReportOptions): Promise<Ge
   const htmlPath = resolve(options.outDir, HTML_FILE);
   await writeFileAtomic(htmlPath, html);
 
-  const result: GenerateReportResult = { htmlPath, problems: ctx.problems, runs };
+  const result: GenerateReportResult = { htmlPath, problems: ctx.problems, runs, leftOut };
   if (options.pdf ?? true) {
     const chromiumPath = options.chromiumPath ?? CHROMIUM_PATH;
     if (!(await chromiumAvailable(chromiumPath))) {

@@ -6,6 +6,11 @@ export function escapeHtml(text: unknown): string {
   return String(text).replace(/[&<>"']/g, (c) => ESCAPES[c]);
 }
 
+/** A run's name in the page, kept on one line: "cnn-augment-s42" must not break at its hyphens. */
+export function runName(id: string): string {
+  return `<span class="run-id">${escapeHtml(id)}</span>`;
+}
+
 /** A slug usable as an element id and URL fragment. */
 export function slug(text: string): string {
   const s = text.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "");

@@ -6,8 +6,10 @@ export {
   type GenerateReportResult,
   HTML_FILE,
   PDF_FILE,
+  type UnreadableRun,
+  UnreadableRunsError,
 } from "./generate_report.ts";
-export { runCli, USAGE } from "./cli.ts";
+export { type CliIo, REPORT_EXIT, runCli, runReport, USAGE } from "./cli.ts";
 export { readRun, readRuns } from "./read_run.ts";
 export { parseMetricsJsonl } from "./metrics_jsonl.ts";
 export { type GradcheckReport } from "./gradcheck.ts";

@@ -7,14 +7,24 @@ import type { Predictions, Run, RunConfig, RunSummary } from "./types.ts";
 
 type Json = Record<string, unknown>;
 
+/** The files of a run folder (docs/RUN_RECORDS.md); a folder holding none of them is not a run. */
+export const RECORD_FILES = ["config.json", "metrics.jsonl", "summary.json", "predictions.json"] as const;
+
+/** Whether every problem met is a missing file, i.e. the folder holds no run records at all. */
+function looksEmpty(problems: readonly string[]): boolean {
+  return problems.every((p) => /^\S+ is missing/.test(p));
+}
+
 /** Reads one run folder. `id` defaults to the config's name, else the folder name. */
 export async function readRun(dir: string): Promise<Run> {
   const folderName = basename(resolve(dir));
   const fileProblems: string[] = [];
   const run: Run = { id: folderName, dir, metrics: [], problems: [] };
 
-  if (!(await isDirectory(dir))) {
-    run.problems.push(`run "${folderName}" (${dir}): not a folder that can be read; nothing to report`);
+  const notAFolder = await whyNotAFolder(dir);
+  if (notAFolder) {
+    run.unreadable = notAFolder;
+    run.problems.push(`run "${folderName}" (${dir}): ${notAFolder}; nothing to report`);
     return run;
   }
 
@@ -52,6 +62,11 @@ export async function readRun(dir: string): Promise<Run> {
     else run.predictions = predictions as unknown as Predictions;
   }
 
+  if (run.config === undefined && run.metrics.length === 0 && run.summary === undefined && run.predictions === undefined) {
+    run.unreadable = looksEmpty(fileProblems)
+      ? `holds no run records (${RECORD_FILES.join(", ")}) and no run folders`
+      : `none of its run records could be read (${fileProblems.join("; ")})`;
+  }
   const label = run.id === folderName ? `"${run.id}"` : `"${run.id}" (folder ${folderName})`;
   run.problems = fileProblems.map((p) => `run ${label} at ${dir}: ${p}`);
   return run;
@@ -76,7 +91,7 @@ export async function readRuns(dirs: string[]): Promise<Run[]> {
 
 /** Whether a folder holds any run-record file, so `report runs/` can mean "every run under runs/". */
 export async function looksLikeRun(dir: string): Promise<boolean> {
-  for (const file of ["config.json", "metrics.jsonl", "summary.json", "predictions.json"]) {
+  for (const file of RECORD_FILES) {
     if (await exists(`${dir}/${file}`)) return true;
   }
   return false;
@@ -134,11 +149,16 @@ function checkPredictions(p: Json): string | undefined {
   return undefined;
 }
 
-async function isDirectory(path: string): Promise<boolean> {
+/** Why `path` cannot be read as a run folder, or undefined when it is a folder. */
+async function whyNotAFolder(path: string): Promise<string | undefined> {
   try {
-    return (await stat(path)).isDirectory();
-  } catch {
-    return false;
+    return (await stat(path)).isDirectory() ? undefined : "is a file, not a run folder";
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === "ENOENT") return "does not exist";
+    if (code === "EACCES" || code === "EPERM") return "cannot be read (permission denied)";
+    if (code === "ENOTDIR") return "does not exist (a part of the path is a file)";
+    return `cannot be read (${code ?? error})`;
   }
 }
 

@@ -6,7 +6,8 @@ import { confusionCells, perClassAccuracy } from "./confusion.ts";
 import type { ReportContext } from "./context.ts";
 import { curve, learningRateCurve } from "./curves.ts";
 import { formatBytes, formatDuration, formatNumber, formatPercent, formatTimestamp } from "./format.ts";
-import { escapeHtml } from "./html.ts";
+import { escapeHtml, runName } from "./html.ts";
+import { lossScale, lossScaleNote } from "./loss_scale.ts";
 import { runFacts } from "./run_facts.ts";
 import { sampleImageDataUri } from "./sample_image.ts";
 import type { Predictions, Run, Sample } from "./types.ts";
@@ -62,7 +63,11 @@ async function curveCharts(run: Run, ctx: ReportContext): Promise<string> {
   const loss = curve(run.metrics, "loss");
   const accuracy = curve(run.metrics, "accuracy");
   const figures: string[] = [];
-  if (loss.length > 0) figures.push(await chartFigure(runCurveSpec(loss, "loss", `Loss — ${run.id}`), `${base}-loss`));
+  if (loss.length > 0) {
+    const scale = lossScale(loss.map((p) => ({ step: p.step, value: p.value, line: p.split })));
+    const note = lossScaleNote(scale, (splits) => `the ${splits.join(" and ")} loss`);
+    figures.push(await chartFigure(runCurveSpec(loss, "loss", `Loss — ${run.id}`, scale), `${base}-loss`, note));
+  }
   if (accuracy.length > 0) {
     figures.push(await chartFigure(runCurveSpec(accuracy, "accuracy", `Accuracy — ${run.id}`), `${base}-accuracy`));
   }
@@ -111,7 +116,7 @@ export async function runSection(run: Run, ctx: ReportContext): Promise<string> 
   const f = runFacts(run);
   const parts = [
     `<section class="run" id="${ctx.runAnchor(run)}">`,
-    `<h3>${escapeHtml(run.id)} ${statusBadge(f.status)}</h3>`,
+    `<h3>${runName(run.id)} ${statusBadge(f.status)}</h3>`,
     `<p class="muted">Folder <code>${escapeHtml(run.dir)}</code></p>`,
     factsList(run),
     flagsTable(run),

@@ -1,7 +1,7 @@
 // Mean ± std over the repeats (seeds) of one configuration, over completed runs only: an interrupted or
 // half-written run stopped early and would drag the mean down for a reason that is not the seed.
 import { formatPercent, formatPercentMeanStd } from "./format.ts";
-import { escapeHtml } from "./html.ts";
+import { runName } from "./html.ts";
 import { isCompleted, runFacts } from "./run_facts.ts";
 import { type MeanStd, meanStd } from "./stats.ts";
 import type { Run } from "./types.ts";
@@ -38,6 +38,6 @@ export function formatAccuracyStats(stats: MeanStd | undefined): string {
 /** A note naming the runs left out, or "". */
 export function leftOutNote(stats: SeedStats): string {
   if (stats.left.length === 0) return "";
-  const names = stats.left.map((r) => escapeHtml(r.id)).join(", ");
+  const names = stats.left.map((r) => runName(r.id)).join(", ");
   return `<br><span class="muted">without ${names} (not completed)</span>`;
 }

@@ -36,7 +36,7 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-sp
 td.shapes { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: .8rem; overflow-wrap: anywhere; }
 tr.failed td { background: #fdecea; }
 .rank { color: var(--muted); }
-td.run-name { white-space: nowrap; }
+td.run-name, .run-id { white-space: nowrap; }
 td.chips { min-width: 12rem; }
 td.seeds { white-space: nowrap; }
 .chip { display: inline-block; white-space: nowrap; font-size: .8rem; background: var(--panel);
@@ -108,11 +108,17 @@ footer { margin-top: 3rem; font-size: .85rem; color: var(--muted); border-top: 1
   h2 + section.run { break-before: auto; }
   h2, h3, h4, h3 + p, h4 + p, p.fixed { break-after: avoid; }
   table { font-size: .72rem; }
+  /* Run names stay whole, so the page width comes from elsewhere: the step of a best accuracy goes under it,
+     and cells are padded less. */
   th { white-space: normal; }
-  td.run-name { white-space: normal; overflow-wrap: break-word; } /* breaks at the hyphens of a name, mid-word only if it must */
+  th, td { padding: .3rem .35rem; }
+  .at-step { display: block; }
   td.chips { min-width: 0; }
   .table-scroll { overflow: visible; }
-  figure.chart, .sample, table, .facts { break-inside: avoid; }
+  /* A long table flows on from under its heading, breaking between rows (the header row repeats), instead of
+     jumping whole to the next page and leaving the first one nearly blank. */
+  tr, figure.chart, .sample, .facts { break-inside: avoid; }
+  thead { display: table-header-group; }
   a { color: inherit; text-decoration: none; }
 }
 `;

@@ -5,7 +5,7 @@ import { accuracyBarsSpec } from "./charts.ts";
 import { commonSettings, configurations, settingsOf, varyingSettings } from "./compare.ts";
 import type { ReportContext } from "./context.ts";
 import { formatBytes, formatDuration, formatNumber, formatPercent } from "./format.ts";
-import { escapeHtml } from "./html.ts";
+import { escapeHtml, runName } from "./html.ts";
 import { runFacts, sortByTestAccuracy } from "./run_facts.ts";
 import { statusBadge } from "./run_section.ts";
 import { formatAccuracyStats, leftOutNote, seedStats } from "./seed_stats.ts";
@@ -35,11 +35,13 @@ export async function summarySection(runs: readonly Run[], ctx: ReportContext): 
         .map((s) => `<span class="chip"><code>${escapeHtml(s)}</code>=${escapeHtml(settings.get(s) ?? "(unset)")}</span>`)
         .join(" ");
     return `<tr><td class="num rank">${i + 1}</td>
-      <td class="run-name"><a href="#${ctx.runAnchor(run)}">${escapeHtml(run.id)}</a>${
+      <td class="run-name"><a href="#${ctx.runAnchor(run)}">${runName(run.id)}</a>${
       f.status === "completed" ? "" : `<br>${statusBadge(f.status)}`
     }</td>
       <td class="num"><strong>${formatPercent(f.finalTestAccuracy)}</strong></td>
-      <td class="num">${formatPercent(f.bestTestAccuracy)}${f.bestStep !== undefined ? ` (${formatNumber(f.bestStep)})` : ""}</td>
+      <td class="num">${formatPercent(f.bestTestAccuracy)}${
+      f.bestStep !== undefined ? `<span class="at-step"> (${formatNumber(f.bestStep)})</span>` : ""
+    }</td>
       <td class="num">${formatNumber(f.finalTestLoss)}</td>
       ${varying.length > 0 ? `<td class="chips">${chips || `<span class="muted">none</span>`}</td>` : ""}
       <td class="num">${formatNumber(f.seed)}</td>

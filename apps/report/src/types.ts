@@ -80,4 +80,9 @@ export interface Run {
   predictions?: Predictions;
   /** Messages that name the run and the file, e.g. a truncated metrics.jsonl. */
   problems: string[];
+  /**
+   * Set when nothing of the run could be read (the path does not exist, is not a folder, or holds no readable
+   * run record): why, e.g. "does not exist". The report refuses such a path unless asked for a partial report.
+   */
+  unreadable?: string;
 }

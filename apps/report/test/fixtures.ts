@@ -31,6 +31,13 @@ export interface FixtureSpec {
   evalFreq?: number;
   /** Records a cosine-decaying learning rate from this peak (else none, as in older records). */
   cosinePeak?: number;
+  /**
+   * Makes the run diverge: from this step on both losses grow geometrically to `divergedPeak` at the last step
+   * and accuracy falls to chance; the summary says "diverged".
+   */
+  divergeAt?: number;
+  /** The loss the diverging run ends at (default 3e12). */
+  divergedPeak?: number;
 }
 
 export const DEFAULT_FLAGS: Record<string, FlagValue> = {
@@ -79,7 +86,25 @@ export function fixtureMetrics(spec: FixtureSpec): MetricRow[] {
       ...(spec.cosinePeak === undefined ? {} : { learning_rate: spec.cosinePeak * 0.5 * (1 + Math.cos(Math.PI * (step - 1) / steps)) }),
     });
   }
+  if (spec.divergeAt !== undefined) diverge(rows, spec.divergeAt, spec.divergedPeak ?? 3e12);
   return rows;
+}
+
+/** Rewrites the rows from `fromStep` on as a run blowing up: losses climb geometrically to `peak`, accuracy drops. */
+function diverge(rows: MetricRow[], fromStep: number, peak: number): void {
+  const start = rows.findIndex((r) => r.step >= fromStep);
+  if (start < 0) return;
+  const n = rows.length - start;
+  const base = rows[start].train_loss!;
+  for (let i = 0; i < n; i++) {
+    const row = rows[start + i];
+    const loss = base * (peak / base) ** ((i + 1) / n);
+    row.train_loss = loss;
+    row.test_loss = loss * 1.1;
+    row.train_accuracy = 0.1;
+    row.test_accuracy = 0.1;
+  }
+  rows[rows.length - 1].test_loss = peak;
 }
 
 export function fixtureSummary(spec: FixtureSpec, metrics: MetricRow[]): RunSummary {
@@ -87,7 +112,7 @@ export function fixtureSummary(spec: FixtureSpec, metrics: MetricRow[]): RunSumm
   let best = metrics[0];
   for (const r of metrics) if (r.test_accuracy! > best.test_accuracy!) best = r;
   return {
-    status: "completed",
+    status: spec.divergeAt === undefined ? "completed" : "diverged",
     steps: last.step,
     final_test_accuracy: last.test_accuracy,
     best_test_accuracy: best.test_accuracy,
@@ -171,12 +196,28 @@ export const FIXTURE_SPECS: FixtureSpec[] = [
   },
 ];
 
-/** A temp folder holding the fixture runs; `broken` adds a run whose metrics.jsonl ends in a cut-off line. */
-export async function makeFixtureRuns(options: { broken?: boolean } = {}): Promise<{ root: string; dirs: string[] }> {
+/** The baseline MLP with a learning rate so large that it blows up: losses reach 3e12 by its last line. */
+export const DIVERGED_SPEC: FixtureSpec = {
+  name: "fixture-mlp-lr1e6-diverged-s42",
+  seed: 42,
+  plateau: 0.3,
+  steps: 1000,
+  divergeAt: 400,
+  flags: { learning_rate: 1e6 },
+};
+
+/**
+ * A temp folder holding the fixture runs; `broken` adds a run whose metrics.jsonl ends in a cut-off line,
+ * `diverged` the run of DIVERGED_SPEC.
+ */
+export async function makeFixtureRuns(
+  options: { broken?: boolean; diverged?: boolean } = {},
+): Promise<{ root: string; dirs: string[] }> {
   const root = await mkdtemp(join(tmpdir(), "backprop-report-fixture-"));
   const runsRoot = join(root, "runs");
   const dirs: string[] = [];
   for (const spec of FIXTURE_SPECS) dirs.push(await writeFixtureRun(runsRoot, spec));
+  if (options.diverged) dirs.push(await writeFixtureRun(runsRoot, DIVERGED_SPEC));
   if (options.broken) {
     const dir = await writeFixtureRun(runsRoot, { name: "fixture-broken-s44", seed: 44, plateau: 0.45 });
     const lines = fixtureMetrics({ name: "fixture-broken-s44", seed: 44, plateau: 0.45 }).map((r) => JSON.stringify(r));

@@ -1,7 +1,8 @@
+import { existsSync } from "node:fs";
 import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { expandRunDirs, generateReport, type GenerateReportResult } from "../src/mod.ts";
+import { expandRunDirs, generateReport, type GenerateReportResult, UnreadableRunsError } from "../src/mod.ts";
 import { FIXTURE_SPECS, makeFixtureRuns } from "./fixtures.ts";
 
 let root: string;
@@ -66,7 +67,7 @@ describe("generateReport on FIXTURE runs", () => {
   it("gives mean ± std over the seeds of the baseline", () => {
     const seeds = html.slice(html.indexOf('id="seeds"'));
     expect(seeds).toMatch(/<td class="num">3<\/td><td class="seeds">42, 43, 44<\/td>/);
-    expect(seeds).toMatch(/\d+\.\d\d\u00a0±\u00a0\d+\.\d\d\u00a0%<\/strong><br><span class="muted">without fixture-broken-s44 \(not completed\)/);
+    expect(seeds).toMatch(/\d+\.\d\d\u00a0±\u00a0\d+\.\d\d\u00a0%<\/strong><br><span class="muted">without <span class="run-id">fixture-broken-s44<\/span> \(not completed\)/);
   });
 
   it("draws one-setting comparisons on shared axes", () => {
@@ -100,11 +101,30 @@ describe("expandRunDirs", () => {
     expect(await expandRunDirs([dirs[0]])).toEqual([dirs[0]]);
   });
 
-  it("keeps a folder that holds no runs so its problem is reported", async () => {
+  it("refuses a mistyped run path, naming it, and writes nothing", async () => {
+    const missing = join(root, "runs", "fixture-mlp-s4");
+    const out = join(root, "report-missing");
+    const error = await generateReport({ runDirs: [dirs[0], missing], outDir: out, pdf: false }).catch((e) => e);
+    expect(error).toBeInstanceOf(UnreadableRunsError);
+    expect(error.unreadable).toEqual([{ path: missing, reason: "does not exist" }]);
+    expect(error.message).toBe(`a run path could not be read: ${missing} (does not exist)`);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it("with partial, leaves an unreadable path out and names it at the top of the report", async () => {
     const missing = join(root, "missing");
-    const r = await generateReport({ runDirs: [missing], outDir: join(root, "report-missing"), pdf: false });
-    expect(r.problems[0]).toMatch(/run "missing" .*not a folder/);
-    expect(await readFile(r.htmlPath, "utf8")).toContain("Problems reading the runs (1)");
+    const r = await generateReport({ runDirs: [missing, dirs[1]], outDir: join(root, "report-partial"), pdf: false, partial: true });
+    expect(r.leftOut).toEqual([{ path: missing, reason: "does not exist" }]);
+    expect(r.runs.map((run) => run.id)).toEqual(["fixture-mlp-s43"]);
+    expect(r.problems[0]).toBe(`left out ${missing}: does not exist`);
+    const page = await readFile(r.htmlPath, "utf8");
+    expect(page).toContain("Problems reading the runs (1)");
+    expect(page).not.toContain(`<code>${missing}</code>`);
+  });
+
+  it("refuses even with partial when no run can be read", async () => {
+    await expect(generateReport({ runDirs: [join(root, "missing")], outDir: join(root, "x"), pdf: false, partial: true }))
+      .rejects.toThrow(/could not be read: .*missing \(does not exist\); no run left to report$/);
   });
 
   it("says why there is no PDF when Chromium is missing or fails to start, and keeps the HTML", async () => {

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -65,9 +65,26 @@ describe("readRun (on FIXTURE runs)", () => {
     expect(run.problems[0]).toMatch(/config\.json is missing/);
   });
 
-  it("reports a folder that does not exist", async () => {
+  it("marks a path that does not exist, a file, and a folder without records as unreadable, saying why", async () => {
     const run = await readRun(join(root, "nope"));
-    expect(run.problems[0]).toMatch(/run "nope" .*not a folder/);
+    expect(run.unreadable).toBe("does not exist");
+    expect(run.problems[0]).toMatch(/run "nope" .*does not exist; nothing to report/);
+    const file = join(root, "a-file.txt");
+    await writeFile(file, "not a run");
+    expect((await readRun(file)).unreadable).toBe("is a file, not a run folder");
+    await mkdir(join(root, "empty"), { recursive: true });
+    expect((await readRun(join(root, "empty"))).unreadable).toMatch(/^holds no run records \(config\.json, metrics\.jsonl/);
+  });
+
+  it("marks a folder whose records are all unreadable, and not one with a single readable file", async () => {
+    const dir = join(root, "garbage");
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, "summary.json"), "{ cut off");
+    expect((await readRun(dir)).unreadable).toMatch(/^none of its run records could be read \(.*summary\.json is not valid JSON/);
+    await writeFile(join(dir, "config.json"), JSON.stringify({ name: "fixture-garbage", flags: {} }));
+    const run = await readRun(dir);
+    expect(run.unreadable).toBeUndefined();
+    expect(run.id).toBe("fixture-garbage");
   });
 
   it("makes ids unique when two runs share a name", async () => {

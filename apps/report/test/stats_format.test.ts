@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   formatBytes,
+  formatCompact,
   formatDuration,
   formatNumber,
   formatPercent,
@@ -41,5 +42,19 @@ describe("format", () => {
     expect(formatRelError(3.14e-9)).toBe("3.1e-9");
     expect(formatTimestamp("2025-01-01T09:30:00.000+01:00")).toBe("2025-01-01 08:30:00\u00a0UTC");
     expect(formatTimestamp("yesterday")).toBe("yesterday");
+  });
+
+  it("writes huge and tiny numbers in short scientific notation, never as long digit strings", () => {
+    expect(formatNumber(3e12)).toBe("3.0e12");
+    expect(formatNumber(2.9999e31)).toBe("3.0e31");
+    expect(formatNumber(-4.2e7)).toBe("-4.2e7");
+    expect(formatNumber(1_000_000)).toBe("1.0e6");
+    expect(formatNumber(999_999)).toBe("999,999");
+    expect(formatNumber(0.0001)).toBe("0.0001");
+    expect(formatNumber(0.0000123)).toBe("1.2e-5");
+    expect(formatNumber(0)).toBe("0");
+    expect(formatNumber(Infinity)).toBe("—");
+    expect(formatCompact(2.4149)).toBe("2.41");
+    expect(formatCompact(3e12)).toBe("3.0e12");
   });
 });

@@ -1,8 +1,14 @@
-/** `report`: hands over to apps/report. */
-export async function reportCommand(runDirs: string[], options: { out: string; gradcheck?: string; pdf: boolean }): Promise<number> {
-  const { generateReport } = await import("@backprop/report");
-  const result = await generateReport({ runDirs, outDir: options.out, gradcheckJson: options.gradcheck, pdf: options.pdf });
-  for (const w of (result as { warnings?: string[] })?.warnings ?? []) console.error(`warning: ${w}`);
-  console.log(`report written to ${options.out}`);
-  return 0;
+/** `report`: hands over to apps/report, which prints what it wrote or each run path it could not read. */
+export async function reportCommand(
+  runDirs: string[],
+  options: { out: string; gradcheck?: string; pdf: boolean; partial?: boolean },
+): Promise<number> {
+  const { runReport } = await import("@backprop/report");
+  return await runReport({
+    runDirs,
+    outDir: options.out,
+    gradcheckJson: options.gradcheck,
+    pdf: options.pdf,
+    partial: options.partial ?? false,
+  });
 }
