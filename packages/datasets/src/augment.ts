@@ -5,7 +5,7 @@
  * "per-channel", black under "none". Random draws per image, in this order: crop row offset, crop column offset
  * (each uniform in [0, 2·padding]), then flip (uniform in {0, 1}) — only for the augmentations enabled.
  */
-import { IMAGE_BYTES, IMAGE_CHANNELS, IMAGE_HEIGHT, IMAGE_WIDTH } from "./cifarFormat.ts";
+import { IMAGE_BYTES, IMAGE_CHANNELS, IMAGE_HEIGHT, IMAGE_WIDTH } from "./cifar_format.ts";
 import type { PixelTransform } from "./preprocess.ts";
 import type { Xoshiro128 } from "./random.ts";
 

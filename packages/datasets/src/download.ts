@@ -7,8 +7,8 @@ import { createHash } from "node:crypto";
 import { mkdir, mkdtemp, open, rename, rm, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import process from "node:process";
-import { CIFAR10_ARCHIVE_NAME, CIFAR10_ARCHIVE_SHA256, CIFAR10_ARCHIVE_SIZE, CIFAR10_FOLDER, CIFAR10_URL } from "./cifarFormat.ts";
-import { extractCifar10Archive } from "./cifarFiles.ts";
+import { CIFAR10_ARCHIVE_NAME, CIFAR10_ARCHIVE_SHA256, CIFAR10_ARCHIVE_SIZE, CIFAR10_FOLDER, CIFAR10_URL } from "./cifar_format.ts";
+import { extractCifar10Archive } from "./cifar_files.ts";
 import { DatasetError, DownloadError, errorText } from "./errors.ts";
 import { defaultCacheDir } from "./locate.ts";
 

@@ -5,7 +5,7 @@
  * one per channel/row/column), no /255, no std scaling. "per-channel" is the modern alternative:
  * (x − mean_c) / std_c with the training set's channel statistics. "none" gives the raw 0–255 values as floats.
  */
-import { IMAGE_BYTES, IMAGE_CHANNELS, IMAGE_HEIGHT, IMAGE_WIDTH } from "./cifarFormat.ts";
+import { IMAGE_BYTES, IMAGE_CHANNELS, IMAGE_HEIGHT, IMAGE_WIDTH } from "./cifar_format.ts";
 
 /** How images become floats. */
 export type Normalization = "mean-image" | "per-channel" | "none";

@@ -9,7 +9,7 @@
  */
 import { type AugmentOptions, type Augmentation, resolveAugmentation, writeAugmentedImage, writeImage } from "./augment.ts";
 import { Batch } from "./batch.ts";
-import { CIFAR10_CLASS_NAMES, IMAGE_BYTES, IMAGE_CHANNELS, IMAGE_HEIGHT, IMAGE_WIDTH } from "./cifarFormat.ts";
+import { CIFAR10_CLASS_NAMES, IMAGE_BYTES, IMAGE_CHANNELS, IMAGE_HEIGHT, IMAGE_WIDTH } from "./cifar_format.ts";
 import { identityTransform, type PixelTransform } from "./preprocess.ts";
 import { type GeneratorState, Xoshiro128 } from "./random.ts";
 

@@ -3,9 +3,9 @@
  * train / validation / test {@link DataSet}s.
  */
 import type { AugmentOptions } from "./augment.ts";
-import { CIFAR10_URL } from "./cifarFormat.ts";
-import { type Cifar10Raw, readCifar10Archive, readCifar10Folder } from "./cifarFiles.ts";
-import { DataSet } from "./dataSet.ts";
+import { CIFAR10_URL } from "./cifar_format.ts";
+import { type Cifar10Raw, readCifar10Archive, readCifar10Folder } from "./cifar_files.ts";
+import { DataSet } from "./data_set.ts";
 import { downloadCifar10, type DownloadOptions } from "./download.ts";
 import { DataNotFoundError, DownloadError } from "./errors.ts";
 import { type Cifar10Location, type Environment, findCifar10 } from "./locate.ts";
