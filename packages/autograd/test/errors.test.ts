@@ -7,7 +7,7 @@ import { Function, GraphError, noGrad, relError, tensor } from "../src/mod.ts";
 import { leaf } from "./helpers.ts";
 
 test("every exported error class extends BackpropError and is named after itself", () => {
-  const classes = Object.entries(api).filter(
+  const classes = Object.entries(api as Record<string, unknown>).filter(
     (entry): entry is [string, new (message: string, result: never) => Error] =>
       typeof entry[1] === "function" && entry[1].prototype instanceof Error,
   );
