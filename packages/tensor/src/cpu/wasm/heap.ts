@@ -3,7 +3,6 @@
 // reads and writes the same bytes without copies.
 import { InternalError, OutOfMemoryError } from "../../errors.ts";
 
-
 /** Blocks are 64-byte aligned: a cache line, and more than any SIMD access needs. */
 const ALIGN = 64;
 const PAGE = 65536;
