@@ -5,7 +5,7 @@
 //
 //   pnpm bench                     (= deno run -A bench/main.ts)
 //   deno run -A bench/main.ts --rounds 7 --only W1,W4 --no-torch --no-mlp-run --json out.json
-import { measurePeakGflops, wasmSimdInfo } from "../packages/tensor/src/cpu/wasm/mod.ts";
+import { cpuKernelInfo, measureCpuPeakGflops } from "@backprop/tensor";
 import { backpropRunner } from "./backprop.ts";
 import { tfRunner, tfVersion, useTfBackend } from "./tfjs.ts";
 import { type Runner, type Workload, WORKLOADS } from "./workloads.ts";
@@ -175,16 +175,16 @@ const fmtRatio = (peer: number | undefined, ours: number | undefined) =>
 
 async function main(): Promise<void> {
   const loadBefore = await loadAverage();
-  const info = wasmSimdInfo();
+  const info = cpuKernelInfo();
   const workloads = WORKLOADS.filter((w) => !ONLY.length || ONLY.includes(w.key));
   console.log(`# backprop CPU benchmark\n`);
   console.log(`- date: ${new Date().toISOString()}`);
   console.log(`- runtime: Deno ${Deno.version.deno} (V8 ${Deno.version.v8}); TF.js ${tfVersion}`);
-  console.log(`- kernels: ${info.relaxed ? "relaxed" : "plain"} SIMD, ${info.threads} threads`);
+  console.log(`- kernels: ${info.relaxedSimd ? "relaxed" : "plain"} SIMD, ${info.threads} threads`);
   console.log(`- load average before: ${loadBefore}`);
   console.log(`- rounds: ${ROUNDS} per framework after warm-up, interleaved; each times a burst of back-to-back runs of about ${BURST_MS} ms (at most ${MAX_BURST} runs; one run when a run is longer); medians of the time per run\n`);
 
-  const peak1 = measurePeakGflops(1), peak2 = measurePeakGflops(2);
+  const peak1 = measureCpuPeakGflops(1), peak2 = measureCpuPeakGflops(2);
   const rows: { w: Workload; r: Record<Framework, Measured> }[] = [];
   for (const w of workloads) {
     console.error(`… ${w.key}: ${w.title}`);
@@ -211,7 +211,7 @@ async function main(): Promise<void> {
   const notes = rows.flatMap(({ w, r }) => FRAMEWORKS.filter((f) => r[f].note).map((f) => `${w.key} ${f}: ${r[f].note}`));
   if (notes.length) console.log(`\n¹ ${notes.join("; ")}`);
   const w4 = rows.find((x) => x.w.key === "W4");
-  console.log(`\n- Wasm-SIMD ceiling (${info.relaxed ? "relaxed_madd" : "mul+add"} loop, no memory traffic): ${peak1.toFixed(1)} GFLOP/s on 1 thread, ${peak2.toFixed(1)} on 2`);
+  console.log(`\n- Wasm-SIMD ceiling (${info.relaxedSimd ? "relaxed_madd" : "mul+add"} loop, no memory traffic): ${peak1.toFixed(1)} GFLOP/s on 1 thread, ${peak2.toFixed(1)} on 2`);
   if (w4?.r.backprop.ms) {
     const g = w4.w.flops / w4.r.backprop.ms / 1e6;
     console.log(`- backprop GEMM 1024³: ${g.toFixed(1)} GFLOP/s = ${((100 * g) / peak2).toFixed(0)} % of the 2-thread ceiling`);

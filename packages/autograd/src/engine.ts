@@ -5,7 +5,11 @@ import type { Node } from "./node.ts";
 import { Tensor } from "./tensor.ts";
 import { fmtShapeOf } from "./util.ts";
 
-/** Misuse of the graph: backward through a freed graph, on a tensor without a graph, with a wrong seed. */
+/**
+ * Misuse of the graph: backward through a freed graph, on a tensor without a graph, with a wrong seed; a
+ * `Function` that breaks its contract (no forward or backward, a forward that returns no tensors, a wrong number
+ * of gradients); turning off gradient tracking of a non-leaf.
+ */
 export class GraphError extends BackpropError {}
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {

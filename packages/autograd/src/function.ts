@@ -59,12 +59,12 @@ export class Function {
    * `backward` needs on `ctx`.
    */
   static forward(_ctx: FunctionCtx, ..._args: never[]): Tensor | Tensor[] {
-    throw new Error(`${this.name}.forward is not implemented`);
+    throw new GraphError(`${this.name}.forward is not implemented: a Function subclass defines static forward(ctx, ...args)`);
   }
 
   /** Gets one gradient per output; returns one gradient (or null) per forward argument. */
   static backward(_ctx: FunctionCtx, ..._gradOutputs: Tensor[]): Tensor | null | readonly (Tensor | null | undefined)[] {
-    throw new Error(`${this.name}.backward is not implemented`);
+    throw new GraphError(`${this.name}.backward is not implemented: a Function subclass defines static backward(ctx, ...grads)`);
   }
 
   /** Runs `forward` on the arguments and records the call so `backward` runs during backpropagation. */
@@ -77,7 +77,9 @@ export class Function {
     const result = noGrad(() => forward.call(this, ctx, ...args));
     const outputs = Array.isArray(result) ? result : [result];
     for (const o of outputs) {
-      if (!(o instanceof Tensor)) throw new TypeError(`${this.name}.forward must return a Tensor or an array of Tensors`);
+      if (!(o instanceof Tensor)) {
+        throw new GraphError(`${this.name}.forward must return a Tensor or an array of Tensors, got ${describe(o)}`);
+      }
     }
     if (!needsGraph(inputs)) return result as ReturnType<F["forward"]>;
     const tensors = recordMany(this.name, inputs, outputs.map((o) => o.value), (grads) => {
@@ -102,4 +104,10 @@ export class Function {
     });
     return (Array.isArray(result) ? tensors : tensors[0]) as ReturnType<F["forward"]>;
   }
+}
+
+/** What a value is, for a message: `number`, `null`, or an object's class name. */
+function describe(value: unknown): string {
+  if (value === null || typeof value !== "object") return value === null ? "null" : typeof value;
+  return value.constructor?.name ?? "object";
 }

@@ -1,3 +1,5 @@
+import { ValueError } from "@backprop/tensor";
+
 let enabled = true;
 
 /** Whether operations currently record a graph for backpropagation. */
@@ -11,7 +13,9 @@ function withMode<T>(mode: boolean, fn: () => T): T {
   try {
     const result = fn();
     if (result instanceof Promise) {
-      throw new TypeError("noGrad/enableGrad: the function returned a Promise; these scopes only cover synchronous code");
+      throw new ValueError(
+        "noGrad/enableGrad: expected a synchronous function, got one that returned a Promise; these scopes only cover synchronous code",
+      );
     }
     return result;
   } finally {

@@ -8,7 +8,7 @@ import { fmtShapeOf } from "./util.ts";
  * The assignment's relative error: max over elements of |a − b| / max(1e-8, |a| + |b|).
  */
 export function relError(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) throw new RangeError(`relError: lengths differ (${a.length} and ${b.length})`);
+  if (a.length !== b.length) throw new T.ShapeError(`relError: expected arrays of one length, got lengths ${a.length} and ${b.length}`);
   let worst = 0;
   for (let i = 0; i < a.length; i++) {
     const x = a[i]!, y = b[i]!;

@@ -1,7 +1,7 @@
-import { type DType, type NDArray, type Pair, type Pool2dOptions, ShapeError, type TypedArray } from "@backprop/tensor";
+import { type DType, DTypeError, type NDArray, type Pair, type Pool2dOptions, ShapeError, type TypedArray } from "@backprop/tensor";
 import { fmtShapeOf, OWNED_ARRAYS } from "./util.ts";
 import type { Node } from "./node.ts";
-import { backward as runBackward } from "./engine.ts";
+import { GraphError, backward as runBackward } from "./engine.ts";
 import * as ew from "./ops/elementwise.ts";
 import type { Operand } from "./ops/elementwise.ts";
 import * as red from "./ops/reduce.ts";
@@ -78,10 +78,10 @@ export class Tensor {
   /** Sets whether this leaf records operations for a gradient. Only float tensors can require one. */
   requiresGrad_(flag = true): this {
     if (!this.isLeaf && !flag) {
-      throw new Error("requiresGrad_: cannot turn off gradient tracking of a non-leaf tensor; use detach()");
+      throw new GraphError("requiresGrad_: cannot turn off gradient tracking of a non-leaf tensor; use detach()");
     }
     if (flag && this.dtype !== "float32" && this.dtype !== "float64") {
-      throw new TypeError(`requiresGrad_: only float tensors can require gradients, got ${this.dtype} ${fmtShapeOf(this.shape)}`);
+      throw new DTypeError(`requiresGrad_: only float tensors can require gradients, got ${this.dtype} ${fmtShapeOf(this.shape)}`);
     }
     this.requiresGrad = flag;
     return this;
@@ -119,7 +119,7 @@ export class Tensor {
   /** Replaces the data (same shape and dtype), disposing the old array unless asked not to. Not recorded. */
   assign(value: NDArray, options: { disposeOld?: boolean } = {}): void {
     if (value.shape.length !== this.shape.length || value.shape.some((d, i) => d !== this.shape[i]) || value.dtype !== this.dtype) {
-      throw new TypeError(
+      throw new (value.dtype === this.dtype ? ShapeError : DTypeError)(
         `assign: expected ${this.dtype} ${fmtShapeOf(this.shape)}, got ${value.dtype} ${fmtShapeOf(value.shape)}`,
       );
     }

@@ -58,15 +58,16 @@ describe("leaves, non-leaves and requiresGrad", () => {
 
   test("only float tensors can require a gradient", () => {
     const i = tensor([1, 2], { dtype: "int32" });
-    expect(() => i.requiresGrad_()).toThrow(TypeError);
+    expect(() => i.requiresGrad_()).toThrow(T.DTypeError);
     expect(() => i.requiresGrad_()).toThrow(/only float tensors can require gradients, got int32 \[2\]/);
-    expect(() => tensor([true], { dtype: "bool", requiresGrad: true })).toThrow(TypeError);
+    expect(() => tensor([true], { dtype: "bool", requiresGrad: true })).toThrow(T.DTypeError);
     expect(tensor([1], { dtype: "float32" }).requiresGrad_().requiresGrad).toBe(true);
     expect(i.requiresGrad_(false).requiresGrad).toBe(false);
   });
 
   test("a non-leaf cannot stop requiring a gradient (detach instead)", () => {
     const y = leaf([1], [1]).mul(2);
+    expect(() => y.requiresGrad_(false)).toThrow(GraphError);
     expect(() => y.requiresGrad_(false)).toThrow(/use detach\(\)/);
   });
 });

@@ -235,7 +235,7 @@ describe("Function", () => {
         return 3 as never;
       }
     }
-    expect(() => Bad.apply()).toThrow(/Bad\.forward must return a Tensor or an array of Tensors/);
+    expect(() => Bad.apply()).toThrow(/Bad\.forward must return a Tensor or an array of Tensors, got number/);
   });
 
   test("gradcheck of a two-input custom function", () => {

@@ -5,7 +5,8 @@
  * "per-channel", black under "none". Random draws per image, in this order: crop row offset, crop column offset
  * (each uniform in [0, 2·padding]), then flip (uniform in {0, 1}) — only for the augmentations enabled.
  */
-import { IMAGE_BYTES, IMAGE_CHANNELS, IMAGE_HEIGHT, IMAGE_WIDTH } from "./cifarFormat.ts";
+import { ValueError } from "@backprop/tensor";
+import { IMAGE_BYTES, IMAGE_CHANNELS, IMAGE_HEIGHT, IMAGE_WIDTH } from "./cifar_format.ts";
 import type { PixelTransform } from "./preprocess.ts";
 import type { Xoshiro128 } from "./random.ts";
 
@@ -28,7 +29,7 @@ export function resolveAugmentation(options: AugmentOptions | undefined): Augmen
   if (options === undefined) return undefined;
   const padding = options.crop === true ? 4 : options.crop ? options.crop.padding : 0;
   if (!Number.isInteger(padding) || padding < 0 || padding >= IMAGE_HEIGHT) {
-    throw new RangeError(`augment.crop.padding must be an integer in [0, ${IMAGE_HEIGHT - 1}], got ${padding}`);
+    throw new ValueError(`augment.crop.padding must be an integer in [0, ${IMAGE_HEIGHT - 1}], got ${padding}`);
   }
   const flip = options.flip === true;
   return padding === 0 && !flip ? undefined : { padding, flip };

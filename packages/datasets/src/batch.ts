@@ -4,7 +4,7 @@
  * scope) when done.
  */
 import { type NDArray, tensor } from "@backprop/tensor";
-import { IMAGE_CHANNELS, IMAGE_HEIGHT, IMAGE_WIDTH } from "./cifarFormat.ts";
+import { IMAGE_CHANNELS, IMAGE_HEIGHT, IMAGE_WIDTH } from "./cifar_format.ts";
 
 export class Batch {
   /** Number of examples. */

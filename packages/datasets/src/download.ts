@@ -7,8 +7,9 @@ import { createHash } from "node:crypto";
 import { mkdir, mkdtemp, open, rename, rm, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import process from "node:process";
-import { CIFAR10_ARCHIVE_NAME, CIFAR10_ARCHIVE_SHA256, CIFAR10_ARCHIVE_SIZE, CIFAR10_FOLDER, CIFAR10_URL } from "./cifarFormat.ts";
-import { extractCifar10Archive } from "./cifarFiles.ts";
+import { ValueError } from "@backprop/tensor";
+import { CIFAR10_ARCHIVE_NAME, CIFAR10_ARCHIVE_SHA256, CIFAR10_ARCHIVE_SIZE, CIFAR10_FOLDER, CIFAR10_URL } from "./cifar_format.ts";
+import { extractCifar10Archive } from "./cifar_files.ts";
 import { DatasetError, DownloadError, errorText } from "./errors.ts";
 import { defaultCacheDir } from "./locate.ts";
 
@@ -51,7 +52,8 @@ const DEFAULT_STALL_TIMEOUT_MS = 60_000;
  * Downloads, verifies and unpacks the archive into `<cacheDir>/cifar-10-batches-bin` and returns that folder.
  * If another process placed the folder first, its copy is kept and returned.
  *
- * @throws DownloadError with `reason` "network", "http", "size", "checksum", "aborted", "stalled" or "extract".
+ * @throws DownloadError with `reason` "network", "http", "size", "checksum", "aborted", "stalled" or "extract";
+ * DatasetError when the cache folder cannot be written.
  */
 export async function downloadCifar10(options: DownloadOptions = {}): Promise<string> {
   const url = options.url ?? CIFAR10_URL;
@@ -60,8 +62,11 @@ export async function downloadCifar10(options: DownloadOptions = {}): Promise<st
   const cacheDir = resolve(options.cacheDir ?? defaultCacheDir(process.env));
   const target = join(cacheDir, CIFAR10_FOLDER);
 
-  await mkdir(cacheDir, { recursive: true });
-  const temp = await mkdtemp(join(cacheDir, ".download-"));
+  const temp = await mkdir(cacheDir, { recursive: true })
+    .then(() => mkdtemp(join(cacheDir, ".download-")))
+    .catch((cause: unknown) => {
+      throw cacheError("create a download folder in", cacheDir, cause);
+    });
   try {
     const archive = join(temp, CIFAR10_ARCHIVE_NAME);
     await fetchVerified(url, archive, expectedSize, expectedSha256, options);
@@ -79,12 +84,22 @@ export async function downloadCifar10(options: DownloadOptions = {}): Promise<st
       await rename(join(temp, CIFAR10_FOLDER), target);
     } catch (cause) {
       // Lost a race with another download into the same cache: keep theirs.
-      if (!(await isFolder(target))) throw cause;
+      if (!(await isFolder(target))) throw cacheError("move the unpacked data to", target, cause);
     }
     return target;
   } finally {
     await rm(temp, { recursive: true, force: true });
   }
+}
+
+/** The cache folder cannot be written (permissions, a full disk): the file system's error is the cause. */
+function cacheError(action: string, path: string, cause: unknown): DatasetError {
+  return new DatasetError(`downloadCifar10: cannot ${action} ${path} (${errorText(cause)})`, {
+    file: path,
+    expected: "a writable cache folder",
+    found: errorText(cause),
+    cause,
+  });
 }
 
 async function isFolder(path: string): Promise<boolean> {
@@ -112,7 +127,7 @@ async function fetchVerified(
   options: DownloadOptions,
 ): Promise<void> {
   const stallMs = options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
-  if (!(stallMs > 0)) throw new RangeError(`downloadCifar10: stallTimeoutMs must be positive, got ${stallMs}`);
+  if (!(stallMs > 0)) throw new ValueError(`downloadCifar10: stallTimeoutMs must be positive, got ${stallMs}`);
   // A watchdog restarted by every chunk: a server that stops sending would otherwise hang the download forever.
   const watchdog = new AbortController();
   let bytes = 0;
@@ -183,7 +198,9 @@ async function fetchInto(
   }
 
   const hash = createHash("sha256");
-  const handle = await open(archivePath, "w");
+  const handle = await open(archivePath, "w").catch((cause: unknown) => {
+    throw cacheError("write the archive to", archivePath, cause);
+  });
   const started = performance.now();
   const interval = options.progressIntervalMs ?? 100;
   let lastReport = -Infinity;
@@ -227,7 +244,10 @@ async function fetchInto(
       hash.update(value);
       let written = 0;
       while (written < value.length) {
-        written += (await handle.write(value, written, value.length - written)).bytesWritten;
+        const result = await handle.write(value, written, value.length - written).catch((cause: unknown) => {
+          throw cacheError("write the archive to", archivePath, cause);
+        });
+        written += result.bytesWritten;
       }
       report(false);
     }

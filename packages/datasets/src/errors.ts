@@ -1,7 +1,13 @@
 /**
  * Typed errors of the datasets package. Every message names the file (and record, where there is one),
  * what was expected and what was found, so a user can act on it without reading the source.
+ *
+ * They extend the tensor package's `BackpropError`, the one base class of every package's errors (datasets
+ * depends on tensor already, for batches as arrays), so `instanceof BackpropError` tells any library error from
+ * everything else. Bad arguments (a batch size, a seed, a normalization name) are the tensor package's
+ * `ValueError` and `ShapeError`, as in every other package.
  */
+import { BackpropError } from "@backprop/tensor";
 
 /** Details attached to a {@link DatasetError}. */
 export interface DatasetErrorDetails {
@@ -18,7 +24,7 @@ export interface DatasetErrorDetails {
 }
 
 /** A data file is missing, truncated, corrupt or otherwise not what CIFAR-10 looks like. */
-export class DatasetError extends Error {
+export class DatasetError extends BackpropError {
   override name = "DatasetError";
   readonly file?: string;
   readonly record?: number;

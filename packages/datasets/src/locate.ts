@@ -6,7 +6,7 @@ import { readdir, stat } from "node:fs/promises";
 import { homedir } from "node:os";
 import process from "node:process";
 import { isAbsolute, join, resolve } from "node:path";
-import { CIFAR10_ARCHIVE_NAME, CIFAR10_FOLDER, REQUIRED_FILES } from "./cifarFormat.ts";
+import { CIFAR10_ARCHIVE_NAME, CIFAR10_FOLDER, REQUIRED_FILES } from "./cifar_format.ts";
 import { DataNotFoundError } from "./errors.ts";
 
 /** Where the data came from. */

@@ -8,8 +8,8 @@
  * ```
  * @module
  */
-export { type Cifar10, loadCifar10, type LoadCifar10Options, preprocessCifar10 } from "./loadCifar10.ts";
-export { DataSet, type DataSetOptions, type DataSetState } from "./dataSet.ts";
+export { type Cifar10, loadCifar10, type LoadCifar10Options, preprocessCifar10 } from "./load_cifar10.ts";
+export { DataSet, type DataSetOptions, type DataSetState } from "./data_set.ts";
 export { Batch } from "./batch.ts";
 export type { AugmentOptions } from "./augment.ts";
 export {
@@ -31,7 +31,7 @@ export {
   type FindOptions,
   type FindResult,
 } from "./locate.ts";
-export { type Cifar10Raw, extractCifar10Archive, readCifar10Archive, readCifar10Folder } from "./cifarFiles.ts";
+export { type Cifar10Raw, extractCifar10Archive, readCifar10Archive, readCifar10Folder } from "./cifar_files.ts";
 export {
   CIFAR10_ARCHIVE_SHA256,
   CIFAR10_ARCHIVE_SIZE,
@@ -44,7 +44,7 @@ export {
   RECORD_BYTES,
   TEST_FILE,
   TRAIN_FILES,
-} from "./cifarFormat.ts";
+} from "./cifar_format.ts";
 export { readTar, type TarEntry, type TarEntryType } from "./tar.ts";
 export { type GeneratorState, Xoshiro128 } from "./random.ts";
 export {

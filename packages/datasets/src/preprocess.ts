@@ -5,7 +5,8 @@
  * one per channel/row/column), no /255, no std scaling. "per-channel" is the modern alternative:
  * (x − mean_c) / std_c with the training set's channel statistics. "none" gives the raw 0–255 values as floats.
  */
-import { IMAGE_BYTES, IMAGE_CHANNELS, IMAGE_HEIGHT, IMAGE_WIDTH } from "./cifarFormat.ts";
+import { ShapeError, ValueError } from "@backprop/tensor";
+import { IMAGE_BYTES, IMAGE_CHANNELS, IMAGE_HEIGHT, IMAGE_WIDTH } from "./cifar_format.ts";
 
 /** How images become floats. */
 export type Normalization = "mean-image" | "per-channel" | "none";
@@ -30,7 +31,7 @@ const PLANE = IMAGE_HEIGHT * IMAGE_WIDTH;
  * rounded to float32.
  */
 export function meanImage(images: Uint8Array, count = images.length / IMAGE_BYTES): Float32Array {
-  if (count === 0) throw new RangeError("meanImage: no images");
+  if (count === 0) throw new ValueError("meanImage: expected at least one image, got 0");
   const bytes = IMAGE_BYTES; // a local: bundlers may turn imported constants into property reads in the loop
   const sums = new Uint32Array(bytes); // 255 × 16.8 M images fit; CIFAR has 50,000
   for (let i = 0; i < count; i++) {
@@ -44,7 +45,7 @@ export function meanImage(images: Uint8Array, count = images.length / IMAGE_BYTE
 
 /** Per-channel mean and std of `count` CHW uint8 images, exact via a per-channel histogram. */
 export function channelStats(images: Uint8Array, count = images.length / IMAGE_BYTES): ChannelStats {
-  if (count === 0) throw new RangeError("channelStats: no images");
+  if (count === 0) throw new ValueError("channelStats: expected at least one image, got 0");
   const bytes = IMAGE_BYTES, plane = PLANE;
   const histogram = new Float64Array(IMAGE_CHANNELS * 256);
   for (let i = 0; i < count; i++) {
@@ -72,7 +73,7 @@ export function channelStats(images: Uint8Array, count = images.length / IMAGE_B
 /** The mean-image transform (the course's): subtract `mean`, scale 1. */
 export function meanImageTransform(mean: Float32Array): PixelTransform {
   if (mean.length !== IMAGE_BYTES) {
-    throw new RangeError(`meanImageTransform: mean image has ${mean.length} values, expected ${IMAGE_BYTES}`);
+    throw new ShapeError(`meanImageTransform: mean image has ${mean.length} values, expected ${IMAGE_BYTES}`);
   }
   return { normalization: "mean-image", offset: mean, scale: new Float32Array(IMAGE_BYTES).fill(1) };
 }

@@ -11,6 +11,7 @@
  * so they carry no modulo bias. The exact sequence is part of the package's contract: a seeded run
  * reproduces bit for bit across runtimes.
  */
+import { ValueError } from "@backprop/tensor";
 
 /** A generator's complete state: four uint32 words, JSON-serialisable. */
 export type GeneratorState = [number, number, number, number];
@@ -37,10 +38,10 @@ export class Xoshiro128 {
   /** A generator seeded from a safe integer `seed` and a stream number. */
   constructor(seed: number, stream = 0) {
     if (!Number.isSafeInteger(seed)) {
-      throw new RangeError(`seed must be a safe integer, got ${seed}`);
+      throw new ValueError(`Xoshiro128: seed must be a safe integer, got ${seed}`);
     }
     if (!Number.isSafeInteger(stream)) {
-      throw new RangeError(`stream must be a safe integer, got ${stream}`);
+      throw new ValueError(`Xoshiro128: stream must be a safe integer, got ${stream}`);
     }
     const low = seed >>> 0;
     const high = Math.floor(seed / TWO_POW_32) >>> 0;
@@ -78,7 +79,7 @@ export class Xoshiro128 {
   /** A uniformly distributed integer in [0, n), for an integer 1 <= n <= 2^32. */
   nextBelow(n: number): number {
     if (!Number.isInteger(n) || n < 1 || n > TWO_POW_32) {
-      throw new RangeError(`nextBelow: n must be an integer in [1, 2^32], got ${n}`);
+      throw new ValueError(`nextBelow: n must be an integer in [1, 2^32], got ${n}`);
     }
     const limit = TWO_POW_32 - (TWO_POW_32 % n);
     for (;;) {
@@ -114,12 +115,12 @@ export class Xoshiro128 {
       !Array.isArray(state) || state.length !== 4 ||
       !state.every((w) => Number.isInteger(w) && w >= 0 && w < TWO_POW_32)
     ) {
-      throw new RangeError(
-        `generator state must be four uint32 words, got ${JSON.stringify(state)}`,
+      throw new ValueError(
+        `Xoshiro128.setState: expected four uint32 words, got ${JSON.stringify(state)}`,
       );
     }
     if (state.every((w) => w === 0)) {
-      throw new RangeError("generator state must not be all zero (xoshiro never leaves that state)");
+      throw new ValueError("Xoshiro128.setState: expected a state that is not all zero (xoshiro never leaves that state), got [0, 0, 0, 0]");
     }
     [this.#s0, this.#s1, this.#s2, this.#s3] = state;
   }

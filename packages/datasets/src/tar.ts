@@ -3,7 +3,7 @@
  * for long names (GNU `L` entries and pax `x` headers). It never buffers more than one header and the chunk
  * in flight, so a 170 MB archive streams through in constant memory.
  */
-import { ByteQueue } from "./byteQueue.ts";
+import { ByteQueue } from "./byte_queue.ts";
 import { DatasetError, errorText } from "./errors.ts";
 
 const BLOCK = 512;

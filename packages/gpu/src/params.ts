@@ -1,3 +1,6 @@
+import { InternalError } from "@backprop/tensor";
+import { GpuLimitError } from "./errors.ts";
+
 /**
  * Every kernel reads its sizes, strides and scalars from one 256-byte uniform block (64 words, binding 0).
  * Word 63 is always zero: kernels OR it into bit patterns of ∞ and NaN so the shader compiler cannot fold them
@@ -20,13 +23,16 @@ export class ParamWriter {
   }
 
   private put(bits: number): this {
-    if (this.#n >= USABLE_WORDS) throw new RangeError(`kernel parameters exceed ${USABLE_WORDS} words`);
+    if (this.#n >= USABLE_WORDS) throw new InternalError(`kernel parameters: more than ${USABLE_WORDS} words written`);
     this.words[this.#n++] = bits >>> 0;
     return this;
   }
 
   u32(v: number): this {
-    if (!(v >= 0 && v <= 0xffffffff)) throw new RangeError(`kernel parameter ${v} does not fit in a u32`);
+    if (v > 0xffffffff) {
+      throw new GpuLimitError(`kernel parameter ${v} is beyond WebGPU's 32-bit sizes and offsets (at most ${0xffffffff})`);
+    }
+    if (!(v >= 0)) throw new InternalError(`kernel parameter: expected an unsigned 32-bit value, got ${v}`);
     return this.put(v);
   }
 

@@ -301,7 +301,9 @@ export class GpuRuntime {
       await staging.mapAsync(MAP_READ);
     } catch (e) {
       this.checkAlive("read");
-      throw e;
+      throw new GpuValidationError(`read: mapping ${bytes} bytes for reading failed (${e instanceof Error ? e.message : e})`, {
+        cause: e,
+      });
     }
     const all = staging.getMappedRange().slice(0);
     staging.unmap();

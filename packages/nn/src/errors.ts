@@ -22,5 +22,14 @@ export class StateDictError extends BackpropError {
   }
 }
 
-/** Bytes that are not a valid safetensors file (truncated, corrupt header, overlapping data, unknown dtype). */
+/**
+ * A module defined or used against `Module`'s contract: no `forward`, or modules or parameters kept in a plain
+ * array (where `parameters()`, `stateDict()` and `train()` cannot find them) instead of a `ModuleList`.
+ */
+export class ModuleError extends BackpropError {}
+
+/**
+ * Bytes that are not a valid safetensors file (truncated, corrupt header, overlapping data, unknown dtype), or a
+ * safetensors file that cannot be read or written (the runtime's error is the `cause`).
+ */
 export class SafetensorsError extends BackpropError {}

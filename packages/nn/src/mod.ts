@@ -30,7 +30,7 @@ export { Module } from "./module.ts";
 export type { LoadStateDictResult } from "./module.ts";
 export { Sequential } from "./sequential.ts";
 export { ModuleList } from "./module_list.ts";
-export { SafetensorsError, StateDictError } from "./errors.ts";
+export { ModuleError, SafetensorsError, StateDictError } from "./errors.ts";
 export type { ShapeMismatch } from "./errors.ts";
 export type { FactoryOptions } from "./options.ts";
 export * as init from "./init.ts";

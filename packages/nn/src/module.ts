@@ -1,5 +1,5 @@
 import { type DType, keep, type NDArray, ValueError } from "@backprop/tensor";
-import { type ShapeMismatch, StateDictError } from "./errors.ts";
+import { ModuleError, type ShapeMismatch, StateDictError } from "./errors.ts";
 import { Parameter } from "./parameter.ts";
 import { fmtShape } from "./util.ts";
 
@@ -50,7 +50,7 @@ export class Module {
 
   /** The computation. Subclasses override it with their own signature. */
   forward(..._inputs: any[]): any {
-    throw new Error(`${this.constructor.name}.forward is not implemented`);
+    throw new ModuleError(`${this.constructor.name}.forward is not implemented: a Module subclass overrides forward()`);
   }
 
   /**
@@ -68,7 +68,7 @@ export class Module {
       if (v instanceof Parameter) parameters.push([name, v]);
       else if (v instanceof Module) children.push([name, v]);
       else if (Array.isArray(v) && v.some((x) => x instanceof Module || x instanceof Parameter)) {
-        throw new TypeError(
+        throw new ModuleError(
           `${this.constructor.name}.${name} is a plain array of modules or parameters; wrap it in a ModuleList ` +
             "so that parameters(), stateDict() and train()/eval() find its contents",
         );

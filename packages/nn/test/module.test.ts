@@ -6,6 +6,7 @@ import {
   Conv2d,
   Linear,
   Module,
+  ModuleError,
   ModuleList,
   Parameter,
   ReLU,
@@ -115,6 +116,7 @@ describe("Module registration and names", () => {
     class Bad extends Module {
       layers = [new Linear(1, 1)];
     }
+    expect(() => new Bad().parameters()).toThrow(ModuleError);
     expect(() => new Bad().parameters()).toThrow(/Bad\.layers is a plain array.*ModuleList/);
   });
 

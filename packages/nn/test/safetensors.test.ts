@@ -244,7 +244,9 @@ describe("saveSafetensorsFile / loadSafetensorsFile", () => {
     expect(loaded.tensors.w!.toArraySync()).toEqual([1, 2, 3]);
     expect(loaded.metadata).toEqual({ step: "1" });
     fakeDeno(files, true);
-    await expect(saveSafetensorsFile(path, { w: T.tensor([9], { dtype: "float32" }) })).rejects.toThrow("disk full");
+    const failed = saveSafetensorsFile(path, { w: T.tensor([9], { dtype: "float32" }) });
+    await expect(failed).rejects.toThrow(SafetensorsError);
+    await expect(failed).rejects.toThrow(`saveSafetensorsFile: cannot write ${path} (disk full)`);
     expect([...files.keys()]).toEqual([path]);
     expect((await loadSafetensorsFile(path)).tensors.w!.toArraySync()).toEqual([1, 2, 3]);
     files.set(path, new Uint8Array(4));

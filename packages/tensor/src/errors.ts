@@ -1,8 +1,8 @@
 /** Base class of every error the library throws on bad input. */
 export class BackpropError extends Error {
-  /** An error whose `name` is the subclass's name. */
-  constructor(message: string) {
-    super(message);
+  /** An error whose `name` is the subclass's name; `options.cause` keeps an underlying error. */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = new.target.name;
   }
 }
@@ -21,6 +21,15 @@ export class ValueError extends BackpropError {}
 
 /** Use of an array whose storage was already released with `dispose()`. */
 export class DisposedError extends BackpropError {}
+
+/** A device's memory cannot hold an allocation (the message names the device, the size asked for and the use). */
+export class OutOfMemoryError extends BackpropError {}
+
+/**
+ * A check of the library's own invariants failed (generated kernel code, worker protocol, allocator
+ * bookkeeping): a bug in the library, not in the caller's input. The message says which invariant.
+ */
+export class InternalError extends BackpropError {}
 
 export function fmtShape(shape: readonly number[]): string {
   return `[${shape.join(", ")}]`;

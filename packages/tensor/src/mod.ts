@@ -13,7 +13,16 @@
  */
 export type { DType, TypedArray } from "./dtype.ts";
 export { DTYPES, isFloat, promoteTypes } from "./dtype.ts";
-export { BackpropError, DeviceError, DisposedError, DTypeError, ShapeError, ValueError } from "./errors.ts";
+export {
+  BackpropError,
+  DeviceError,
+  DisposedError,
+  DTypeError,
+  InternalError,
+  OutOfMemoryError,
+  ShapeError,
+  ValueError,
+} from "./errors.ts";
 export type {
   ArgReduceOp,
   AxisIndexParams,
@@ -36,7 +45,9 @@ export { defaultGenerator, Generator, manualSeed, philox4x32, philoxBlock } from
 export { NDArray } from "./ndarray.ts";
 export { formatArray } from "./format.ts";
 export { CpuBackend, cpuBackend } from "./cpu/backend.ts";
-export type { Gemm, GemmArray } from "./cpu/gemm.ts";
+export type { CpuKernelInfo } from "./cpu/settings.ts";
+export { cpuKernelInfo, getNumThreads, measureCpuPeakGflops, setNumThreads, setRelaxedSimd } from "./cpu/settings.ts";
+export { WasmUnavailableError } from "./cpu/wasm/runtime.ts";
 
 export type { CreateOptions, Nested, RandomOptions } from "./ops/creation.ts";
 export type { Operand } from "./ops/operands.ts";

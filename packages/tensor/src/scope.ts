@@ -8,6 +8,7 @@
  * - Code that keeps arrays across steps (parameters, optimizer state, gradients) calls `keep()` on them and
  *   disposes them itself when they are replaced.
  */
+import { ValueError } from "./errors.ts";
 
 /** What scopes track: something that frees its resources once. */
 export interface Disposable {
@@ -71,7 +72,7 @@ export function tidy<T>(fn: () => T): T {
   if (result instanceof Promise) {
     // What fn created before its first await is still freed; what it creates later escapes every scope.
     for (const x of scope) x.dispose();
-    throw new TypeError("tidy: the function returned a Promise; tidy only scopes synchronous code");
+    throw new ValueError("tidy: expected a synchronous function, got one that returned a Promise (tidy only scopes synchronous code)");
   }
   const returned = new Set<unknown>();
   collect(result, returned);

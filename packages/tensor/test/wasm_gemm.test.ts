@@ -3,6 +3,7 @@
 // out of the kernels' memory, one and two threads, relaxed and plain SIMD.
 import fc from "fast-check";
 import { afterAll, describe, expect, test } from "vitest";
+import { ValueError } from "../src/errors.ts";
 
 // Node 20 validates relaxed SIMD only with this flag; set before the kernels are first compiled.
 type V8Module = { setFlagsFromString(flags: string): void };
@@ -369,7 +370,7 @@ describe("gemm edge cases", () => {
     expect(() => gemm(false, false, 2, 2, 2, x, 0, 1, x, 0, 2, x, 0, 2, 0))
       .toThrow(/lda = 1/);
     expect(() => gemm(false, false, -1, 2, 2, x, 0, 2, x, 0, 2, x, 0, 2, 0))
-      .toThrow(RangeError);
+      .toThrow(ValueError);
     expect(() => gemm(false, false, 2, 2, 2, x, 0, 2, x, 0, 2, x, 0, 2, 2 as 0))
       .toThrow(/beta/);
   });

@@ -1,5 +1,6 @@
 import { storageDecls } from "../bindings.ts";
 import type { KernelSpec } from "../runtime.ts";
+import { InternalError } from "@backprop/tensor";
 
 /**
  * Tiled GEMM template shared by matmul and the three convolution passes (implicit GEMM: the convolution's
@@ -72,7 +73,9 @@ export interface GemmProblem {
 
 export function gemmKernel(problem: GemmProblem, tile: TileConfig, partial: boolean): KernelSpec {
   const { bm, bn, bk, tm, tn } = tile;
-  if (tm % 4 !== 0 || tn % 4 !== 0) throw new Error(`gemm tile ${bm}×${bn}: outputs per thread must be multiples of 4`);
+  if (tm % 4 !== 0 || tn % 4 !== 0) {
+    throw new InternalError(`gemm tile ${bm}×${bn}: outputs per thread must be multiples of 4, got ${tm}×${tn}`);
+  }
   // Quads (groups of four rows or columns) per tile and per thread.
   const qm = bm / 4, qn = bn / 4, tqm = tm / 4, tqn = tn / 4;
   const tx = qn / tqn, ty = qm / tqm;

@@ -38,12 +38,19 @@ export async function saveSafetensorsFile(
     await fs.rename(temp, path);
   } catch (e) {
     await fs.remove(temp).catch(() => {});
-    throw e;
+    throw new SafetensorsError(`saveSafetensorsFile: cannot write ${path} (${messageOf(e)})`, { cause: e });
   }
 }
 
 /** Reads a safetensors file into CPU arrays; malformed files raise a `SafetensorsError` naming the file. Deno only. */
 export async function loadSafetensorsFile(path: string): Promise<SafetensorsContents> {
-  const bytes = await deno("loadSafetensorsFile").readFile(path);
+  const bytes = await deno("loadSafetensorsFile").readFile(path).catch((e: unknown) => {
+    throw new SafetensorsError(`loadSafetensorsFile: cannot read ${path} (${messageOf(e)})`, { cause: e });
+  });
   return decodeSafetensors(bytes, { source: path });
+}
+
+/** The message of a thrown value, for embedding in ours (the original stays as `cause`). */
+function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
 }

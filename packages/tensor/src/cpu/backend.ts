@@ -52,8 +52,8 @@ export class CpuBackend implements Backend {
   readonly supportsFloat64 = true;
   #storages = 0;
   #bytes = 0;
-  /** The float32 GEMM in use: the Wasm SIMD kernel where available, else plain loops (assign to swap). */
-  gemmFloat32: Gemm = defaultFloat32Gemm();
+  /** The float32 GEMM: the Wasm SIMD kernel where the engine has SIMD, else plain loops. */
+  readonly #gemmFloat32: Gemm = defaultFloat32Gemm();
 
   /** Wraps a typed array as a storage and counts it. */
   private wrap(dtype: DType, data: TypedArray, ptr = 0): CpuStorage {
@@ -81,17 +81,14 @@ export class CpuBackend implements Backend {
     return this.wrap(dtype, allocTyped(dtype, size));
   }
 
-  /**
-   * The batched WebAssembly convolutions run when float32 products use the Wasm GEMM (replacing
-   * `gemmFloat32` with another routine sends the convolutions through it, per image, as before).
-   */
+  /** The batched WebAssembly convolutions run when float32 products use the Wasm GEMM; else per image. */
   private wasmConv(): boolean {
-    return this.gemmFloat32 === gemmWasm;
+    return this.#gemmFloat32 === gemmWasm;
   }
 
-  /** float32 products use the replaceable GEMM; float64 and int32 the plain one. */
+  /** float32 products use the Wasm GEMM where there is one; float64 and int32 the plain one. */
   private gemmFor(dtype: DType): Gemm {
-    return dtype === "float32" ? this.gemmFloat32 : gemmPlain;
+    return dtype === "float32" ? this.#gemmFloat32 : gemmPlain;
   }
 
   alloc(dtype: DType, size: number): Storage {

@@ -49,8 +49,8 @@ export function gemmPlain(
 }
 
 /**
- * A GEMM routine with `gemmPlain`'s contract; `CpuBackend.gemmFloat32` holds the one float32 products use, so an
- * accelerated kernel can replace it.
+ * A GEMM routine with `gemmPlain`'s contract: the CPU backend runs float32 products through the WebAssembly
+ * kernel where the engine has SIMD and through `gemmPlain` elsewhere.
  */
 export type Gemm = (
   transA: boolean,

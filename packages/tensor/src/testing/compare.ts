@@ -1,4 +1,5 @@
 import type { DType, TypedArray } from "../dtype.ts";
+import { BackpropError } from "../errors.ts";
 import type { NDArray } from "../ndarray.ts";
 import type { Ref } from "./reference.ts";
 
@@ -15,13 +16,7 @@ export interface Tolerance {
 }
 
 /** Thrown when a backend's result differs from the reference; the message names the case, inputs and elements. */
-export class ConformanceError extends Error {
-  /** An error named "ConformanceError". */
-  constructor(message: string) {
-    super(message);
-    this.name = "ConformanceError";
-  }
-}
+export class ConformanceError extends BackpropError {}
 
 function fmt(shape: readonly number[]): string {
   return `[${shape.join(", ")}]`;

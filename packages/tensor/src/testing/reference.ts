@@ -5,6 +5,7 @@
  * Speed is irrelevant here; clarity is the point.
  */
 import type { DType } from "../dtype.ts";
+import { ShapeError } from "../errors.ts";
 
 /** A reference array: row-major values (bool as 0/1), the dtype the operation must produce, and per element a
  * magnitude the rounding error of a float32 computation scales with (|value| when absent). */
@@ -242,7 +243,7 @@ export function refBinary(op: RefBinaryOp, a: Ref | number | boolean, b: Ref | n
   const A = typeof a === "object" ? refCast(a, compute) : refScalar(a, compute);
   const B = typeof b === "object" ? refCast(b, compute) : refScalar(b, compute);
   const shape = broadcast(A.shape, B.shape);
-  if (!shape) throw new Error(`reference: shapes ${A.shape} and ${B.shape} do not broadcast`);
+  if (!shape) throw new ShapeError(`reference: shapes [${A.shape}] and [${B.shape}] do not broadcast`);
   const outDtype = COMPARISON_OPS.has(op) ? "bool" : compute;
   const n = sizeOfShape(shape);
   const data: number[] = [];
@@ -265,7 +266,7 @@ export function refWhere(cond: Ref, a: Ref | number | boolean, b: Ref | number |
   const A = typeof a === "object" ? refCast(a, dtype) : refScalar(a, dtype);
   const B = typeof b === "object" ? refCast(b, dtype) : refScalar(b, dtype);
   const shape = broadcast(cond.shape, A.shape, B.shape);
-  if (!shape) throw new Error("reference: where operands do not broadcast");
+  if (!shape) throw new ShapeError(`reference: where operands [${cond.shape}], [${A.shape}], [${B.shape}] do not broadcast`);
   const data: number[] = [];
   for (let i = 0; i < sizeOfShape(shape); i++) {
     const idx = unravel(i, shape);
@@ -406,7 +407,7 @@ export function refMatmul(a: Ref, b: Ref): Ref {
   const bShape = bVec ? [b.shape[0]!, 1] : [...b.shape];
   const m = aShape[aShape.length - 2]!, k = aShape[aShape.length - 1]!, n = bShape[bShape.length - 1]!;
   const batch = broadcast(aShape.slice(0, -2), bShape.slice(0, -2));
-  if (!batch || bShape[bShape.length - 2] !== k) throw new Error("reference: matmul shapes do not fit");
+  if (!batch || bShape[bShape.length - 2] !== k) throw new ShapeError(`reference: matmul of [${a.shape}] and [${b.shape}]: shapes do not fit`);
   const A = refArray(aShape, a.dtype, a.data), B = refArray(bShape, b.dtype, b.data);
   const outShape = [...batch, m, n];
   const data: number[] = [], mag: number[] = [];

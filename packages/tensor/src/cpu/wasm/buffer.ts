@@ -1,6 +1,7 @@
 // Float32 storage that lives inside the kernels' memory, so GEMM and the other kernels read and write it
 // in place: no copy in, no copy out.
 import type { WasmHeap } from "./heap.ts";
+import { DisposedError } from "../../errors.ts";
 
 // A dropped buffer is returned to the heap when collected; explicit free() is still the way to bound memory.
 const collector = new FinalizationRegistry<{ heap: WasmHeap; ptr: number }>((
@@ -29,7 +30,7 @@ export class WasmFloat32Buffer {
    * a memory grow replaces the buffer (and detaches it when the memory is not shared).
    */
   get view(): Float32Array {
-    if (this.freed) throw new Error("WasmFloat32Buffer: used after free()");
+    if (this.freed) throw new DisposedError("WasmFloat32Buffer: used after free()");
     const whole = this.heap.f32;
     if (this.cachedFrom !== whole.buffer || !this.cached) {
       this.cached = new Float32Array(whole.buffer, this.ptr, this.length);

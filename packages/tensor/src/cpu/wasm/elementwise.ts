@@ -3,12 +3,13 @@
 // cost more than the arithmetic.
 import { activeKernels } from "./runtime.ts";
 import { addressInMemory } from "./scratch.ts";
+import { ShapeError } from "../../errors.ts";
 
 function sameLength(op: string, ...arrays: Float32Array[]): number {
   const n = arrays[0]!.length;
   for (const a of arrays) {
     if (a.length !== n) {
-      throw new RangeError(
+      throw new ShapeError(
         `${op}: operands have lengths ${
           arrays.map((x) => x.length).join(", ")
         }`,
@@ -98,7 +99,7 @@ export function addRowF32(
   const cols = row.length;
   const rows = cols === 0 ? 0 : x.length / cols;
   if (!Number.isInteger(rows)) {
-    throw new RangeError(
+    throw new ShapeError(
       `addRowF32: length ${x.length} is not a multiple of the row length ${cols}`,
     );
   }

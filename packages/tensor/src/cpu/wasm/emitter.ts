@@ -2,6 +2,7 @@
 // library needs no external toolchain, ships no binary blobs, and can bake tuning constants (tile sizes,
 // relaxed or plain multiply-add) into the code it emits.
 import { Op, OpFC, OpSimd, Section, type ValType } from "./opcodes.ts";
+import { InternalError } from "../../errors.ts";
 
 export { ValType } from "./opcodes.ts";
 
@@ -580,7 +581,7 @@ export class FunctionBuilder {
   private depthOf(label: Label): number {
     const at = this.openLabels.lastIndexOf(label.id);
     if (at < 0) {
-      throw new Error(
+      throw new InternalError(
         `wasm emitter: branch to a label that is not open in ${this.name}`,
       );
     }

@@ -2,6 +2,7 @@
 // live in the kernels' memory (WasmFloat32Buffer views) are used in place; others are copied in and the
 // result copied out. Large products are split across the worker pool by rows or columns of C.
 import { scratch } from "./scratch.ts";
+import { DTypeError, ShapeError, ValueError } from "../../errors.ts";
 import {
   activeKernels,
   activeVariant,
@@ -29,7 +30,7 @@ const MAX_CHUNKS = 64;
 
 function checkDim(name: string, v: number): void {
   if (!Number.isInteger(v) || v < 0) {
-    throw new RangeError(`gemm: ${name} must be an integer ≥ 0, got ${v}`);
+    throw new ValueError(`gemm: ${name} must be an integer ≥ 0, got ${v}`);
   }
 }
 
@@ -43,19 +44,23 @@ function checkOperand(
   cols: number,
 ): void {
   if (!(data instanceof Float32Array)) {
-    throw new TypeError(`gemm: ${name} must be a Float32Array`);
+    throw new DTypeError(
+      `gemm: ${name} must be a Float32Array, got ${
+        Object.prototype.toString.call(data).slice(8, -1)
+      }`,
+    );
   }
   checkDim(`${name} offset`, offset);
   checkDim(`ld${name.toLowerCase()}`, ld);
   if (rows === 0 || cols === 0) return;
   if (ld < cols) {
-    throw new RangeError(
+    throw new ShapeError(
       `gemm: ld${name.toLowerCase()} = ${ld} is less than ${cols} columns`,
     );
   }
   const end = offset + (rows - 1) * ld + cols;
   if (end > data.length) {
-    throw new RangeError(
+    throw new ShapeError(
       `gemm: ${name} (${rows}×${cols}, ld ${ld}, offset ${offset}) needs ${end} elements, has ${data.length}`,
     );
   }
@@ -94,7 +99,7 @@ export function gemm(
   checkDim("n", n);
   checkDim("k", k);
   if (beta !== 0 && beta !== 1) {
-    throw new RangeError(`gemm: beta must be 0 or 1, got ${beta}`);
+    throw new ValueError(`gemm: beta must be 0 or 1, got ${beta}`);
   }
   const aRows = transA ? k : m, aCols = transA ? m : k;
   const bRows = transB ? n : k, bCols = transB ? k : n;

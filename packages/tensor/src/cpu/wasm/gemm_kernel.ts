@@ -15,6 +15,7 @@
 // software bounds check (Deno) that costs more than the sixth row gains. Packing makes every micro-kernel
 // load a sequential stream, and zero padding lets it always compute a full tile; only the store of an edge
 // tile is partial.
+import { InternalError } from "../../errors.ts";
 import {
   type FunctionBuilder,
   type ModuleBuilder,
@@ -214,7 +215,7 @@ function emitMicroKernel(
   const MR = t.mr;
   const U = t.unroll;
   if ((U & (U - 1)) !== 0) {
-    throw new Error("gemm tiling: unroll must be a power of two");
+    throw new InternalError(`gemm tiling: unroll must be a power of two, got ${U}`);
   }
   const f = mb.func(
     "gemmMicroKernel",
@@ -333,7 +334,9 @@ export function emitGemm(
   relaxed: boolean,
 ): void {
   if (t.mc % t.mr !== 0 || t.nc % t.nr !== 0) {
-    throw new Error("gemm tiling: mc % mr and nc % nr must be 0");
+    throw new InternalError(
+      `gemm tiling: mc % mr and nc % nr must be 0, got mc ${t.mc}, mr ${t.mr}, nc ${t.nc}, nr ${t.nr}`,
+    );
   }
   const packA = emitPack(mb, "gemmPackA", t.mr);
   const packB = emitPack(mb, "gemmPackB", t.nr);

@@ -1,6 +1,7 @@
 // The kernels' WebAssembly.Memory and a first-fit allocator over it. One memory serves the calling thread
 // and every worker: it is shared (SharedArrayBuffer-backed) where the engine allows, so a worker's instance
 // reads and writes the same bytes without copies.
+import { InternalError, OutOfMemoryError } from "../../errors.ts";
 
 /** Blocks are 64-byte aligned: a cache line, and more than any SIMD access needs. */
 const ALIGN = 64;
@@ -92,7 +93,7 @@ export class WasmHeap {
       this.grow(size);
       index = this.freeBlocks.findIndex((b) => b.size >= size);
       if (index < 0) {
-        throw new RangeError(`wasm heap: cannot allocate ${bytes} bytes`);
+        throw new OutOfMemoryError(`wasm heap: cannot allocate ${bytes} bytes`);
       }
     }
     const block = this.freeBlocks[index]!;
@@ -109,7 +110,7 @@ export class WasmHeap {
   release(ptr: number): void {
     const size = this.sizes.get(ptr);
     if (size === undefined) {
-      throw new Error(
+      throw new InternalError(
         `wasm heap: release of unknown or already released block ${ptr}`,
       );
     }
@@ -151,7 +152,7 @@ export class WasmHeap {
       this.maximumPages - currentPages,
     );
     if (pages < neededPages) {
-      throw new RangeError(
+      throw new OutOfMemoryError(
         `wasm heap: out of memory (${minBytes} bytes requested, ${oldBytes} in use of ${
           this.maximumPages * PAGE
         })`,

@@ -7,6 +7,7 @@ import {
   workerPool,
 } from "./runtime.ts";
 import { addressInMemory, scratch } from "./scratch.ts";
+import { ShapeError, ValueError } from "../../errors.ts";
 
 /** Shape of one convolution input image and the kernel window; defaults: stride 1, padding 0, dilation 1. */
 export interface Conv2dGeometry {
@@ -73,7 +74,7 @@ function resolve(op: string, g: Conv2dGeometry): Resolved {
         ? 0
         : 1;
     if (!Number.isInteger(v) || v < min) {
-      throw new RangeError(
+      throw new ValueError(
         `${op}: ${name} must be an integer ≥ ${min}, got ${v}`,
       );
     }
@@ -81,7 +82,7 @@ function resolve(op: string, g: Conv2dGeometry): Resolved {
   const OH = Math.floor((r.H + 2 * r.ph - r.dh * (r.kh - 1) - 1) / r.sh) + 1;
   const OW = Math.floor((r.W + 2 * r.pw - r.dw * (r.kw - 1) - 1) / r.sw) + 1;
   if (OH < 1 || OW < 1) {
-    throw new RangeError(
+    throw new ShapeError(
       `${op}: a ${r.kh}×${r.kw} kernel (dilation ${r.dh}×${r.dw}) does not fit a padded ${r.H}×${r.W} image`,
     );
   }
@@ -104,7 +105,7 @@ function checkRange(
   count: number,
 ): void {
   if (!Number.isInteger(offset) || offset < 0 || offset + count > a.length) {
-    throw new RangeError(
+    throw new ShapeError(
       `${op}: ${name} needs ${count} elements from offset ${offset}, has ${a.length}`,
     );
   }

@@ -1,6 +1,7 @@
 // WebAssembly SIMD kernels for the CPU backend: generated at run time, relaxed-SIMD fused multiply-add
 // where the engine has it, plain SIMD otherwise, and a worker pool over shared memory for large products.
 import { WasmFloat32Buffer } from "./buffer.ts";
+import { ValueError } from "../../errors.ts";
 import {
   activeVariant,
   configuredThreads,
@@ -88,7 +89,7 @@ export function stopWasmWorkers(): void {
  */
 export function wasmAlloc(length: number): WasmFloat32Buffer {
   if (!Number.isInteger(length) || length < 0) {
-    throw new RangeError(
+    throw new ValueError(
       `wasmAlloc: length must be an integer ≥ 0, got ${length}`,
     );
   }

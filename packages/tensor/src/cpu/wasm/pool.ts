@@ -3,6 +3,7 @@
 // done — allowed on Deno's and Node's main thread and in any worker, not on a browser's main thread (there
 // the kernels stay single-threaded).
 import * as C from "./control.ts";
+import { InternalError } from "../../errors.ts";
 import { type KernelName, kernelNames } from "./kernel_module.ts";
 import { workerSource } from "./worker_source.ts";
 
@@ -126,15 +127,15 @@ export class WorkerPool {
     scratchArg = -1,
   ): void {
     if (this.disposed) {
-      throw new Error("wasm worker pool: used after dispose()");
+      throw new InternalError("wasm worker pool: used after dispose()");
     }
     if (chunks.length === 0) return;
     if (chunks.length > C.MAX_CHUNKS) {
-      throw new Error(`wasm worker pool: more than ${C.MAX_CHUNKS} chunks`);
+      throw new InternalError(`wasm worker pool: more than ${C.MAX_CHUNKS} chunks`);
     }
     const argc = chunks[0]!.length;
     if (argc > C.MAX_ARGS) {
-      throw new Error(
+      throw new InternalError(
         `wasm worker pool: ${fn} has more than ${C.MAX_ARGS} arguments`,
       );
     }
@@ -177,7 +178,7 @@ export class WorkerPool {
     }
     if (callerError !== undefined) throw callerError;
     if (c[C.ERROR] !== 0) {
-      throw new Error(
+      throw new InternalError(
         `wasm worker pool: ${fn} failed in a worker (see its console)`,
       );
     }

@@ -2,6 +2,7 @@
 // thread's instances, per-thread GEMM scratch, and the worker pool. Created on first use so importing the
 // package costs nothing.
 import { WasmHeap } from "./heap.ts";
+import { BackpropError, ValueError } from "../../errors.ts";
 import { type WasmFeatures, wasmFeatures } from "./features.ts";
 import {
   type GemmTiling,
@@ -12,11 +13,10 @@ import { buildKernelModule, type KernelExports } from "./kernel_module.ts";
 import { WorkerPool } from "./pool.ts";
 
 /** Thrown where the engine cannot run the kernels (no WebAssembly SIMD). */
-export class WasmUnavailableError extends Error {
+export class WasmUnavailableError extends BackpropError {
   /** `what` says which capability is missing. */
   constructor(what: string) {
     super(`WebAssembly kernels unavailable: ${what}`);
-    this.name = "WasmUnavailableError";
   }
 }
 
@@ -90,7 +90,8 @@ export function wasmRuntime(): WasmRuntime {
   return runtime;
 }
 
-function maxThreads(f: WasmFeatures): number {
+/** Threads kernels can use on this engine: every core where workers can share memory and block, else 1. */
+export function maxThreads(f: WasmFeatures): number {
   return f.sharedMemory && f.canBlock ? f.hardwareConcurrency : 1;
 }
 
@@ -120,7 +121,7 @@ export function configuredThreads(): number {
  */
 export function setThreads(n: number): void {
   if (!Number.isInteger(n) || n < 1) {
-    throw new RangeError(`setNumThreads: expected an integer ≥ 1, got ${n}`);
+    throw new ValueError(`setNumThreads: expected an integer ≥ 1, got ${n}`);
   }
   const limit = maxThreads(wasmRuntime().features);
   const next = Math.min(n, Math.max(limit, 1));

@@ -2,10 +2,11 @@
  * `loadCifar10`: find (or download) the data, read and validate it, preprocess the course's way, and return
  * train / validation / test {@link DataSet}s.
  */
+import { ValueError } from "@backprop/tensor";
 import type { AugmentOptions } from "./augment.ts";
-import { CIFAR10_URL } from "./cifarFormat.ts";
-import { type Cifar10Raw, readCifar10Archive, readCifar10Folder } from "./cifarFiles.ts";
-import { DataSet } from "./dataSet.ts";
+import { CIFAR10_URL } from "./cifar_format.ts";
+import { type Cifar10Raw, readCifar10Archive, readCifar10Folder } from "./cifar_files.ts";
+import { DataSet } from "./data_set.ts";
 import { downloadCifar10, type DownloadOptions } from "./download.ts";
 import { DataNotFoundError, DownloadError } from "./errors.ts";
 import { type Cifar10Location, type Environment, findCifar10 } from "./locate.ts";
@@ -107,8 +108,8 @@ export function preprocessCifar10(
 ): Cifar10 {
   const validationSize = options.validationSize ?? 0;
   if (!Number.isInteger(validationSize) || validationSize < 0 || validationSize > raw.train.count) {
-    throw new RangeError(
-      `validationSize must be an integer between 0 and ${raw.train.count} (the training images), got ${validationSize}`,
+    throw new ValueError(
+      `preprocessCifar10: validationSize must be an integer between 0 and ${raw.train.count} (the training images), got ${validationSize}`,
     );
   }
   const mean = meanImage(raw.train.images, raw.train.count);
@@ -119,7 +120,7 @@ export function preprocessCifar10(
   if (normalization === "mean-image") transform = meanImageTransform(mean);
   else if (normalization === "per-channel") transform = perChannelTransform(getStats());
   else if (normalization === "none") transform = identityTransform();
-  else throw new RangeError(`normalization must be "mean-image", "per-channel" or "none", got ${normalization}`);
+  else throw new ValueError(`preprocessCifar10: normalization must be "mean-image", "per-channel" or "none", got ${normalization}`);
 
   const common = { classNames: raw.classNames, transform, seed: options.seed ?? 42, device: options.device };
   const split = validationSize * (raw.train.images.length / raw.train.count);

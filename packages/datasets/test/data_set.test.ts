@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
+import { ValueError } from "@backprop/tensor";
 import { type Cifar10Raw, DataSet, parseBatch, preprocessCifar10, Xoshiro128 } from "../src/mod.ts";
 import { cyclicLabels, makeRecords, sameBytes } from "./helpers.ts";
 
@@ -87,10 +88,10 @@ describe("DataSet.nextBatch", () => {
 
   test("rejects batch sizes it cannot serve", () => {
     const data = indexed(5);
-    expect(() => data.nextBatch(0)).toThrow(RangeError);
+    expect(() => data.nextBatch(0)).toThrow(ValueError);
     expect(() => data.nextBatch(6)).toThrow(/batchSize must be an integer in \[1, 5\]/);
-    expect(() => data.nextBatch(2.5)).toThrow(RangeError);
-    expect(() => new DataSet(new Uint8Array(0), new Uint8Array(0)).nextBatch(1)).toThrow(RangeError);
+    expect(() => data.nextBatch(2.5)).toThrow(ValueError);
+    expect(() => new DataSet(new Uint8Array(0), new Uint8Array(0)).nextBatch(1)).toThrow(ValueError);
   });
 });
 
@@ -144,7 +145,7 @@ describe("DataSet evaluation and access", () => {
     const parsed = parseBatch(records, "x");
     const hwc = new DataSet(parsed.images, parsed.labels).imageHWC(0);
     expect([...hwc.subarray(0, 6)]).toEqual([0, 10, 20, 1, 11, 21]);
-    expect(() => data.image(25)).toThrow(RangeError);
+    expect(() => data.image(25)).toThrow(ValueError);
     expect(data.gather([4, 2]).labelsI32).toEqual(Int32Array.from([4, 2]));
   });
 
@@ -220,7 +221,7 @@ describe("augmentation", () => {
     expect([...a.batches(1)][0].imagesF32).toEqual(plain);
     expect(a.gather([0]).imagesF32).toEqual(plain);
     expect(indexed(3).nextBatch(1).imagesF32.every((v) => v === 0)).toBe(true);
-    expect(() => new DataSet(a.rawImages, a.rawLabels, { augment: { crop: { padding: 40 } } })).toThrow(RangeError);
+    expect(() => new DataSet(a.rawImages, a.rawLabels, { augment: { crop: { padding: 40 } } })).toThrow(ValueError);
   });
 });
 
@@ -293,6 +294,6 @@ describe("preprocessCifar10", () => {
     expect(() => preprocessCifar10(fabricatedRaw(5, 1), location, { validationSize: 6 })).toThrow(
       /validationSize must be an integer between 0 and 5/,
     );
-    expect(() => preprocessCifar10(fabricatedRaw(5, 1), location, { validationSize: -1 })).toThrow(RangeError);
+    expect(() => preprocessCifar10(fabricatedRaw(5, 1), location, { validationSize: -1 })).toThrow(ValueError);
   });
 });

@@ -7,9 +7,10 @@
  * and the batch starts again at 0; the partial tail is dropped. (As in the course, each reshuffle permutes the
  * previous order.)
  */
+import { ShapeError, ValueError } from "@backprop/tensor";
 import { type AugmentOptions, type Augmentation, resolveAugmentation, writeAugmentedImage, writeImage } from "./augment.ts";
 import { Batch } from "./batch.ts";
-import { CIFAR10_CLASS_NAMES, IMAGE_BYTES, IMAGE_CHANNELS, IMAGE_HEIGHT, IMAGE_WIDTH } from "./cifarFormat.ts";
+import { CIFAR10_CLASS_NAMES, IMAGE_BYTES, IMAGE_CHANNELS, IMAGE_HEIGHT, IMAGE_WIDTH } from "./cifar_format.ts";
 import { identityTransform, type PixelTransform } from "./preprocess.ts";
 import { type GeneratorState, Xoshiro128 } from "./random.ts";
 
@@ -58,7 +59,7 @@ export class DataSet {
 
   constructor(images: Uint8Array, labels: Uint8Array, options: DataSetOptions = {}) {
     if (images.length !== labels.length * IMAGE_BYTES) {
-      throw new RangeError(
+      throw new ShapeError(
         `DataSet: ${labels.length} labels need ${labels.length * IMAGE_BYTES} image bytes, got ${images.length}`,
       );
     }
@@ -68,7 +69,7 @@ export class DataSet {
     this.classNames = Object.freeze([...(options.classNames ?? CIFAR10_CLASS_NAMES)]);
     for (let i = 0; i < labels.length; i++) {
       if (labels[i] >= this.classNames.length) {
-        throw new RangeError(`DataSet: label ${labels[i]} of example ${i} is not below ${this.classNames.length}`);
+        throw new ValueError(`DataSet: label ${labels[i]} of example ${i} is not below ${this.classNames.length}`);
       }
     }
     this.transform = options.transform ?? identityTransform();
@@ -97,7 +98,7 @@ export class DataSet {
   /** The next training batch, the course's way (see the class comment); augmented if enabled. */
   nextBatch(batchSize: number): Batch {
     if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > this.numExamples) {
-      throw new RangeError(
+      throw new ValueError(
         `nextBatch: batchSize must be an integer in [1, ${this.numExamples}] (the number of examples), got ${batchSize}`,
       );
     }
@@ -122,7 +123,7 @@ export class DataSet {
    */
   *batches(batchSize: number, options: { dropLast?: boolean } = {}): Generator<Batch> {
     if (!Number.isInteger(batchSize) || batchSize < 1) {
-      throw new RangeError(`batches: batchSize must be a positive integer, got ${batchSize}`);
+      throw new ValueError(`batches: batchSize must be a positive integer, got ${batchSize}`);
     }
     for (let start = 0; start < this.numExamples; start += batchSize) {
       const end = Math.min(start + batchSize, this.numExamples);
@@ -187,24 +188,24 @@ export class DataSet {
   setState(state: DataSetState): void {
     const n = this.numExamples;
     if (state.numExamples !== n) {
-      throw new RangeError(`setState: the state is for ${state.numExamples} examples, this DataSet has ${n}`);
+      throw new ValueError(`setState: the state is for ${state.numExamples} examples, this DataSet has ${n}`);
     }
     if (!Number.isInteger(state.indexInEpoch) || state.indexInEpoch < 0 || state.indexInEpoch > n) {
-      throw new RangeError(`setState: indexInEpoch must be an integer in [0, ${n}], got ${state.indexInEpoch}`);
+      throw new ValueError(`setState: indexInEpoch must be an integer in [0, ${n}], got ${state.indexInEpoch}`);
     }
     if (!Number.isInteger(state.epochsCompleted) || state.epochsCompleted < 0) {
-      throw new RangeError(`setState: epochsCompleted must be a non-negative integer, got ${state.epochsCompleted}`);
+      throw new ValueError(`setState: epochsCompleted must be a non-negative integer, got ${state.epochsCompleted}`);
     }
     let order: Int32Array | null = null;
     if (state.order !== null) {
       if (state.order.length !== n) {
-        throw new RangeError(`setState: order has ${state.order.length} entries, expected ${n}`);
+        throw new ValueError(`setState: order has ${state.order.length} entries, expected ${n}`);
       }
       order = Int32Array.from(state.order);
       const seen = new Uint8Array(n);
       for (const i of order) {
         if (!(i >= 0 && i < n) || seen[i]) {
-          throw new RangeError("setState: order is not a permutation of the examples");
+          throw new ValueError("setState: order is not a permutation of the examples");
         }
         seen[i] = 1;
       }
@@ -220,7 +221,7 @@ export class DataSet {
 
   #checkIndex(i: number, op: string): number {
     if (!Number.isInteger(i) || i < 0 || i >= this.numExamples) {
-      throw new RangeError(`${op}: index ${i} is outside [0, ${this.numExamples})`);
+      throw new ValueError(`${op}: index ${i} is outside [0, ${this.numExamples})`);
     }
     return i;
   }

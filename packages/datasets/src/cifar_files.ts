@@ -19,7 +19,7 @@ import {
   REQUIRED_FILES,
   TEST_FILE,
   TRAIN_FILES,
-} from "./cifarFormat.ts";
+} from "./cifar_format.ts";
 import { DatasetError, errorText } from "./errors.ts";
 import { openTarStream } from "./streams.ts";
 import { readTar } from "./tar.ts";

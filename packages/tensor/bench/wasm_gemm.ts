@@ -1,7 +1,7 @@
 // Float32 GEMM of the WebAssembly SIMD kernels against this machine's Wasm-SIMD ceiling and plain
 // TypeScript. Prints a Markdown table. Timings are medians over interleaved rounds after warm-up.
 //
-//   deno run -A bench/wasm_gemm.ts [--rounds 9] [--sizes 256,512,1024] [--no-plain]
+//   deno run -A packages/tensor/bench/wasm_gemm.ts [--rounds 9] [--sizes 256,512,1024] [--no-plain]
 import {
   conv2dOutputSize,
   gemm,
@@ -13,7 +13,7 @@ import {
   wasmAlloc,
   wasmFeatures,
   wasmSimdInfo,
-} from "../packages/tensor/src/cpu/wasm/mod.ts";
+} from "../src/cpu/wasm/mod.ts";
 
 const argv: string[] =
   (globalThis as { Deno?: { args: string[] } }).Deno?.args ??
