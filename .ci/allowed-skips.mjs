@@ -27,7 +27,7 @@ export function allowedSkips(repoRoot) {
     { file: "packages/datasets/test/mini.test.ts", name: "the mini archive", allowed: noMini, reason: mini },
     {
       file: "packages/datasets/test/mini.test.ts",
-      name: "the mini archive each unpacked file is the first 1,000 records of the full file",
+      name: "the mini archive extraction each unpacked file is the first 1,000 records of the full file",
       allowed: noFull,
       reason: full,
     },

@@ -1,6 +1,7 @@
 // Sums vitest's JSON report and the Deno tests' counts into the plain closing line `N passed, N failed, N skipped`,
 // and fails (exit 1) when a suite that must run did not:
 //  - a test skipped without an allowed reason (.ci/allowed-skips.mjs) is named and counted as failed, not skipped;
+//  - a rule in .ci/allowed-skips.mjs that names no test of a file that ran is stale: named, and one failure;
 //  - a test file that neither runner ran (vitest: `*.test.ts`, `*.spec.ts`, `*.vitest.ts`; Deno: `*_test.ts`, as
 //    its JUnit report shows) is named and counted as one failure.
 // Usage: node .ci/summary.mjs VITEST_JSON [DENO_COUNTS [DENO_JUNIT_XML]]
@@ -18,6 +19,8 @@ const problems = [];
 const skips = [];
 /** Test files each runner reported, relative to the root. */
 const ran = { vitest: new Set(), deno: new Set() };
+/** Every reported test, as `file > full name`. */
+const names = new Set();
 const readText = (path) => (path && existsSync(path) ? readFileSync(path, "utf8") : "");
 
 const vitestText = readText(vitestJson);
@@ -31,6 +34,7 @@ if (vitestText.trim()) {
     const path = relative(root, file.name);
     ran.vitest.add(path);
     for (const test of file.assertionResults) {
+      names.add(`${path} > ${test.fullName}`);
       if (test.status !== "passed" && test.status !== "failed") skips.push({ runner: "vitest", file: path, name: test.fullName });
     }
   }
@@ -55,6 +59,7 @@ if (denoJunit) {
       const attribute = (key) => unescape(attributes.match(new RegExp(`\\b${key}="([^"]*)"`))?.[1] ?? "");
       const file = attribute("classname").replace(/^\.\//, "");
       ran.deno.add(file);
+      names.add(`${file} > ${attribute("name")}`);
       if (/<skipped\b/.test(body ?? "")) skips.push({ runner: "deno", file, name: attribute("name") });
     }
   } else if (!denoFailed) {
@@ -73,6 +78,14 @@ for (const skip of skips) {
   const allowing = matching.find((rule) => rule.allowed);
   if (allowing) allowedNotes.set(`${skip.file}: ${allowing.reason}`, (allowedNotes.get(`${skip.file}: ${allowing.reason}`) ?? 0) + 1);
   else notAllowed.push(skip);
+}
+// A rule that names no test that ran is stale (a renamed test): it could hide nothing, or the wrong thing later.
+for (const rule of rules) {
+  if (!ran.vitest.has(rule.file) && !ran.deno.has(rule.file)) continue;
+  if (![...names].some((name) => name.startsWith(`${rule.file} > ${rule.name}`))) {
+    problems.push(`.ci/allowed-skips.mjs: no test in ${rule.file} is named "${rule.name}…"; update the rule`);
+    failed += 1;
+  }
 }
 for (const [note, count] of allowedNotes) console.log(`allowed skip (${count} test${count === 1 ? "" : "s"}): ${note}`);
 if (notAllowed.length > 0) {
