@@ -23,6 +23,26 @@ export interface DownloadProgress {
   rate: number;
 }
 
+/**
+ * The time a download measures: progress intervals and rates, and the stall watchdog. The default is the real
+ * clock; a test passes one it advances by hand, so a stall or a slow transfer is decided by the test, not by how
+ * busy the machine is.
+ */
+export interface DownloadClock {
+  /** Milliseconds since an arbitrary origin, never decreasing. */
+  now(): number;
+  /** Calls `callback` once, `ms` milliseconds from now; returns a function that cancels the call. */
+  schedule(ms: number, callback: () => void): () => void;
+}
+
+const realClock: DownloadClock = {
+  now: () => performance.now(),
+  schedule(ms, callback) {
+    const timer = setTimeout(callback, ms);
+    return () => clearTimeout(timer);
+  },
+};
+
 /** Options of {@link downloadCifar10}. */
 export interface DownloadOptions {
   /** Where to download from; defaults to the official archive. */
@@ -44,6 +64,11 @@ export interface DownloadOptions {
    * 60,000. A slow but steady download never times out.
    */
   stallTimeoutMs?: number;
+  /**
+   * The clock behind `progressIntervalMs`, the progress rate and `stallTimeoutMs`; defaults to the real one
+   * (`performance.now()` and `setTimeout`).
+   */
+  clock?: DownloadClock;
 }
 
 const DEFAULT_STALL_TIMEOUT_MS = 60_000;
@@ -129,9 +154,10 @@ async function fetchVerified(
   const stallMs = options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
   if (!(stallMs > 0)) throw new ValueError(`downloadCifar10: stallTimeoutMs must be positive, got ${stallMs}`);
   // A watchdog restarted by every chunk: a server that stops sending would otherwise hang the download forever.
+  const clock = options.clock ?? realClock;
   const watchdog = new AbortController();
   let bytes = 0;
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let cancelTimer = () => {};
   const watch: TransferWatch = {
     signal: options.signal ? AbortSignal.any([options.signal, watchdog.signal]) : watchdog.signal,
     failure: () =>
@@ -145,15 +171,15 @@ async function fetchVerified(
         : new DownloadError(`${url}: download aborted`, url, "aborted", { cause: options.signal?.reason }),
     received: (n) => {
       bytes = n;
-      clearTimeout(timer);
-      timer = setTimeout(() => watchdog.abort(), stallMs);
+      cancelTimer();
+      cancelTimer = clock.schedule(stallMs, () => watchdog.abort());
     },
   };
   watch.received(0);
   try {
     await fetchInto(url, archivePath, expectedSize, expectedSha256, options, watch);
   } finally {
-    clearTimeout(timer);
+    cancelTimer();
   }
 }
 
@@ -201,13 +227,14 @@ async function fetchInto(
   const handle = await open(archivePath, "w").catch((cause: unknown) => {
     throw cacheError("write the archive to", archivePath, cause);
   });
-  const started = performance.now();
+  const clock = options.clock ?? realClock;
+  const started = clock.now();
   const interval = options.progressIntervalMs ?? 100;
   let lastReport = -Infinity;
   let bytes = 0;
   const report = (force: boolean) => {
     if (options.onProgress === undefined) return;
-    const now = performance.now();
+    const now = clock.now();
     if (!force && now - lastReport < interval) return;
     lastReport = now;
     const seconds = Math.max((now - started) / 1000, 1e-6);

@@ -19,7 +19,7 @@ export {
   type Normalization,
   type PixelTransform,
 } from "./preprocess.ts";
-export { downloadCifar10, type DownloadOptions, type DownloadProgress } from "./download.ts";
+export { type DownloadClock, downloadCifar10, type DownloadOptions, type DownloadProgress } from "./download.ts";
 export {
   type Cifar10Location,
   cachedFolder,

@@ -1,10 +1,11 @@
 import { createHash } from "node:crypto";
 import { readdir, readFile, stat } from "node:fs/promises";
-import { createServer, type Server } from "node:http";
+import { createServer, type Server, type ServerResponse } from "node:http";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "vitest";
 import {
   DataNotFoundError,
+  type DownloadClock,
   downloadCifar10,
   DownloadError,
   type DownloadProgress,
@@ -20,6 +21,46 @@ const trainCount = HAS_MINI ? 5000 : 150;
 const sha256 = createHash("sha256").update(payload).digest("hex");
 const size = payload.length;
 if (!HAS_MINI) console.log(`download tests serve a fabricated archive: ${MINI_ARCHIVE} not found`);
+
+/** A clock that moves only when the test advances it, so no outcome depends on how busy the machine is. */
+class ManualClock implements DownloadClock {
+  #now = 0;
+  #timers = new Set<{ at: number; callback: () => void }>();
+  now(): number {
+    return this.#now;
+  }
+  schedule(ms: number, callback: () => void): () => void {
+    const timer = { at: this.#now + ms, callback };
+    this.#timers.add(timer);
+    return () => this.#timers.delete(timer);
+  }
+  advance(ms: number) {
+    this.#now += ms;
+    for (const timer of [...this.#timers]) {
+      if (timer.at <= this.#now && this.#timers.delete(timer)) timer.callback();
+    }
+  }
+}
+
+/** Responses of the paced routes, handed to the test that sends their bodies piece by piece. */
+const pacedResponses: ((response: ServerResponse) => void)[] = [];
+function nextPacedResponse(): Promise<ServerResponse> {
+  return new Promise((resolve) => pacedResponses.push(resolve));
+}
+
+/** Collects progress reports and resolves when the client has taken in at least a given byte count. */
+class ProgressLog {
+  readonly reports: DownloadProgress[] = [];
+  #waiting: { bytes: number; resolve: () => void }[] = [];
+  readonly onProgress = (p: DownloadProgress) => {
+    this.reports.push(p);
+    this.#waiting = this.#waiting.filter((w) => p.bytes < w.bytes || void w.resolve());
+  };
+  reached(bytes: number): Promise<void> {
+    if ((this.reports.at(-1)?.bytes ?? 0) >= bytes) return Promise.resolve();
+    return new Promise((resolve) => this.#waiting.push({ bytes, resolve }));
+  }
+}
 
 let server: Server;
 let base: string;
@@ -43,18 +84,14 @@ beforeAll(async () => {
     } else if (route === "/stall.tar.gz") {
       response.writeHead(200, { "content-length": size });
       response.write(payload.subarray(0, 1000));
-    } else if (route === "/slow.tar.gz") {
-      // Seven pieces 150 ms apart: about a second in all.
+    } else if (route === "/paced.tar.gz") {
+      // The headers now; the body as the test sends it.
       response.writeHead(200, { "content-length": size });
-      const step = Math.ceil(size / 7);
-      const send = (at: number) => {
-        if (at >= size) return void response.end();
-        response.write(payload.subarray(at, at + step));
-        setTimeout(() => send(at + step), 150);
-      };
-      send(0);
+      response.flushHeaders();
+      pacedResponses.shift()!(response);
     } else if (route === "/silent.tar.gz") {
-      // Accepts the connection and never answers.
+      // Accepts the connection and never answers; the test hears of the request.
+      pacedResponses.shift()!(response);
     } else {
       response.writeHead(404, "Not Found");
       response.end("no such file");
@@ -166,25 +203,85 @@ describe("downloadCifar10 from a local server", () => {
     await expectEmptyCache(cacheDir);
   });
 
-  test.each([
-    ["mid-way", "stall.tar.gz", /no data for 0.3 s after 1000 of \d+ bytes — the connection stalled/],
-    ["before answering", "silent.tar.gz", /no data for 0.3 s after 0 of \d+ bytes — the connection stalled/],
-  ])("a server that stops sending %s fails as stalled and leaves nothing in the cache", async (_when, file, message) => {
+  test("a server that stops sending mid-way fails as stalled when the clock reaches the timeout", async () => {
     const cacheDir = join(dir, "cache");
-    const error = await downloadCifar10({ url: `${base}/${file}`, cacheDir, sha256, size, stallTimeoutMs: 300 }).catch((e) => e);
+    const clock = new ManualClock();
+    const progress = new ProgressLog();
+    const arrived = nextPacedResponse();
+    let settled = false;
+    const pending = downloadCifar10({
+      url: `${base}/paced.tar.gz`,
+      cacheDir,
+      sha256,
+      size,
+      stallTimeoutMs: 300,
+      clock,
+      onProgress: progress.onProgress,
+      progressIntervalMs: 0,
+    }).catch((e) => e).finally(() => settled = true);
+    const response = await arrived;
+    response.write(payload.subarray(0, 1000));
+    await progress.reached(1000);
+    // Just under the timeout, then one more piece: the download is still going.
+    clock.advance(299);
+    response.write(payload.subarray(1000, 2000));
+    await Promise.race([progress.reached(2000), pending]);
+    expect(settled).toBe(false);
+    clock.advance(300);
+    const error = await pending;
     expect(error).toBeInstanceOf(DownloadError);
     expect(error.reason).toBe("stalled");
-    expect(error.message).toMatch(message);
+    expect(error.message).toContain(`no data for 0.3 s after 2000 of ${size} bytes — the connection stalled`);
+    response.destroy();
     await expectEmptyCache(cacheDir);
   });
 
-  test("a steady download slower than the stall timeout in total still completes", async () => {
+  test("a server that never answers fails as stalled when the clock reaches the timeout", async () => {
     const cacheDir = join(dir, "cache");
-    // About a second in all, 150 ms between pieces: the timeout bounds the gaps, not the whole download.
-    const started = performance.now();
-    const path = await downloadCifar10({ url: `${base}/slow.tar.gz`, cacheDir, sha256, size, stallTimeoutMs: 400 });
-    expect(performance.now() - started).toBeGreaterThan(800);
-    expect(path).toBe(join(cacheDir, "cifar-10-batches-bin"));
+    const clock = new ManualClock();
+    const arrived = nextPacedResponse();
+    const pending = downloadCifar10({ url: `${base}/silent.tar.gz`, cacheDir, sha256, size, stallTimeoutMs: 300, clock })
+      .catch((e) => e);
+    // The watchdog starts before the request is sent, so once the server has the request it is running.
+    const response = await arrived;
+    clock.advance(300);
+    const error = await pending;
+    expect(error).toBeInstanceOf(DownloadError);
+    expect(error.reason).toBe("stalled");
+    expect(error.message).toMatch(/no data for 0.3 s after 0 of \d+ bytes — the connection stalled/);
+    response.destroy();
+    await expectEmptyCache(cacheDir);
+  });
+
+  test("a steady download slower than the stall timeout in total completes, and its rate follows the clock", async () => {
+    const cacheDir = join(dir, "cache");
+    const clock = new ManualClock();
+    const progress = new ProgressLog();
+    const arrived = nextPacedResponse();
+    const pending = downloadCifar10({
+      url: `${base}/paced.tar.gz`,
+      cacheDir,
+      sha256,
+      size,
+      stallTimeoutMs: 300,
+      clock,
+      onProgress: progress.onProgress,
+      progressIntervalMs: 0,
+    });
+    const response = await arrived;
+    // Seven pieces, 299 ms of the clock before each after the first: 1.794 s in all, six times the timeout.
+    const step = Math.ceil(size / 7);
+    for (let at = 0; at < size; at += step) {
+      if (at > 0) clock.advance(299);
+      response.write(payload.subarray(at, at + step));
+      // A stall would end the download instead, and fail the test with its error.
+      await Promise.race([progress.reached(Math.min(at + step, size)), pending]);
+    }
+    response.end();
+    expect(await pending).toBe(join(cacheDir, "cifar-10-batches-bin"));
+    const last = progress.reports.at(-1)!;
+    expect(last.bytes).toBe(size);
+    expect(last.rate).toBeCloseTo(size / 1.794, 6);
   });
 
   test("an aborted download stops and leaves nothing in the cache", async () => {
