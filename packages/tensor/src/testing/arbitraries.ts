@@ -36,9 +36,23 @@ export interface Domain {
   readonly avoid?: number;
   /** Also draw halves k/2 (ties for rounding). */
   readonly halves?: boolean;
+  /**
+   * Float inputs sometimes also hold NaN, ±∞, ±0 and subnormal values (`SPECIAL_VALUES`), outside `min`…`max`
+   * and `avoid`: the edge cases where the backends' arithmetic differs most from textbook definitions.
+   */
+  readonly special?: boolean;
 }
 
-export const DEFAULT_DOMAIN: Domain = { min: -5, max: 5 };
+/**
+ * The IEEE-754 edge values the conformance inputs draw, by float dtype: NaN, ±∞, ±0 and subnormals (the
+ * smallest positive one and one close to the normal range). float32 values are exact in float32.
+ */
+export const SPECIAL_VALUES: Readonly<Record<"float32" | "float64", readonly number[]>> = {
+  float32: [NaN, Infinity, -Infinity, 0, -0, 2 ** -149, -(2 ** -149), 2 ** -127, -(2 ** -127)],
+  float64: [NaN, Infinity, -Infinity, 0, -0, 2 ** -1074, -(2 ** -1074), 2 ** -1023, -(2 ** -1023)],
+};
+
+export const DEFAULT_DOMAIN: Domain = { min: -5, max: 5, special: true };
 
 /** One dimension: mostly 2–5, often 1, rarely 0. */
 export function dimArb(max = 5, allowZero = true): fc.Arbitrary<number> {
@@ -143,8 +157,22 @@ export function valueArb(dtype: DType, domain: Domain = DEFAULT_DOMAIN): fc.Arbi
   return arb.map((v) => (Math.abs(v) >= avoid ? v : v < 0 || Object.is(v, -0) ? -avoid : avoid));
 }
 
+/** One of `SPECIAL_VALUES` of a float dtype. */
+export function specialValueArb(dtype: "float32" | "float64"): fc.Arbitrary<number> {
+  return fc.constantFrom(...SPECIAL_VALUES[dtype]);
+}
+
+/** Values of `dtype` in `domain`; with `domain.special`, a third of the float arrays mix in special values. */
 export function valuesArb(dtype: DType, n: number, domain?: Domain): fc.Arbitrary<number[]> {
-  return fc.array(valueArb(dtype, domain), { minLength: n, maxLength: n });
+  domain ??= DEFAULT_DOMAIN;
+  const plain = fc.array(valueArb(dtype, domain), { minLength: n, maxLength: n });
+  if (!domain.special || (dtype !== "float32" && dtype !== "float64")) return plain;
+  // Only some arrays hold special values: one NaN in a row hides how accurately the rest was computed.
+  const mixed = fc.array(fc.oneof({ weight: 2, arbitrary: valueArb(dtype, domain) }, { weight: 1, arbitrary: specialValueArb(dtype) }), {
+    minLength: n,
+    maxLength: n,
+  });
+  return fc.oneof({ weight: 2, arbitrary: plain }, { weight: 1, arbitrary: mixed });
 }
 
 /** An input of the given logical shape and dtype, with a random layout and values. */

@@ -18,8 +18,8 @@ export function matmulCases(ctx: CaseContext): ConformanceCase[] {
   }).chain(({ dtype, m, k, n, aVec, bVec, batch }) =>
     fc.tuple(broadcastableArb(batch), broadcastableArb(batch)).chain(([ab, bb]) =>
       fc.tuple(
-        inputArb(aVec ? [k] : [...ab, m, k], dtype, { min: -3, max: 3 }),
-        inputArb(bVec ? [k] : [...bb, k, n], dtype, { min: -3, max: 3 }),
+        inputArb(aVec ? [k] : [...ab, m, k], dtype, { min: -3, max: 3, special: true }),
+        inputArb(bVec ? [k] : [...bb, k, n], dtype, { min: -3, max: 3, special: true }),
       )
     )
   );
