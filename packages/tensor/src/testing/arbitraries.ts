@@ -183,6 +183,21 @@ export function inputArb(shape: readonly number[], dtype: DType, domain?: Domain
   );
 }
 
+/**
+ * An input of a float dtype whose storage is finite (in `domain`) except at up to `count` positions that hold
+ * special values: large operands where one NaN or ∞ has to reach exactly the outputs that depend on it.
+ */
+export function sparseSpecialsArb(shape: readonly number[], dtype: "float32" | "float64", domain: Domain, count = 3): fc.Arbitrary<InputSpec> {
+  return layoutArb(shape).chain((layout) => {
+    const n = sizeOfShape(baseShapeOf(shape, layout));
+    const positions = n > 0 ? fc.array(fc.tuple(fc.nat(n - 1), specialValueArb(dtype)), { maxLength: count }) : fc.constant([]);
+    return fc.tuple(valuesArb(dtype, n, { ...domain, special: false }), positions).map(([base, specials]) => {
+      for (const [at, v] of specials) base[at] = v;
+      return { shape: [...shape], dtype, layout, base };
+    });
+  });
+}
+
 /** The float64 reference of an input: its logical values, read through the layout. */
 export function refOf(spec: InputSpec): Ref {
   const baseShape = baseShapeOf(spec.shape, spec.layout);

@@ -16,6 +16,7 @@ import { memoryCases } from "./cases/memory.ts";
 import { poolCases } from "./cases/pool.ts";
 import { randomCases } from "./cases/random.ts";
 import { reduceCases } from "./cases/reduce.ts";
+import { specialValueCases } from "./cases/special_values.ts";
 
 /** Options of `conformanceCases`. */
 export interface ConformanceOptions {
@@ -75,6 +76,7 @@ export function conformanceCases(options: ConformanceOptions): ConformanceCase[]
     ...copyCases(ctx),
     ...elementwiseCases(ctx),
     ...reduceCases(ctx),
+    ...specialValueCases(ctx),
     ...matmulCases(ctx),
     ...convCases(ctx),
     ...poolCases(ctx),

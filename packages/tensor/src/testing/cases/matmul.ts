@@ -3,7 +3,7 @@ import fc from "fast-check";
 import { matmul } from "../../ops/matmul.ts";
 import { expectMatches } from "../compare.ts";
 import { type CaseContext, type ConformanceCase, evaluate, propertyCase } from "../context.ts";
-import { broadcastableArb, describe, dimArb, inputArb, materialize, refOf, shapeArb } from "../arbitraries.ts";
+import { broadcastableArb, describe, dimArb, inputArb, materialize, refOf, shapeArb, sparseSpecialsArb } from "../arbitraries.ts";
 import { refMatmul } from "../reference.ts";
 
 export function matmulCases(ctx: CaseContext): ConformanceCase[] {
@@ -23,7 +23,19 @@ export function matmulCases(ctx: CaseContext): ConformanceCase[] {
       )
     )
   );
+  // Operands past the blocked kernels' tile sizes, finite but for a few NaN or ±∞: each must reach exactly the
+  // outputs of its row or column (and 0 · ∞ give NaN), whatever tile, packing or edge path carries it.
+  const large = fc.record({ dtype: fc.constantFrom(...ctx.floatDtypes), m: fc.integer({ min: 1, max: 40 }), k: fc.integer({ min: 1, max: 40 }), n: fc.integer({ min: 1, max: 40 }) })
+    .chain(({ dtype, m, k, n }) => fc.tuple(sparseSpecialsArb([m, k], dtype, { min: -1, max: 1 }), sparseSpecialsArb([k, n], dtype, { min: -1, max: 1 })));
   return [
+    propertyCase(ctx, "matmul: NaN and ±∞ in large operands reach exactly their row's and column's outputs", large, async ([a, b]) => {
+      const expected = refMatmul(refOf(a), refOf(b));
+      await evaluate(
+        () => [matmul(materialize(a, ctx.device), materialize(b, ctx.device))],
+        ([out], [values]) =>
+          expectMatches(`matmul(${describe(a)}, ${describe(b)})`, out!, values!, expected, ctx.tolerance(expected.dtype, "matmul")),
+      );
+    }),
     propertyCase(ctx, "matmul: 1-D, 2-D, broadcast batches, transposed and strided views", arb, async ([a, b]) => {
       const expected = refMatmul(refOf(a), refOf(b));
       await evaluate(
