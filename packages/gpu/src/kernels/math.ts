@@ -8,7 +8,7 @@ export const MATH_WGSL = /* wgsl */ `
 // subnormal's exponent field as if it were normal (log(2^-127) came out −87.62 instead of −88.03).
 const MIN_NORMAL_ = 1.17549435e-38;
 fn log_(x: f32) -> f32 {
-  if (x < 0.0) { return nan_(); }
+  if (isnan_(x) || x < 0.0) { return nan_(); }
   if (x == 0.0) { return -inf_(); }
   if (x < MIN_NORMAL_) { return log(x * 8388608.0) - 15.942385152878742; }
   return log(x);
@@ -18,7 +18,7 @@ fn log2_(x: f32) -> f32 {
   return log2(x);
 }
 fn sqrt_(x: f32) -> f32 {
-  if (x < 0.0) { return nan_(); }
+  if (isnan_(x) || x < 0.0) { return nan_(); }
   return sqrt(x);
 }
 fn expm1_(x: f32) -> f32 {
