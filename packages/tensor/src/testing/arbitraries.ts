@@ -143,7 +143,8 @@ export function valueArb(dtype: DType, domain: Domain = DEFAULT_DOMAIN): fc.Arbi
   let arb: fc.Arbitrary<number>;
   if (dtype === "int32" || domain.integer) arb = whole;
   else {
-    // Tiny magnitudes would be subnormal in float32, which some devices flush to zero: keep clear of them.
+    // Random tiny magnitudes would be subnormal in float32, where a device's accuracy is loosest: the finite draws
+    // keep clear of them, and `special` adds a few chosen subnormals instead.
     const real = fc.double({ min: domain.min, max: domain.max, noNaN: true, noDefaultInfinity: true })
       .map((v) => (Math.abs(v) < 1e-6 ? 0 : v));
     arb = lo <= hi ? fc.oneof({ weight: 4, arbitrary: real }, { weight: 1, arbitrary: whole }) : real;
