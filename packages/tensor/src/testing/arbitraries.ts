@@ -169,10 +169,8 @@ export function valuesArb(dtype: DType, n: number, domain?: Domain): fc.Arbitrar
   const plain = fc.array(valueArb(dtype, domain), { minLength: n, maxLength: n });
   if (!domain.special || (dtype !== "float32" && dtype !== "float64")) return plain;
   // Only some arrays hold special values: one NaN in a row hides how accurately the rest was computed.
-  const mixed = fc.array(fc.oneof({ weight: 2, arbitrary: valueArb(dtype, domain) }, { weight: 1, arbitrary: specialValueArb(dtype) }), {
-    minLength: n,
-    maxLength: n,
-  });
+  const value = fc.oneof({ weight: 2, arbitrary: valueArb(dtype, domain) }, { weight: 1, arbitrary: specialValueArb(dtype) });
+  const mixed = fc.array(value, { minLength: n, maxLength: n });
   return fc.oneof({ weight: 2, arbitrary: plain }, { weight: 1, arbitrary: mixed });
 }
 
@@ -188,7 +186,12 @@ export function inputArb(shape: readonly number[], dtype: DType, domain?: Domain
  * An input of a float dtype whose storage is finite (in `domain`) except at up to `count` positions that hold
  * special values: large operands where one NaN or ∞ has to reach exactly the outputs that depend on it.
  */
-export function sparseSpecialsArb(shape: readonly number[], dtype: "float32" | "float64", domain: Domain, count = 3): fc.Arbitrary<InputSpec> {
+export function sparseSpecialsArb(
+  shape: readonly number[],
+  dtype: "float32" | "float64",
+  domain: Domain,
+  count = 3,
+): fc.Arbitrary<InputSpec> {
   return layoutArb(shape).chain((layout) => {
     const n = sizeOfShape(baseShapeOf(shape, layout));
     const positions = n > 0 ? fc.array(fc.tuple(fc.nat(n - 1), specialValueArb(dtype)), { maxLength: count }) : fc.constant([]);

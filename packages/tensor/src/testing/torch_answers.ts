@@ -59,9 +59,12 @@ export const BINARY_ANSWERS: Readonly<Record<RefBinaryOp, readonly number[]>> = 
 };
 /** A [6, 4] array whose rows hold NaN, ±∞ and ±0 in the combinations reductions treat differently. */
 export const ROWS_SHAPE = [6, 4] as const;
+/** The values of that array, row by row. */
 export const ROWS_INPUT = [1, NaN, 3, NaN, 1, Infinity, -Infinity, 2, -0, 0, -0, 0, -Infinity, -Infinity, -Infinity, -Infinity, Infinity, Infinity, 1, 1, 2, -Infinity, 0, 1];
+/** A row operation of the table below. */
+export type RowOp = "sum" | "prod" | "max" | "min" | "argmax" | "argmin" | "mean" | "logSumExp" | "softmax" | "logSoftmax";
 /** Reductions of `ROWS_INPUT` along its last dimension (softmax and logSoftmax keep the shape). */
-export const ROWS_ANSWERS: Readonly<Record<"sum" | "prod" | "max" | "min" | "argmax" | "argmin" | "mean" | "logSumExp" | "softmax" | "logSoftmax", readonly number[]>> = {
+export const ROWS_ANSWERS: Readonly<Record<RowOp, readonly number[]>> = {
   sum: [NaN, NaN, 0, -Infinity, Infinity, -Infinity],
   prod: [NaN, -Infinity, 0, Infinity, Infinity, NaN],
   max: [NaN, Infinity, -0, -Infinity, Infinity, 2],

@@ -25,8 +25,10 @@ export function matmulCases(ctx: CaseContext): ConformanceCase[] {
   );
   // Operands past the blocked kernels' tile sizes, finite but for a few NaN or ±∞: each must reach exactly the
   // outputs of its row or column (and 0 · ∞ give NaN), whatever tile, packing or edge path carries it.
-  const large = fc.record({ dtype: fc.constantFrom(...ctx.floatDtypes), m: fc.integer({ min: 1, max: 40 }), k: fc.integer({ min: 1, max: 40 }), n: fc.integer({ min: 1, max: 40 }) })
-    .chain(({ dtype, m, k, n }) => fc.tuple(sparseSpecialsArb([m, k], dtype, { min: -1, max: 1 }), sparseSpecialsArb([k, n], dtype, { min: -1, max: 1 })));
+  const size = fc.integer({ min: 1, max: 40 });
+  const unit = { min: -1, max: 1 };
+  const large = fc.record({ dtype: fc.constantFrom(...ctx.floatDtypes), m: size, k: size, n: size })
+    .chain(({ dtype, m, k, n }) => fc.tuple(sparseSpecialsArb([m, k], dtype, unit), sparseSpecialsArb([k, n], dtype, unit)));
   return [
     propertyCase(ctx, "matmul: NaN and ±∞ in large operands reach exactly their row's and column's outputs", large, async ([a, b]) => {
       const expected = refMatmul(refOf(a), refOf(b));

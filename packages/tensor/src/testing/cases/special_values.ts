@@ -32,6 +32,7 @@ import {
   ROWS_ANSWERS,
   ROWS_INPUT,
   ROWS_SHAPE,
+  type RowOp,
   UNARY_ANSWERS,
   UNARY_INPUT,
 } from "../torch_answers.ts";
@@ -70,7 +71,8 @@ function answersCase(ctx: CaseContext, dtype: "float32" | "float64"): Conformanc
         for (const op of UNARY_OPS) {
           const out = op === "elu" ? ops.elu(x, 1) : (ops[op] as (a: NDArray) => NDArray)(x);
           const expected = answer([UNARY_INPUT.length], unaryResultType(op, dtype), UNARY_ANSWERS[op]);
-          add(out, { label: `${op}(${dtype} [${UNARY_INPUT.map(text).join(", ")}])`, expected, op, signedZeros: SIGNED_ZERO_UNARY.has(op) });
+          const label = `${op}(${dtype} [${UNARY_INPUT.map(text).join(", ")}])`;
+          add(out, { label, expected, op, signedZeros: SIGNED_ZERO_UNARY.has(op) });
         }
         const a = on(BINARY_INPUT_A), b = on(BINARY_INPUT_B);
         for (const op of BINARY_OPS) {
@@ -80,7 +82,7 @@ function answersCase(ctx: CaseContext, dtype: "float32" | "float64"): Conformanc
         }
         const rows = on(ROWS_INPUT, ROWS_SHAPE);
         const perRow = [ROWS_SHAPE[0]];
-        const reductions: [keyof typeof ROWS_ANSWERS, NDArray, readonly number[], DType][] = [
+        const reductions: [RowOp, NDArray, readonly number[], DType][] = [
           ["sum", red.sum(rows, 1), perRow, dtype],
           ["prod", red.prod(rows, 1), perRow, dtype],
           ["max", red.max(rows, 1), perRow, dtype],
@@ -93,11 +95,14 @@ function answersCase(ctx: CaseContext, dtype: "float32" | "float64"): Conformanc
           ["logSoftmax", soft.logSoftmax(rows, 1), ROWS_SHAPE, dtype],
         ];
         for (const [op, out, shape, outDtype] of reductions) {
-          add(out, { label: `${op}(${dtype} rows, dim 1)`, expected: answer(shape, outDtype, ROWS_ANSWERS[op]), op, signedZeros: false });
+          const expected = answer(shape, outDtype, ROWS_ANSWERS[op]);
+          add(out, { label: `${op}(${dtype} rows, dim 1)`, expected, op, signedZeros: false });
         }
         const pooled = conv.maxPool2d(on(MAX_POOL_INPUT, [1, 1, 2, 4]), [2, 4]);
-        add(pooled.values, { label: "maxPool2d values", expected: answer([1, 1, 1, 1], dtype, [MAX_POOL_ANSWER.value]), op: "maxPool2d", signedZeros: false });
-        add(pooled.indices, { label: "maxPool2d indices", expected: answer([1, 1, 1, 1], "int32", [MAX_POOL_ANSWER.index]), op: "maxPool2d", signedZeros: false });
+        const one = [1, 1, 1, 1];
+        const pool = { op: "maxPool2d", signedZeros: false };
+        add(pooled.values, { label: "maxPool2d values", expected: answer(one, dtype, [MAX_POOL_ANSWER.value]), ...pool });
+        add(pooled.indices, { label: "maxPool2d indices", expected: answer(one, "int32", [MAX_POOL_ANSWER.index]), ...pool });
         return results;
       },
       (arrays, values) => {
