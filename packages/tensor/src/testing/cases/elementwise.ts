@@ -199,6 +199,7 @@ function whereCase(ctx: CaseContext): ConformanceCase {
           values!,
           expected,
           ctx.tolerance(expected.dtype, "where"),
+          true,
         ),
     );
   });
