@@ -49,13 +49,12 @@ ${entry1d(256)}${POOL_PARAMS}
       let ix = i32(ox * SW + kj * DW) - PW;
       if (ix < 0 || ix >= i32(W)) { continue; }
       let v = x[base + u32(iy) * W + u32(ix)];
-      // The first maximum wins; a NaN wins over everything and stops the scan, as on the CPU.
-      if (v > best || at < 0 || isnan_(v)) {
+      // The first maximum wins; every NaN is taken, so the window's last NaN gives the index, as in PyTorch
+      // and on the CPU. isnan_ tests the bits, and no comparison meets a NaN: WGSL may assume there are none.
+      if (at < 0 || isnan_(v) || (!isnan_(best) && v > best)) {
         best = v; at = iy * i32(W) + ix;
-        if (isnan_(v)) { break; }
       }
     }
-    if (isnan_(best)) { break; }
   }
   out[i] = best; idx[i] = at;
 }`,

@@ -6,12 +6,15 @@ import { stridedOffsets } from "../strided.ts";
 import { CONVERT_WGSL, wgslType } from "../wgsl_types.ts";
 import { MATH_WGSL } from "./math.ts";
 
-/** WGSL of `op` on a float `x`; `alpha` is ELU's parameter. */
+/**
+ * WGSL of `op` on a float `x`; `alpha` is ELU's parameter. WGSL lets a compiler assume no NaN reaches a
+ * comparison, so where a comparison alone would decide a NaN's result, `isnan_` (a bit test) decides it.
+ */
 function floatExpr(op: UnaryOp): string {
   switch (op) {
     case "neg": return "-x";
     case "abs": return "abs(x)";
-    case "sign": return "select(select(x, -1.0, x < 0.0), 1.0, x > 0.0)";
+    case "sign": return "select(select(select(x, -1.0, x < 0.0), 1.0, x > 0.0), x, isnan_(x))";
     case "exp": return "exp(x)";
     case "log": return "log_(x)";
     case "log1p": return "log1p_(x)";
@@ -30,7 +33,7 @@ function floatExpr(op: UnaryOp): string {
     case "ceil": return "ceil(x)";
     // WGSL's round already rounds half to even, as the CPU backend does.
     case "round": return "round(x)";
-    case "logicalNot": return "select(0u, 1u, x == 0.0)";
+    case "logicalNot": return "select(0u, 1u, x == 0.0 && !isnan_(x))";
   }
 }
 

@@ -131,8 +131,10 @@ export class CpuBackend implements Backend {
   }
 
   full(dtype: DType, size: number, value: number): Storage {
-    const s = this.make(dtype, size, value === 0);
-    if (value !== 0) s.data.fill(dtype === "bool" ? (value ? 1 : 0) : value);
+    // Fresh memory is +0: −0 (which === 0) still has to be written, and NaN fills a bool array with 1.
+    const zero = Object.is(value, 0);
+    const s = this.make(dtype, size, zero);
+    if (!zero) s.data.fill(dtype === "bool" ? (value !== 0 ? 1 : 0) : value);
     return s;
   }
 

@@ -42,7 +42,8 @@ export function binaryFn(op: BinaryOp): Binary {
     case "sub": return (a, b) => a - b;
     case "mul": return (a, b) => a * b;
     case "div": return (a, b) => a / b;
-    case "pow": return Math.pow;
+    // C's pow, as PyTorch: 1 to any power and −1 to ±∞ are 1, where Math.pow gives NaN.
+    case "pow": return (a, b) => (a === 1 || (a === -1 && Math.abs(b) === Infinity) ? 1 : Math.pow(a, b));
     case "maximum": return (a, b) => (a !== a || b !== b ? NaN : a > b ? a : b);
     case "minimum": return (a, b) => (a !== a || b !== b ? NaN : a < b ? a : b);
     // `+(a > b)` rather than `a > b ? 1 : 0`: V8 turns the conversion into a flag move, while the

@@ -40,8 +40,8 @@ export function gemmPlain(
     const ci = cOffset + i * ldc;
     if (!accumulate) c.fill(0, ci, ci + n);
     for (let p = 0; p < k; p++) {
+      // No shortcut for av = 0: 0 · NaN and 0 · ∞ are NaN, and a NaN or ∞ in B has to reach C (as in PyTorch).
       const av = transA ? a[aOffset + p * lda + i]! : a[aOffset + i * lda + p]!;
-      if (av === 0) continue;
       const bp = bOffset + p * ldb;
       for (let j = 0; j < n; j++) c[ci + j] += av * b[bp + j]!;
     }

@@ -4,7 +4,7 @@ type Floats = Float32Array | Float64Array;
 
 /**
  * Max over each window (padding never wins); records the winner's flat index in its input plane. The first
- * of tied values wins; a NaN wins over numbers.
+ * of tied values wins; a NaN wins over numbers, and the window's last NaN over earlier ones (PyTorch's scan).
  */
 export function maxPoolForward(x: Floats, p: Pool2dParams, out: Floats, indices: Int32Array): void {
   const { h, w, kh, kw, oh, ow, strideH, strideW, padH, padW, dilationH, dilationW } = p;
@@ -21,8 +21,9 @@ export function maxPoolForward(x: Floats, p: Pool2dParams, out: Floats, indices:
             const ix = ox * strideW - padW + kj * dilationW;
             if (ix < 0 || ix >= w) continue;
             const v = x[xBase + iy * w + ix]!;
-            // The first NaN of the window wins and stays (NaN propagates), as in the WebAssembly kernel.
-            if (v > best || at < 0 || (v !== v && best === best)) {
+            // Every NaN is taken (NaN propagates, and the last one's index is recorded), as PyTorch's
+            // `val > max || isnan(val)` and the WebAssembly kernel do.
+            if (v > best || at < 0 || v !== v) {
               best = v;
               at = iy * w + ix;
             }

@@ -36,9 +36,23 @@ export interface Domain {
   readonly avoid?: number;
   /** Also draw halves k/2 (ties for rounding). */
   readonly halves?: boolean;
+  /**
+   * Float inputs sometimes also hold NaN, ±∞, ±0 and subnormal values (`SPECIAL_VALUES`), outside `min`…`max`
+   * and `avoid`: the edge cases where the backends' arithmetic differs most from textbook definitions.
+   */
+  readonly special?: boolean;
 }
 
-export const DEFAULT_DOMAIN: Domain = { min: -5, max: 5 };
+/**
+ * The IEEE-754 edge values the conformance inputs draw, by float dtype: NaN, ±∞, ±0 and subnormals (the
+ * smallest positive one and one close to the normal range). float32 values are exact in float32.
+ */
+export const SPECIAL_VALUES: Readonly<Record<"float32" | "float64", readonly number[]>> = {
+  float32: [NaN, Infinity, -Infinity, 0, -0, 2 ** -149, -(2 ** -149), 2 ** -127, -(2 ** -127)],
+  float64: [NaN, Infinity, -Infinity, 0, -0, 2 ** -1074, -(2 ** -1074), 2 ** -1023, -(2 ** -1023)],
+};
+
+export const DEFAULT_DOMAIN: Domain = { min: -5, max: 5, special: true };
 
 /** One dimension: mostly 2–5, often 1, rarely 0. */
 export function dimArb(max = 5, allowZero = true): fc.Arbitrary<number> {
@@ -129,7 +143,8 @@ export function valueArb(dtype: DType, domain: Domain = DEFAULT_DOMAIN): fc.Arbi
   let arb: fc.Arbitrary<number>;
   if (dtype === "int32" || domain.integer) arb = whole;
   else {
-    // Tiny magnitudes would be subnormal in float32, which some devices flush to zero: keep clear of them.
+    // Random tiny magnitudes would be subnormal in float32, where a device's accuracy is loosest: the finite draws
+    // keep clear of them, and `special` adds a few chosen subnormals instead.
     const real = fc.double({ min: domain.min, max: domain.max, noNaN: true, noDefaultInfinity: true })
       .map((v) => (Math.abs(v) < 1e-6 ? 0 : v));
     arb = lo <= hi ? fc.oneof({ weight: 4, arbitrary: real }, { weight: 1, arbitrary: whole }) : real;
@@ -143,8 +158,20 @@ export function valueArb(dtype: DType, domain: Domain = DEFAULT_DOMAIN): fc.Arbi
   return arb.map((v) => (Math.abs(v) >= avoid ? v : v < 0 || Object.is(v, -0) ? -avoid : avoid));
 }
 
+/** One of `SPECIAL_VALUES` of a float dtype. */
+export function specialValueArb(dtype: "float32" | "float64"): fc.Arbitrary<number> {
+  return fc.constantFrom(...SPECIAL_VALUES[dtype]);
+}
+
+/** Values of `dtype` in `domain`; with `domain.special`, a third of the float arrays mix in special values. */
 export function valuesArb(dtype: DType, n: number, domain?: Domain): fc.Arbitrary<number[]> {
-  return fc.array(valueArb(dtype, domain), { minLength: n, maxLength: n });
+  domain ??= DEFAULT_DOMAIN;
+  const plain = fc.array(valueArb(dtype, domain), { minLength: n, maxLength: n });
+  if (!domain.special || (dtype !== "float32" && dtype !== "float64")) return plain;
+  // Only some arrays hold special values: one NaN in a row hides how accurately the rest was computed.
+  const value = fc.oneof({ weight: 2, arbitrary: valueArb(dtype, domain) }, { weight: 1, arbitrary: specialValueArb(dtype) });
+  const mixed = fc.array(value, { minLength: n, maxLength: n });
+  return fc.oneof({ weight: 2, arbitrary: plain }, { weight: 1, arbitrary: mixed });
 }
 
 /** An input of the given logical shape and dtype, with a random layout and values. */
@@ -153,6 +180,26 @@ export function inputArb(shape: readonly number[], dtype: DType, domain?: Domain
   return layout.chain((l) =>
     valuesArb(dtype, sizeOfShape(baseShapeOf(shape, l)), domain).map((base) => ({ shape: [...shape], dtype, layout: l, base }))
   );
+}
+
+/**
+ * An input of a float dtype whose storage is finite (in `domain`) except at up to `count` positions that hold
+ * special values: large operands where one NaN or ∞ has to reach exactly the outputs that depend on it.
+ */
+export function sparseSpecialsArb(
+  shape: readonly number[],
+  dtype: "float32" | "float64",
+  domain: Domain,
+  count = 3,
+): fc.Arbitrary<InputSpec> {
+  return layoutArb(shape).chain((layout) => {
+    const n = sizeOfShape(baseShapeOf(shape, layout));
+    const positions = n > 0 ? fc.array(fc.tuple(fc.nat(n - 1), specialValueArb(dtype)), { maxLength: count }) : fc.constant([]);
+    return fc.tuple(valuesArb(dtype, n, { ...domain, special: false }), positions).map(([base, specials]) => {
+      for (const [at, v] of specials) base[at] = v;
+      return { shape: [...shape], dtype, layout, base };
+    });
+  });
 }
 
 /** The float64 reference of an input: its logical values, read through the layout. */

@@ -31,6 +31,11 @@ function fmtIndex(flat: number, shape: readonly number[]): string {
   return fmt(idx);
 }
 
+/** A value as a message shows it: −0 keeps its sign. */
+function fmtValue(v: number): string {
+  return Object.is(v, -0) ? "-0" : String(v);
+}
+
 /** Dtypes whose values are compared exactly. */
 function exact(dtype: DType): boolean {
   return dtype === "int32" || dtype === "bool";
@@ -38,9 +43,18 @@ function exact(dtype: DType): boolean {
 
 /**
  * Checks a result array (its shape, dtype and values already read with `data()`) against a reference.
- * `label` says which operation on which inputs, so the error alone locates the failure.
+ * `label` says which operation on which inputs, so the error alone locates the failure. NaN matches NaN, an
+ * infinity only itself; with `signedZeros`, a zero result must also have the sign of an expected zero (for the
+ * operations where IEEE-754 and PyTorch define it: −x, |x|, √x, x · y, floor, …).
  */
-export function expectMatches(label: string, got: NDArray, values: TypedArray, expected: Ref, tol: Tolerance): void {
+export function expectMatches(
+  label: string,
+  got: NDArray,
+  values: TypedArray,
+  expected: Ref,
+  tol: Tolerance,
+  signedZeros = false,
+): void {
   const problems: string[] = [];
   if (got.shape.length !== expected.shape.length || got.shape.some((d, i) => d !== expected.shape[i])) {
     problems.push(`shape ${fmt(got.shape)}, expected ${fmt(expected.shape)}`);
@@ -57,6 +71,7 @@ export function expectMatches(label: string, got: NDArray, values: TypedArray, e
     if (exact(expected.dtype)) ok = g === e;
     else if (Number.isNaN(e) || Number.isNaN(g)) ok = Number.isNaN(e) && Number.isNaN(g);
     else if (!Number.isFinite(e) || !Number.isFinite(g)) ok = g === e;
+    else if (signedZeros && e === 0 && g === 0) ok = Object.is(g, e);
     else {
       allowed = tol.atol + tol.rtol * Math.max(Math.abs(e), expected.mag?.[i] ?? 0);
       ok = Math.abs(g - e) <= allowed;
@@ -71,7 +86,7 @@ export function expectMatches(label: string, got: NDArray, values: TypedArray, e
   const diff = exact(expected.dtype) ? "" : ` (|difference| ${Math.abs(g - e).toExponential(2)} > allowed ${firstAllowed.toExponential(2)})`;
   throw new ConformanceError(
     `${label}: ${bad} of ${values.length} values differ from the reference; first at ${fmtIndex(first, expected.shape)}: ` +
-      `got ${g}, expected ${e}${diff}`,
+      `got ${fmtValue(g)}, expected ${fmtValue(e)}${diff}`,
   );
 }
 

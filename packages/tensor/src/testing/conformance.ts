@@ -16,6 +16,7 @@ import { memoryCases } from "./cases/memory.ts";
 import { poolCases } from "./cases/pool.ts";
 import { randomCases } from "./cases/random.ts";
 import { reduceCases } from "./cases/reduce.ts";
+import { specialValueCases } from "./cases/special_values.ts";
 
 /** Options of `conformanceCases`. */
 export interface ConformanceOptions {
@@ -46,9 +47,10 @@ const EXACT: Tolerance = { rtol: 0, atol: 0 };
 
 /**
  * The backend conformance suite: every kernel of the `Backend` interface, reached through the public operations,
- * against the float64 reference implementations on random shapes, layouts and values (fast-check), plus the
- * typed errors and memory accounting. Framework-agnostic: each case's `run` resolves or throws a descriptive
- * error, so any test runner can host it:
+ * against the float64 reference implementations on random shapes, layouts and values (fast-check; NaN, ±∞, ±0
+ * and subnormals included, with PyTorch's semantics and its recorded answers), plus the typed errors and memory
+ * accounting. Framework-agnostic: each case's `run` resolves or throws a descriptive error, so any test runner
+ * can host it:
  *
  * ```ts
  * for (const c of conformanceCases({ device: "cpu" })) test(c.name, c.run);      // vitest
@@ -75,6 +77,7 @@ export function conformanceCases(options: ConformanceOptions): ConformanceCase[]
     ...copyCases(ctx),
     ...elementwiseCases(ctx),
     ...reduceCases(ctx),
+    ...specialValueCases(ctx),
     ...matmulCases(ctx),
     ...convCases(ctx),
     ...poolCases(ctx),

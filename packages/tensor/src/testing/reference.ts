@@ -113,12 +113,21 @@ export const INTEGRAL_UNARY: ReadonlySet<RefUnaryOp> = new Set<RefUnaryOp>([
   "neg", "abs", "sign", "square", "relu", "floor", "ceil", "round",
 ]);
 
+/**
+ * Unary ops whose zero results have a defined sign that every backend must reproduce (IEEE-754 and PyTorch agree,
+ * e.g. torch 1.13: neg(0) = −0, sqrt(−0) = −0, ceil(−0.4) = −0, tanh(−0) = −0). Not here: relu, elu, sign and
+ * the ops that never give zero from a zero; PyTorch's relu(−0) = −0 and sign(−0) = 0 are accidents of its kernels.
+ */
+export const SIGNED_ZERO_UNARY: ReadonlySet<RefUnaryOp> = new Set<RefUnaryOp>([
+  "neg", "abs", "sqrt", "square", "sin", "tanh", "log1p", "expm1", "floor", "ceil", "round",
+]);
+
 function roundHalfEven(x: number): number {
   const f = Math.floor(x);
   const frac = x - f;
-  if (frac < 0.5) return f;
-  if (frac > 0.5) return f + 1;
-  return f % 2 === 0 ? f : f + 1;
+  const r = frac < 0.5 ? f : frac > 0.5 ? f + 1 : f % 2 === 0 ? f : f + 1;
+  // A negative number that rounds to zero gives −0 (as Math.round and PyTorch: round(−0.4) = −0).
+  return r === 0 && (x < 0 || Object.is(x, -0)) ? -0 : r;
 }
 
 /** The value of unary operation `op` at x (ELU takes `alpha`). */
@@ -126,7 +135,8 @@ export function unaryValue(op: RefUnaryOp, x: number, alpha = 1): number {
   switch (op) {
     case "neg": return -x;
     case "abs": return Math.abs(x);
-    case "sign": return x > 0 ? 1 : x < 0 ? -1 : 0;
+    // NaN stays NaN, as NumPy and both backends; PyTorch gives 0 there, a known bug (pytorch/pytorch#41245).
+    case "sign": return x > 0 ? 1 : x < 0 ? -1 : x === 0 ? 0 : NaN;
     case "exp": return Math.exp(x);
     case "log": return Math.log(x);
     case "log1p": return Math.log1p(x);
@@ -139,7 +149,8 @@ export function unaryValue(op: RefUnaryOp, x: number, alpha = 1): number {
     case "cos": return Math.cos(x);
     case "tanh": return Math.tanh(x);
     case "sigmoid": return 1 / (1 + Math.exp(-x));
-    case "relu": return x > 0 ? x : 0;
+    // NaN propagates (torch.relu(nan) = nan).
+    case "relu": return x > 0 || x !== x ? x : 0;
     case "elu": return x > 0 ? x : alpha * Math.expm1(x);
     case "floor": return Math.floor(x);
     case "ceil": return Math.ceil(x);
@@ -173,6 +184,21 @@ export const COMPARISON_OPS: ReadonlySet<RefBinaryOp> = new Set<RefBinaryOp>([
   "eq", "ne", "lt", "le", "gt", "ge", "logicalAnd", "logicalOr",
 ]);
 
+/**
+ * Binary ops whose zero results have a defined sign every backend must reproduce: −0 + −0 = −0, 0 − 0 = 0,
+ * −1 · 0 = −0, 0 / −1 = −0 (IEEE-754; torch 1.13 agrees). maximum/minimum of ±0 pick either zero in PyTorch.
+ */
+export const SIGNED_ZERO_BINARY: ReadonlySet<RefBinaryOp> = new Set<RefBinaryOp>(["add", "sub", "mul", "div"]);
+
+/**
+ * C's pow, which PyTorch follows: pow(x, ±0) = 1 and pow(1, y) = 1 even for NaN, pow(−1, ±∞) = 1. JavaScript's
+ * Math.pow gives NaN for the last two (torch.pow(1., nan) = 1, torch.pow(-1., inf) = 1 in torch 1.13).
+ */
+export function powC(a: number, b: number): number {
+  if (a === 1 || (a === -1 && (b === Infinity || b === -Infinity))) return 1;
+  return Math.pow(a, b);
+}
+
 /** The value of binary operation `op` at (a, b); comparisons give 1 or 0. */
 export function binaryValue(op: RefBinaryOp, a: number, b: number): number {
   switch (op) {
@@ -180,7 +206,7 @@ export function binaryValue(op: RefBinaryOp, a: number, b: number): number {
     case "sub": return a - b;
     case "mul": return a * b;
     case "div": return a / b;
-    case "pow": return Math.pow(a, b);
+    case "pow": return powC(a, b);
     case "maximum": return Math.max(a, b);
     case "minimum": return Math.min(a, b);
     case "eq": return a === b ? 1 : 0;
@@ -251,8 +277,9 @@ export function refBinary(op: RefBinaryOp, a: Ref | number | boolean, b: Ref | n
   for (let i = 0; i < n; i++) {
     const idx = unravel(i, shape);
     const x = atBroadcast(A, idx), y = atBroadcast(B, idx);
+    // Rounded to the result dtype: a float32 result beyond float32's range is ±∞.
     const v = binaryValue(op, x, y);
-    data.push(outDtype === "int32" || outDtype === "bool" ? storeAs(outDtype, v) : v);
+    data.push(storeAs(outDtype, v));
     // Sums and differences are rounded relative to their operands, not to a possibly cancelled result.
     mag.push(op === "add" || op === "sub" ? Math.abs(x) + Math.abs(y) : Math.abs(v));
   }
@@ -350,18 +377,28 @@ export function refVar(x: Ref, axes: number | readonly number[] | undefined, cor
   return refArray(r.shape, dtype, r.data, r.mag);
 }
 
-/** log Σ exp(x) over `axes`, computed as m + log Σ exp(x − m) with m the maximum. */
+/**
+ * log Σ exp(x) over `axes`, computed as m + log Σ exp(x − m) with m the maximum, or 0 when the maximum is
+ * infinite, as PyTorch does (torch 1.13: logsumexp of [−∞, −∞] = −∞, of [∞, 1] = ∞, of [1, NaN] = NaN).
+ */
 export function refLogSumExp(x: Ref, axes: number | readonly number[] | undefined, keepdim: boolean): Ref {
   const r = reduceGroups(x, resolveAxes(axes, x.shape.length), keepdim, (vs) => {
-    const m = Math.max(...vs);
+    const top = Math.max(...vs);
+    const m = top === Infinity || top === -Infinity ? 0 : top;
     return { value: m + Math.log(vs.reduce((a, v) => a + Math.exp(v - m), 0)), mag: Math.abs(m) + 1 };
   });
   return refArray(r.shape, x.dtype, r.data, r.mag);
 }
 
-/** Index of the first largest (smallest) value along `dim`, or in the flattened array when `dim` is undefined. */
+/**
+ * Index of the first largest (smallest) value along `dim`, or in the flattened array when `dim` is undefined.
+ * NaN counts as the extreme for both, and the first NaN wins (torch 1.13: argmax and argmin of [1, nan, 3, nan]
+ * are both 1).
+ */
 export function refArgReduce(op: "argmax" | "argmin", x: Ref, dim: number | undefined, keepdim: boolean): Ref {
   const pick = (vs: number[]) => {
+    const firstNaN = vs.findIndex((v) => Number.isNaN(v));
+    if (firstNaN >= 0) return { value: firstNaN, mag: 0 };
     let at = 0;
     for (let i = 1; i < vs.length; i++) if (op === "argmax" ? vs[i]! > vs[at]! : vs[i]! < vs[at]!) at = i;
     return { value: at, mag: 0 };
@@ -375,13 +412,16 @@ export function refArgReduce(op: "argmax" | "argmin", x: Ref, dim: number | unde
   return refArray(r.shape, "int32", r.data);
 }
 
-/** Softmax / log-softmax along `dim`, straight from the definition (in float64 nothing overflows here). */
+/**
+ * Softmax / log-softmax along `dim`, from the definition shifted by the row's maximum as PyTorch computes it, which
+ * decides the non-finite cases: a row holding NaN or +∞, or only −∞, is all NaN (torch 1.13); a −∞ among finite
+ * values gives 0 (log-softmax −∞). In float64 nothing else overflows here.
+ */
 export function refSoftmax(x: Ref, dim: number, log: boolean): Ref {
   const rank = x.shape.length;
-  // A 0-d array is a row of one: softmax 1, log-softmax 0.
-  if (rank === 0) return refArray([], x.dtype, [log ? 0 : 1]);
-  const d = dim < 0 ? dim + rank : dim;
-  const n = x.shape[d]!;
+  // A 0-d array is a row of one.
+  const d = rank === 0 ? 0 : dim < 0 ? dim + rank : dim;
+  const n = rank === 0 ? 1 : x.shape[d]!;
   const stride = sizeOfShape(x.shape.slice(d + 1));
   const data = new Array<number>(x.data.length);
   const mag = new Array<number>(x.data.length);
@@ -559,7 +599,9 @@ export function refConv2dBackwardWeight(x: Ref, gradOut: Ref, weightShape: reado
 
 /**
  * Max pooling: each window's largest in-bounds value and its position row · W + col in the input plane; the
- * first maximum in row-major window order wins ties (padding never wins).
+ * first maximum in row-major window order wins ties (padding never wins). A NaN beats every number and the
+ * window's last NaN wins, as PyTorch's `val > max || isnan(val)` scan (torch 1.13: the window [1, nan, 2, nan]
+ * gives NaN at index 3).
  */
 export function refMaxPool2d(x: Ref, win: RefWindow): { values: Ref; indices: Ref } {
   const [N, C, H, W] = x.shape as [number, number, number, number];
@@ -577,7 +619,7 @@ export function refMaxPool2d(x: Ref, win: RefWindow): { values: Ref; indices: Re
             const ix = ox * win.stride[1] - win.padding[1] + j * win.dilation[1];
             if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
             const v = at4(x, n, c, iy, ix);
-            if (at < 0 || v > best) {
+            if (at < 0 || v > best || v !== v) {
               best = v;
               at = iy * W + ix;
             }

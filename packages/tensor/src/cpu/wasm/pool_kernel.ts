@@ -13,8 +13,8 @@ const f32 = ValType.f32;
 /**
  * maxPoolF32(x, out, indices, planes, H, W, kh, kw, OH, OW, sh, sw, ph, pw, dh, dw): for each of `planes`
  * H×W planes at x, out gets the OH×OW window maxima and indices (int32) the flat index ih·W + iw of each
- * maximum in its plane. Ties keep the first tap in row-major window order; a NaN wins over any number and
- * then stays (the first NaN of the window), so NaN propagates as in PyTorch.
+ * maximum in its plane. Ties keep the first tap in row-major window order; every NaN is taken, so NaN
+ * propagates and the window's last NaN gives the index, as in PyTorch (`val > max || isnan(val)`).
  */
 export function emitMaxPool(mb: ModuleBuilder): void {
   const f = mb.func("maxPoolF32", Array(16).fill(i32));
@@ -104,11 +104,11 @@ export function emitMaxPool(mb: ModuleBuilder): void {
                 f.forRange(kj, kjLo, kjHi, 1, () => {
                   f.set(ix, () => f.i32Add(() => f.i32Add(row, ix0), () => f.i32Mul(kj, dw)));
                   f.set(v, () => f.f32Load(0, () => f.i32Add(plane, () => f.i32Shl(ix, 2))));
-                  // take = v > best, or nothing taken yet, or v is the window's first NaN.
+                  // take = v > best, or nothing taken yet, or v is NaN.
                   f.set(take, () =>
                     f.i32Or(
                       () => f.i32Or(() => f.f32Gt(v, best), () => f.i32LtS(at, 0)),
-                      () => f.i32And(() => f.f32Ne(v, v), () => f.f32Eq(best, best)),
+                      () => f.f32Ne(v, v),
                     ));
                   f.set(best, () => f.select(v, best, take));
                   f.set(at, () => f.select(ix, at, take));

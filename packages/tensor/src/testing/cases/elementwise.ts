@@ -7,6 +7,7 @@ import { expectMatches } from "../compare.ts";
 import { type CaseContext, type ConformanceCase, evaluate, propertyCase } from "../context.ts";
 import {
   broadcastableArb,
+  DEFAULT_DOMAIN,
   describe,
   type Domain,
   inputArb,
@@ -14,6 +15,7 @@ import {
   materialize,
   refOf,
   shapeArb,
+  specialValueArb,
   valueArb,
 } from "../arbitraries.ts";
 import {
@@ -24,25 +26,28 @@ import {
   refUnary,
   type RefUnaryOp,
   refWhere,
+  SIGNED_ZERO_BINARY,
+  SIGNED_ZERO_UNARY,
   UNARY_OPS,
 } from "../reference.ts";
 
+// Every domain also draws NaN, ±∞, ±0 and subnormals (`special`), whatever range the finite values keep to.
 const UNARY_DOMAIN: Partial<Record<RefUnaryOp, Domain>> = {
-  log: { min: 0.05, max: 10 },
-  sqrt: { min: 0, max: 10 },
-  rsqrt: { min: 0.05, max: 10 },
-  log1p: { min: -0.9, max: 10 },
-  reciprocal: { min: -10, max: 10, avoid: 0.1 },
-  sin: { min: -6, max: 6 },
-  cos: { min: -6, max: 6 },
-  round: { min: -6, max: 6, halves: true },
-  floor: { min: -6, max: 6, halves: true },
-  ceil: { min: -6, max: 6, halves: true },
+  log: { min: 0.05, max: 10, special: true },
+  sqrt: { min: 0, max: 10, special: true },
+  rsqrt: { min: 0.05, max: 10, special: true },
+  log1p: { min: -0.9, max: 10, special: true },
+  reciprocal: { min: -10, max: 10, avoid: 0.1, special: true },
+  sin: { min: -6, max: 6, special: true },
+  cos: { min: -6, max: 6, special: true },
+  round: { min: -6, max: 6, halves: true, special: true },
+  floor: { min: -6, max: 6, halves: true, special: true },
+  ceil: { min: -6, max: 6, halves: true, special: true },
 };
 
 function unaryCase(ctx: CaseContext, op: RefUnaryOp): ConformanceCase {
   const dtypes: DType[] = op === "logicalNot" ? ["bool", ...ctx.floatDtypes, "int32"] : [...ctx.floatDtypes, "int32"];
-  const domain = UNARY_DOMAIN[op] ?? { min: -10, max: 10 };
+  const domain = UNARY_DOMAIN[op] ?? { min: -10, max: 10, special: true };
   const arb = fc.record({
     dtype: fc.constantFrom(...dtypes),
     shape: shapeArb(),
@@ -56,7 +61,7 @@ function unaryCase(ctx: CaseContext, op: RefUnaryOp): ConformanceCase {
         return [op === "elu" ? ops.elu(a, alpha) : (ops[op] as (a: NDArray) => NDArray)(a)];
       },
       ([out], [values]) =>
-        expectMatches(`${op}(${describe(x)})`, out!, values!, expected, ctx.tolerance(expected.dtype, op)),
+        expectMatches(`${op}(${describe(x)})`, out!, values!, expected, ctx.tolerance(expected.dtype, op), SIGNED_ZERO_UNARY.has(op)),
     );
   });
 }
@@ -67,8 +72,11 @@ type OperandSpec = { kind: "array"; spec: InputSpec } | { kind: "number"; value:
 function operandArb(shape: readonly number[], dtype: DType, domain: Domain, allowNumber: boolean): fc.Arbitrary<OperandSpec> {
   const array = broadcastableArb(shape).chain((s) => inputArb(s, dtype, domain)).map((spec) => ({ kind: "array", spec }) as const);
   if (!allowNumber) return array;
-  const number = valueArb(dtype === "bool" ? "int32" : dtype, dtype === "bool" ? { min: 0, max: 1 } : domain)
-    .map((value) => ({ kind: "number", value }) as const);
+  const finite = valueArb(dtype === "bool" ? "int32" : dtype, dtype === "bool" ? { min: 0, max: 1 } : domain);
+  const value = domain.special && (dtype === "float32" || dtype === "float64")
+    ? fc.oneof({ weight: 3, arbitrary: finite }, { weight: 1, arbitrary: specialValueArb(dtype) })
+    : finite;
+  const number = value.map((value) => ({ kind: "number", value }) as const);
   return fc.oneof({ weight: 5, arbitrary: array }, { weight: 1, arbitrary: number });
 }
 
@@ -94,17 +102,17 @@ function binarySetup(ctx: CaseContext, op: RefBinaryOp): BinarySetup {
   const numeric: DType[] = [...ctx.floatDtypes, "int32"];
   switch (op) {
     case "div":
-      return { dtypes: numeric, a: { min: -10, max: 10 }, b: { min: -10, max: 10, avoid: 0.1 } };
+      return { dtypes: numeric, a: { min: -10, max: 10, special: true }, b: { min: -10, max: 10, avoid: 0.1, special: true } };
     case "pow":
       // Integer exponents of negative bases are defined (and common: (a − b)²); fractional ones give NaN.
-      return { dtypes: numeric, a: { min: -4, max: 4 }, b: { min: 0, max: 3, integer: true } };
+      return { dtypes: numeric, a: { min: -4, max: 4, special: true }, b: { min: 0, max: 3, integer: true, special: true } };
     case "eq": case "ne": case "lt": case "le": case "gt": case "ge":
       // A narrow range, so equal pairs are frequent.
-      return { dtypes: numeric, a: { min: -3, max: 3 }, b: { min: -3, max: 3 } };
+      return { dtypes: numeric, a: { min: -3, max: 3, special: true }, b: { min: -3, max: 3, special: true } };
     case "logicalAnd": case "logicalOr":
-      return { dtypes: ["bool", ...numeric], a: { min: -1, max: 1 }, b: { min: -1, max: 1 } };
+      return { dtypes: ["bool", ...numeric], a: { min: -1, max: 1, special: true }, b: { min: -1, max: 1, special: true } };
     default:
-      return { dtypes: numeric, a: { min: -10, max: 10 }, b: { min: -10, max: 10 } };
+      return { dtypes: numeric, a: { min: -10, max: 10, special: true }, b: { min: -10, max: 10, special: true } };
   }
 }
 
@@ -119,7 +127,14 @@ function binaryCase(ctx: CaseContext, op: RefBinaryOp): ConformanceCase {
     await evaluate(
       () => [(ops[op] as (a: NDArray | number, b: NDArray | number) => NDArray)(operandArray(a, ctx.device), operandArray(b, ctx.device))],
       ([out], [values]) =>
-        expectMatches(`${op}(${operandText(a)}, ${operandText(b)})`, out!, values!, expected, ctx.tolerance(expected.dtype, op)),
+        expectMatches(
+          `${op}(${operandText(a)}, ${operandText(b)})`,
+          out!,
+          values!,
+          expected,
+          ctx.tolerance(expected.dtype, op),
+          SIGNED_ZERO_BINARY.has(op),
+        ),
     );
   });
 }
@@ -128,7 +143,10 @@ function binaryCase(ctx: CaseContext, op: RefBinaryOp): ConformanceCase {
 function powFractionalCase(ctx: CaseContext): ConformanceCase {
   const arb = fc.record({ dtype: fc.constantFrom(...ctx.floatDtypes), shape: shapeArb(), swap: fc.boolean() })
     .chain(({ dtype, shape, swap }) =>
-      fc.tuple(operandArb(shape, dtype, { min: 0.1, max: 4 }, swap), operandArb(shape, dtype, { min: -3, max: 3 }, !swap))
+      fc.tuple(
+        operandArb(shape, dtype, { min: 0.1, max: 4, special: true }, swap),
+        operandArb(shape, dtype, { min: -3, max: 3, special: true }, !swap),
+      )
     );
   return propertyCase(ctx, "binary: pow (fractional exponents)", arb, async ([a, b]) => {
     const expected = refBinary("pow", operandRef(a), operandRef(b));
@@ -144,7 +162,7 @@ function powFractionalCase(ctx: CaseContext): ConformanceCase {
 function promotionCase(ctx: CaseContext): ConformanceCase {
   const dtypes: DType[] = ["bool", "int32", ...ctx.floatDtypes];
   const opArb = fc.constantFrom<RefBinaryOp>("add", "mul", "sub", "div", "maximum", "lt", "eq");
-  const domain = { min: -5, max: 5, avoid: 0.5 };
+  const domain = { min: -5, max: 5, avoid: 0.5, special: true };
   const arb = fc.record({ op: opArb, da: fc.constantFrom(...dtypes), db: fc.constantFrom(...dtypes), shape: shapeArb({ maxRank: 3 }) })
     .filter(({ op, da, db }) => !(op === "sub" && da === "bool" && db === "bool"))
     .chain(({ op, da, db, shape }) =>
@@ -166,8 +184,8 @@ function whereCase(ctx: CaseContext): ConformanceCase {
     .chain(({ shape, da, db }) =>
       fc.tuple(
         broadcastableArb(shape).chain((s) => inputArb(s, "bool")),
-        operandArb(shape, da, { min: -5, max: 5 }, true),
-        operandArb(shape, db, { min: -5, max: 5 }, true),
+        operandArb(shape, da, DEFAULT_DOMAIN, true),
+        operandArb(shape, db, DEFAULT_DOMAIN, true),
       )
     );
   return propertyCase(ctx, "where: condition, values and broadcasting", arb, async ([cond, a, b]) => {
@@ -181,6 +199,7 @@ function whereCase(ctx: CaseContext): ConformanceCase {
           values!,
           expected,
           ctx.tolerance(expected.dtype, "where"),
+          true,
         ),
     );
   });

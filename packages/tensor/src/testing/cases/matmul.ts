@@ -3,7 +3,7 @@ import fc from "fast-check";
 import { matmul } from "../../ops/matmul.ts";
 import { expectMatches } from "../compare.ts";
 import { type CaseContext, type ConformanceCase, evaluate, propertyCase } from "../context.ts";
-import { broadcastableArb, describe, dimArb, inputArb, materialize, refOf, shapeArb } from "../arbitraries.ts";
+import { broadcastableArb, describe, dimArb, inputArb, materialize, refOf, shapeArb, sparseSpecialsArb } from "../arbitraries.ts";
 import { refMatmul } from "../reference.ts";
 
 export function matmulCases(ctx: CaseContext): ConformanceCase[] {
@@ -18,12 +18,26 @@ export function matmulCases(ctx: CaseContext): ConformanceCase[] {
   }).chain(({ dtype, m, k, n, aVec, bVec, batch }) =>
     fc.tuple(broadcastableArb(batch), broadcastableArb(batch)).chain(([ab, bb]) =>
       fc.tuple(
-        inputArb(aVec ? [k] : [...ab, m, k], dtype, { min: -3, max: 3 }),
-        inputArb(bVec ? [k] : [...bb, k, n], dtype, { min: -3, max: 3 }),
+        inputArb(aVec ? [k] : [...ab, m, k], dtype, { min: -3, max: 3, special: true }),
+        inputArb(bVec ? [k] : [...bb, k, n], dtype, { min: -3, max: 3, special: true }),
       )
     )
   );
+  // Operands past the blocked kernels' tile sizes, finite but for a few NaN or ±∞: each must reach exactly the
+  // outputs of its row or column (and 0 · ∞ give NaN), whatever tile, packing or edge path carries it.
+  const size = fc.integer({ min: 1, max: 40 });
+  const unit = { min: -1, max: 1 };
+  const large = fc.record({ dtype: fc.constantFrom(...ctx.floatDtypes), m: size, k: size, n: size })
+    .chain(({ dtype, m, k, n }) => fc.tuple(sparseSpecialsArb([m, k], dtype, unit), sparseSpecialsArb([k, n], dtype, unit)));
   return [
+    propertyCase(ctx, "matmul: NaN and ±∞ in large operands reach exactly their row's and column's outputs", large, async ([a, b]) => {
+      const expected = refMatmul(refOf(a), refOf(b));
+      await evaluate(
+        () => [matmul(materialize(a, ctx.device), materialize(b, ctx.device))],
+        ([out], [values]) =>
+          expectMatches(`matmul(${describe(a)}, ${describe(b)})`, out!, values!, expected, ctx.tolerance(expected.dtype, "matmul")),
+      );
+    }),
     propertyCase(ctx, "matmul: 1-D, 2-D, broadcast batches, transposed and strided views", arb, async ([a, b]) => {
       const expected = refMatmul(refOf(a), refOf(b));
       await evaluate(
