@@ -10,7 +10,7 @@ import {
   type Module,
   Parameter,
 } from "../src/mod.ts";
-import { values } from "./helpers.ts";
+import { largeOffset, values, withLargeOutputs } from "./helpers.ts";
 
 /** The assignment's test input: x = 2·randn + 10 of shape [B, C]. */
 function sample(batch: number, channels: number, seed: number): Tensor {
@@ -60,9 +60,9 @@ describe("custom batch norm", () => {
     );
   });
 
-  test("gradcheck in float64 with γ = √(10·i), β = 100·i passes for both custom modules (and BatchNorm1d)", () => {
+  test("gradcheck in float64 with γ = √(10·i), β = 100·i passes for both custom modules (and BatchNorm1d), also with large outputs", () => {
     fc.assert(
-      fc.property(shapes, ({ batch, channels, seed }) => {
+      fc.property(shapes, largeOffset, ({ batch, channels, seed }, offset) => {
         T.tidy(() => {
           const index = T.arange(channels, undefined, undefined, { dtype: "float64" });
           const gamma = new Tensor(index.mul(10).sqrt(), { requiresGrad: true });
@@ -70,11 +70,13 @@ describe("custom batch norm", () => {
           // Two forward passes per input element: the batch is capped at 40 to keep the suite fast.
           const x = sample(Math.min(batch, 40), channels, seed);
           gradcheck((xi, g, b) => BatchNormManualFunction.apply(xi, g, b, 1e-5), [x, gamma, beta]);
+          gradcheck(withLargeOutputs((xi, g, b) => BatchNormManualFunction.apply(xi, g, b, 1e-5), offset), [x, gamma, beta]);
           for (const [, m] of modules(channels)) {
             const params = m.parameters();
             params[0]!.assign(gamma.value.clone());
             params[1]!.assign(beta.value.clone());
             gradcheck((xi) => m.forward(xi), [x, ...params]);
+            gradcheck(withLargeOutputs((xi) => m.forward(xi), offset), [x, ...params]);
           }
         });
       }),
