@@ -86,10 +86,11 @@ describe("custom batch norm", () => {
 
   test("gradcheck passes the assignment's own inputs (B = 238, C = 7), whose large outputs once gave a false failure", () => {
     // y reaches 100·6 = 600 here. Projecting each probe's outputs before subtracting, (Σ y⁺ ⊙ r − Σ y⁻ ⊙ r) / 2eps,
-    // lost the digits of x[472]'s derivative (8.9e-6) to rounding in two sums of size ~1e4 and read 2.5e-5; the
-    // difference taken first is within 1.2e-6 of every analytical gradient.
+    // lost digits to rounding in two sums of size ~1e4: x[1306]'s derivative −0.0029302 read −0.0029086, 2.2e-5 off
+    // where 1.3e-5 is allowed. The difference taken first is within 1.3e-6 of every analytical gradient. (The seed of
+    // x is not gradcheck's projection seed 0: with both equal, dy ∝ x̂ and the x gradient cancels to ~1e-5.)
     T.tidy(() => {
-      const x = sample(238, 7, 0);
+      const x = sample(238, 7, 3);
       const index = T.arange(7, undefined, undefined, { dtype: "float64" });
       const gamma = new Tensor(index.mul(10).sqrt(), { requiresGrad: true });
       const beta = new Tensor(index.mul(100), { requiresGrad: true });
