@@ -71,18 +71,19 @@ describe("custom batch norm", () => {
           const x = sample(Math.min(batch, 40), channels, seed);
           gradcheck((xi, g, b) => BatchNormManualFunction.apply(xi, g, b, 1e-5), [x, gamma, beta]);
           gradcheck(withLargeOutputs((xi, g, b) => BatchNormManualFunction.apply(xi, g, b, 1e-5), offset), [x, gamma, beta]);
-          for (const [, m] of modules(channels)) {
+          for (const [name, m] of modules(channels)) {
             const params = m.parameters();
             params[0]!.assign(gamma.value.clone());
             params[1]!.assign(beta.value.clone());
             gradcheck((xi) => m.forward(xi), [x, ...params]);
-            gradcheck(withLargeOutputs((xi) => m.forward(xi), offset), [x, ...params]);
+            // The manual module is the Function above, and layers.test.ts covers BatchNorm1d with large outputs.
+            if (name === "BatchNormAutograd") gradcheck(withLargeOutputs((xi) => m.forward(xi), offset), [x, ...params]);
           }
         });
       }),
       { numRuns: 4 },
     );
-  });
+  }, 30_000);
 
   test("gradcheck passes the assignment's own inputs (B = 238, C = 7), whose large outputs once gave a false failure", () => {
     // y reaches 100·6 = 600 here. Projecting each probe's outputs before subtracting, (Σ y⁺ ⊙ r − Σ y⁻ ⊙ r) / 2eps,
@@ -100,7 +101,7 @@ describe("custom batch norm", () => {
       expect(result.inputs.map((c) => c.pass)).toEqual([true, true, true]);
       for (const c of result.inputs) expect(c.maxAbsError).toBeLessThan(5e-6);
     });
-  });
+  }, 30_000);
 
   test("all three agree with each other and with BatchNorm1d in training mode, values and gradients", () => {
     fc.assert(
