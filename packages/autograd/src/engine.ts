@@ -1,6 +1,7 @@
 import { BackpropError, keep, type NDArray, ones } from "@backprop/tensor";
 import { zeros } from "@backprop/tensor";
 import { noGrad } from "./grad_mode.ts";
+import { isFromBackward, markFromBackward } from "./gradient_origin.ts";
 import type { Node } from "./node.ts";
 import { Tensor } from "./tensor.ts";
 import { fmtShapeOf } from "./util.ts";
@@ -12,6 +13,24 @@ import { fmtShapeOf } from "./util.ts";
  */
 export class GraphError extends BackpropError {}
 
+/**
+ * An attempt at a second-order gradient (the gradient of a gradient): `createGraph: true`, or backward from a
+ * tensor that holds a gradient. Backward rules compute on raw arrays and record no graph, so there is nothing
+ * to differentiate a second time.
+ */
+export class DoubleBackwardError extends GraphError {}
+
+/** Settings of a backward pass (PyTorch's `retain_graph` and `create_graph`). */
+export interface BackwardOptions {
+  /** Keep the graph so that backward can run through it again (default false). */
+  retainGraph?: boolean;
+  /** Record the backward pass for a second-order gradient: not supported, throws a `DoubleBackwardError`. */
+  createGraph?: boolean;
+}
+
+const SECOND_ORDER_UNSUPPORTED = "backward rules compute on raw arrays and record no graph, so second-order gradients " +
+  "(the gradient of a gradient, PyTorch's create_graph=True) are not supported";
+
 function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }
@@ -20,6 +39,7 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
 function accumulateGrad(t: Tensor, g: NDArray): void {
   if (!t.grad) {
     t.grad = new Tensor(keep(g.clone()));
+    markFromBackward(t.grad);
     return;
   }
   const sum = keep(t.grad.value.add(g));
@@ -55,7 +75,17 @@ function topologicalOrder(root: Node): Node[] {
   return order;
 }
 
-export function backward(root: Tensor, gradient: Tensor | NDArray | undefined, retainGraph: boolean): void {
+export function backward(root: Tensor, gradient: Tensor | NDArray | undefined, options: BackwardOptions = {}): void {
+  const { retainGraph = false, createGraph = false } = options;
+  if (createGraph) {
+    throw new DoubleBackwardError(`backward: expected createGraph false or absent, got true; ${SECOND_ORDER_UNSUPPORTED}`);
+  }
+  if (!root.requiresGrad && isFromBackward(root)) {
+    throw new DoubleBackwardError(
+      `backward: the tensor ${fmtShapeOf(root.shape)} holds a gradient (a .grad, or a result computed from one) and ` +
+        `has no graph; ${SECOND_ORDER_UNSUPPORTED}`,
+    );
+  }
   if (!root.requiresGrad) {
     throw new GraphError(
       `backward: the tensor ${fmtShapeOf(root.shape)} does not require a gradient and has no graph ` +

@@ -1,5 +1,5 @@
 import * as T from "@backprop/tensor";
-import { Generator, type NDArray } from "@backprop/tensor";
+import { Generator } from "@backprop/tensor";
 import { enableGrad, noGrad } from "./grad_mode.ts";
 import { Tensor } from "./tensor.ts";
 import { fmtShapeOf } from "./util.ts";
@@ -70,14 +70,29 @@ export class GradcheckError extends T.BackpropError {
   }
 }
 
-function projected(out: Tensor, r: NDArray): number {
-  return (T.sum(T.mul(out.value, r)).dataSync()[0]!);
+/** The output's values in row-major order, as float64 (copied: the next probe reuses the input's buffer). */
+function outputValues(out: Tensor): Float64Array {
+  return Float64Array.from(out.value.dataSync() as ArrayLike<number | bigint>, Number);
+}
+
+/**
+ * Σ (plus − minus) ⊙ r / 2eps. Differencing the outputs before projecting them keeps the digits that change: the
+ * projected sums Σ plus ⊙ r and Σ minus ⊙ r carry the outputs' whole magnitude, so subtracting them cancels
+ * catastrophically when the outputs are large (batch norm's β = 100·i) and the error, divided by 2eps, swamps the
+ * derivative.
+ */
+function centralDifference(plus: Float64Array, minus: Float64Array, r: Float64Array, eps: number): number {
+  let total = 0;
+  for (let k = 0; k < r.length; k++) total += (plus[k]! - minus[k]!) * r[k]!;
+  return total / (2 * eps);
 }
 
 /**
  * Checks the gradients `fn` computes against central finite differences, for every input that requires a grad.
  * The outputs are reduced by a fixed random projection L = Σ fn(x) ⊙ R, so one backward pass gives the
- * analytical gradient of L; each input element is then nudged by ±eps. Inputs must be float64 on the CPU.
+ * analytical gradient of L; each input element is then nudged by ±eps and the numerical derivative is
+ * Σ (fn(x + eps) − fn(x − eps)) ⊙ R / 2eps, differenced before it is projected so that large outputs do not
+ * cancel away its digits. Inputs must be float64 on the CPU.
  * Passes when |analytical − numerical| ≤ atol + rtol·|numerical| for every element.
  */
 export function gradcheck(fn: (...inputs: Tensor[]) => Tensor, inputs: readonly Tensor[], options: GradcheckOptions = {}): GradcheckResult {
@@ -93,6 +108,7 @@ export function gradcheck(fn: (...inputs: Tensor[]) => Tensor, inputs: readonly 
   inputs.forEach((x) => (x.grad = null));
   const out = enableGrad(() => fn(...inputs));
   const r = T.randn(out.shape, { dtype: "float64", generator: new Generator(seed) });
+  const projection = r.dataSync() as Float64Array;
   const loss = enableGrad(() => out.mul(new Tensor(r)).sum());
   // An output with no graph (integer steps cast back to float, a constant) has a zero analytical gradient; the
   // finite differences must then be zero too.
@@ -107,7 +123,7 @@ export function gradcheck(fn: (...inputs: Tensor[]) => Tensor, inputs: readonly 
     const at = (values: Float64Array) => {
       x.value = T.tensor(values, { shape: original.shape, dtype: "float64" });
       try {
-        return noGrad(() => projected(fn(...inputs), r));
+        return noGrad(() => outputValues(fn(...inputs)));
       } finally {
         x.value = original;
       }
@@ -119,7 +135,7 @@ export function gradcheck(fn: (...inputs: Tensor[]) => Tensor, inputs: readonly 
       base[j] = v - eps;
       const minus = at(base);
       base[j] = v;
-      numerical[j] = (plus - minus) / (2 * eps);
+      numerical[j] = centralDifference(plus, minus, projection, eps);
     }
     const a = analytical[k]!;
     let worstIndex = 0, worstExcess = -Infinity, maxAbsError = 0;

@@ -16,7 +16,8 @@
 export { Tensor } from "./tensor.ts";
 export { Node } from "./node.ts";
 export type { BackwardFn } from "./node.ts";
-export { GraphError } from "./engine.ts";
+export { DoubleBackwardError, GraphError } from "./engine.ts";
+export type { BackwardOptions } from "./engine.ts";
 export { enableGrad, isGradEnabled, noGrad } from "./grad_mode.ts";
 export { Function, FunctionCtx } from "./function.ts";
 export { gradcheck, GradcheckError, relError } from "./gradcheck.ts";

@@ -1,5 +1,6 @@
 import type { NDArray } from "@backprop/tensor";
 import { isGradEnabled } from "./grad_mode.ts";
+import { isFromBackward, markFromBackward } from "./gradient_origin.ts";
 import { Node } from "./node.ts";
 import { Tensor } from "./tensor.ts";
 
@@ -21,7 +22,12 @@ export function recordMany(
   // Integer and bool results (comparisons, indices, casts to int) carry no gradient. An operation that also
   // has float results (values and their indices) still records them: only the integer ones are left out.
   const isFloat = outputs.map((o) => o.dtype === "float32" || o.dtype === "float64");
-  if (!isFloat.some(Boolean) || !needsGraph(inputs)) return outputs.map((o) => new Tensor(o));
+  if (!isFloat.some(Boolean) || !needsGraph(inputs)) {
+    const tensors = outputs.map((o) => new Tensor(o));
+    // A result computed from a gradient is one too, so backward from it can name the missing second order.
+    if (inputs.some((t) => t && isFromBackward(t))) tensors.forEach(markFromBackward);
+    return tensors;
+  }
   const node = new Node(name, inputs, backward, outputs.map((o) => o.shape), outputs.map((o) => o.dtype));
   return outputs.map((o, i) => (isFloat[i] ? Tensor.fromNode(o, node, i) : new Tensor(o)));
 }

@@ -1,7 +1,7 @@
 import { type DType, DTypeError, type NDArray, type Pair, type Pool2dOptions, ShapeError, type TypedArray } from "@backprop/tensor";
 import { fmtShapeOf, OWNED_ARRAYS } from "./util.ts";
 import type { Node } from "./node.ts";
-import { GraphError, backward as runBackward } from "./engine.ts";
+import { type BackwardOptions, GraphError, backward as runBackward } from "./engine.ts";
 import * as ew from "./ops/elementwise.ts";
 import type { Operand } from "./ops/elementwise.ts";
 import * as red from "./ops/reduce.ts";
@@ -96,10 +96,11 @@ export class Tensor {
   /**
    * Backpropagates from this tensor. A scalar needs no `gradient`; any other shape needs one of its shape.
    * Gradients add up in `grad` across calls (call `zeroGrad` in between). The graph is freed afterwards unless
-   * `retainGraph` is set.
+   * `retainGraph` is set. Second-order gradients are not supported: `createGraph: true`, or backward from a
+   * `grad` (or a result computed from one without a graph), throws a `DoubleBackwardError`.
    */
-  backward(gradient?: Tensor | NDArray, options: { retainGraph?: boolean } = {}): void {
-    runBackward(this, gradient, options.retainGraph ?? false);
+  backward(gradient?: Tensor | NDArray, options: BackwardOptions = {}): void {
+    runBackward(this, gradient, options);
   }
 
   /**

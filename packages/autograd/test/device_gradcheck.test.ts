@@ -1,6 +1,7 @@
 import { describe, expect, test } from "vitest";
-import { Function, type FunctionCtx, gradcheckOnDevice, randn, type Tensor } from "../src/mod.ts";
+import * as T from "@backprop/tensor";
 import { Generator } from "@backprop/tensor";
+import { concat, full, Function, type FunctionCtx, gradcheckOnDevice, randn, Tensor } from "../src/mod.ts";
 
 const gen = new Generator(7);
 const input = (shape: number[]) => randn(shape, { dtype: "float64", generator: gen, requiresGrad: true });
@@ -23,5 +24,27 @@ describe("gradcheckOnDevice (float32 on a device vs float64 on the CPU)", () => 
       }
     }
     await expect(gradcheckOnDevice((x) => Skewed.apply(x), [input([6])], { device: "cpu" })).rejects.toThrow(/differs at flat index/);
+    // Large outputs neither hide the skew nor add to it.
+    const shifted = (x: Tensor) => concat([Skewed.apply(x), full([1000], 1e4, { dtype: x.dtype, device: x.device })]).add(1e4);
+    await expect(gradcheckOnDevice(shifted, [input([6])], { device: "cpu" })).rejects.toThrow(/differs at flat index/);
+  });
+
+  test("large outputs change nothing: it compares backward passes and never differences outputs", async () => {
+    // The assignment's batch-norm check: γ = √(10·i), β = 100·i on a [238, 7] batch, outputs up to 600 — and up to
+    // 1e6 with the shift, where a float32 difference of outputs would have no digits left.
+    const x = new Tensor(T.randn([238, 7], { dtype: "float64", generator: new Generator(3) }).mul(2).add(10), { requiresGrad: true });
+    const index = T.arange(7, undefined, undefined, { dtype: "float64" });
+    const gamma = new Tensor(index.mul(10).sqrt(), { requiresGrad: true });
+    const beta = new Tensor(index.mul(100), { requiresGrad: true });
+    const batchNorm = (x: Tensor, g: Tensor, b: Tensor) => {
+      const centered = x.sub(x.mean(0, true));
+      return centered.div(centered.square().mean(0, true).add(1e-5).sqrt()).mul(g).add(b);
+    };
+    const plain = await gradcheckOnDevice(batchNorm, [x, gamma, beta], { device: "cpu" });
+    expect(plain.pass).toBe(true);
+    for (const offset of [1e4, -1e6]) {
+      const shifted = await gradcheckOnDevice((...xs) => batchNorm(xs[0]!, xs[1]!, xs[2]!).add(offset), [x, gamma, beta], { device: "cpu" });
+      expect(shifted).toEqual(plain);
+    }
   });
 });

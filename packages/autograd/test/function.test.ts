@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import * as T from "@backprop/tensor";
-import { concat, Function, type FunctionCtx, GraphError, gradcheck, noGrad, type Tensor, tensor } from "../src/mod.ts";
+import { concat, Function, type FunctionCtx, GraphError, noGrad, type Tensor, tensor } from "../src/mod.ts";
 import { awayFromZero, check, inputArb, leaf, shapeArb, toLeaf } from "./helpers.ts";
 
 const values = (t: Tensor | null): number[] => Array.from(t!.dataSync());
@@ -250,6 +250,6 @@ describe("Function", () => {
         return [g.mul(a!).div(out!), g.mul(b!).div(out!)];
       }
     }
-    gradcheck((a, b) => Hypot.apply(a, b), [leaf([0.5, -1, 2], [3]), leaf([1, 0.3, -0.7], [3])]);
+    check((a, b) => Hypot.apply(a, b), [leaf([0.5, -1, 2], [3]), leaf([1, 0.3, -0.7], [3])]);
   });
 });

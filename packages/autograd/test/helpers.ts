@@ -4,7 +4,7 @@
  */
 import fc from "fast-check";
 import * as T from "@backprop/tensor";
-import { gradcheck, type GradcheckOptions, Tensor } from "../src/mod.ts";
+import { concat, gradcheck, GradcheckError, type GradcheckOptions, linspace, Tensor } from "../src/mod.ts";
 
 export type Layout = "contiguous" | "permuted" | "strided";
 
@@ -117,8 +117,47 @@ export function dimsArb(rank: number): fc.Arbitrary<number | number[] | undefine
   );
 }
 
-/** Runs gradcheck and fails the property with gradcheck's message (input, index, both values) on a mismatch. */
+/**
+ * A constant of magnitude 1e3…4e3 (log-uniform) and either sign, hashed from the inputs' values: fast-check's
+ * random inputs make it random, and shrinking or replaying a failure brings the same offset back with them.
+ * Why not larger: an output near 1e4 holds only ~1e-12 of absolute precision, which a central difference with
+ * eps = 1e-6 turns into ~1e-6 of noise per output an input moves — tens of them (a conv weight, a batch-norm
+ * column) reach the tolerance 1e-5 by rounding alone, whatever the formula.
+ */
+export function largeOffsetFor(inputs: readonly Tensor[]): number {
+  let hash = 0x811c9dc5;
+  for (const x of inputs) {
+    const bytes = new Uint8Array(Float64Array.from(x.value.dataSync() as Float64Array).buffer);
+    for (const byte of bytes) hash = Math.imul(hash ^ byte, 0x01000193);
+  }
+  const u = (hash >>> 0) / 2 ** 32;
+  return (hash & 1 ? -1 : 1) * 1e3 * 4 ** u;
+}
+
+/**
+ * `fn` with large outputs, as a batch gives them: its outputs shifted by `offset` and flattened, followed by 1024
+ * outputs spread over ±1e4 that no input moves (as β = 100·i spreads a batch-norm layer's other features — most
+ * of a batch's outputs do not depend on any one input element). The gradients stay those of `fn`. A finite
+ * difference that projects each probe's outputs before subtracting them sums terms of size 1e4 and loses the
+ * derivative's digits to their rounding; differenced first, the unmoved outputs cancel exactly.
+ */
+export function withLargeOutputs(fn: (...xs: Tensor[]) => Tensor, offset: number): (...xs: Tensor[]) => Tensor {
+  const unmoved = linspace(-1e4, 1e4, 1024, { dtype: "float64" });
+  return (...xs) => concat([fn(...xs).add(offset).reshape([-1]), unmoved]);
+}
+
+/**
+ * Runs gradcheck on `fn`, then on `withLargeOutputs(fn, largeOffsetFor(inputs))`, and fails the property with
+ * gradcheck's message (input, index, both values) on a mismatch.
+ */
 export function check(fn: (...xs: Tensor[]) => Tensor, inputs: readonly Tensor[], options?: GradcheckOptions): void {
   gradcheck(fn, inputs, options);
+  const offset = largeOffsetFor(inputs);
+  try {
+    gradcheck(withLargeOutputs(fn, offset), inputs, options);
+  } catch (e) {
+    if (e instanceof GradcheckError) e.message = `with large outputs (offset ${offset}): ${e.message}`;
+    throw e;
+  }
 }
 

@@ -3,7 +3,7 @@ import fc from "fast-check";
 import { gradcheck, Tensor, tensor } from "@backprop/autograd";
 import * as T from "@backprop/tensor";
 import { CrossEntropyLoss, crossEntropy, functional, MSELoss, mseLoss, NLLLoss, nllLoss } from "../src/mod.ts";
-import { randn64, values } from "./helpers.ts";
+import { largeOffset, randn64, values, withLargeOutputs } from "./helpers.ts";
 
 const logits = () => tensor([[1, 2, 3], [1, -1, 0.5]], { dtype: "float64", requiresGrad: true });
 const labels = () => T.tensor([2, 0], { dtype: "int32" });
@@ -70,13 +70,15 @@ describe("crossEntropy", () => {
 
   test("gradcheck with index and probability targets (property)", () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 2, max: 5 }), fc.nat(1000), fc.constantFrom("mean", "sum", "none" as const), (n, c, seed, reduction) => {
+      fc.property(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 2, max: 5 }), fc.nat(1000), fc.constantFrom("mean", "sum", "none" as const), largeOffset, (n, c, seed, reduction, offset) => {
         T.tidy(() => {
           const z = randn64([n, c], seed, { requiresGrad: true, scale: 3 });
           const idx = T.randint(0, c, [n], { generator: new T.Generator(seed) });
           gradcheck((x) => crossEntropy(x, idx, { reduction }), [z]);
+          gradcheck(withLargeOutputs((x) => crossEntropy(x, idx, { reduction }), offset), [z]);
           const p = T.softmax(T.randn([n, c], { dtype: "float64", generator: new T.Generator(seed + 1) }), 1);
           gradcheck((x) => crossEntropy(x, p, { reduction }), [z]);
+          gradcheck(withLargeOutputs((x) => crossEntropy(x, p, { reduction }), offset), [z]);
         });
       }),
       { numRuns: 10 },
@@ -100,6 +102,22 @@ describe("nllLoss and mseLoss", () => {
     expect(() => mseLoss(a, T.zeros([3, 1]))).toThrow(/input \[3\] and target \[3, 1\] must have the same shape/);
     const x = randn64([3, 2], 5, { requiresGrad: true }), y = randn64([3, 2], 6, { requiresGrad: true });
     gradcheck((p, q) => mseLoss(p, q), [x, y]);
+  });
+
+  test("nllLoss and mseLoss pass gradcheck with large outputs (property)", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 2, max: 5 }), fc.nat(1000), largeOffset, (n, c, seed, offset) => {
+        T.tidy(() => {
+          const logp = randn64([n, c], seed, { requiresGrad: true });
+          const target = T.randint(0, c, [n], { generator: new T.Generator(seed) });
+          gradcheck((x) => nllLoss(x, target, { reduction: "none" }), [logp]);
+          gradcheck(withLargeOutputs((x) => nllLoss(x, target), offset), [logp]);
+          const y = randn64([n, c], seed + 1, { requiresGrad: true });
+          gradcheck(withLargeOutputs((p, q) => mseLoss(p, q, { reduction: "sum" }), offset), [logp, y]);
+        });
+      }),
+      { numRuns: 10 },
+    );
   });
 
   test("loss modules call the functional forms; functional also holds the layer functions", () => {
