@@ -232,7 +232,7 @@ async function jobTable(rounds: number): Promise<void> {
     const rows = runs[kind];
     if (!rows.length) continue;
     const label = kind === "backprop" ? "backprop (bench/mlp_job.ts)" : `NumPy (bench/numpy_mlp.py; ${(rows[0] as JobRow).blas})`;
-    console.log(`| ${label} | ${fmt(med(rows, "load_s"))} | ${fmt(med(rows, "train_s"))} | ${fmt(med(rows, "evaluate_s"))} | ${fmt(med(rows, "wall_s"))} | ${fmt(med(rows, "test_accuracy"))} |`);
+    console.log(`| ${label} | ${fmt(med(rows, "load_s"))} | ${fmt(med(rows, "train_s"))} | ${fmt(med(rows, "evaluate_s"))} | ${fmt(med(rows, "wall_s"))} | ${med(rows, "test_accuracy").toFixed(4)} |`);
   }
   const cli = runs.cli.length ? median(runs.cli as number[]) : NaN;
   console.log(`| backprop CLI \`train mlp-manual\` (whole command, records and checkpoints) | | | | ${fmt(cli)} | |`);
