@@ -1,10 +1,10 @@
 // CPU benchmark: backprop against TensorFlow.js (cpu and wasm backends) in the same process, interleaved
 // round by round so a change in machine load hits every framework alike, and PyTorch (when python3 has
-// torch) in a child process. Also this engine's WebAssembly-SIMD ceiling and the default MLP's full
-// training run. Prints Markdown.
+// torch) in a child process. Also this engine's WebAssembly-SIMD ceiling, and the default MLP job against NumPy
+// (bench/numpy_mlp.py) by phase and as the whole CLI command. Prints Markdown.
 //
 //   pnpm bench                     (= deno run -A bench/main.ts)
-//   deno run -A bench/main.ts --rounds 7 --only W1,W4 --no-torch --no-mlp-run --json out.json
+//   deno run -A bench/main.ts --rounds 7 --only W1,W4 --no-torch --no-mlp-run --job-rounds 3 --json out.json
 import { cpuKernelInfo, measureCpuPeakGflops } from "@backprop/tensor";
 import { backpropRunner } from "./backprop.ts";
 import { tfRunner, tfVersion, useTfBackend } from "./tfjs.ts";
@@ -146,27 +146,100 @@ async function runTorch(keys: string[]): Promise<TorchResult | string> {
   return "no python3 with torch (Debian: apt-get install python3-torch)";
 }
 
-/** Wall time of the default MLP's full training run through the CLI, or why it was skipped. */
-async function mlpRun(): Promise<string> {
-  const root = new URL("../", import.meta.url).pathname;
-  const data = `${root}../shared/data/cifar-10-batches-bin`;
+/** Where the full CIFAR-10 set is, or why the job rows are skipped. */
+async function dataDir(): Promise<string | { skipped: string }> {
+  const dir = `${new URL("../", import.meta.url).pathname}../shared/data/cifar-10-batches-bin`;
   try {
-    await Deno.stat(data);
+    await Deno.stat(dir);
+    return dir;
   } catch {
-    return `skipped: ${data} not found`;
+    return { skipped: `${dir} not found` };
   }
+}
+
+/** Seconds of the whole default `train mlp-manual` command (run records and checkpoints included). */
+async function cliJob(data: string): Promise<number | string> {
+  const root = new URL("../", import.meta.url).pathname;
   const out = await Deno.makeTempDir({ prefix: "backprop-bench-" });
   const t = performance.now();
   const r = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "apps/cli/main.ts", "train", "mlp", "--data_dir", "../shared/data/cifar-10-batches-bin", "--progress", "none", "--out", out],
+    args: ["run", "-A", "apps/cli/main.ts", "train", "mlp-manual", "--data_dir", data, "--progress", "none", "--out", `${out}/run`],
     cwd: root,
     stdout: "null",
     stderr: "piped",
   }).output();
   const seconds = (performance.now() - t) / 1000;
   await Deno.remove(out, { recursive: true }).catch(() => {});
-  if (!r.success) return `failed: ${new TextDecoder().decode(r.stderr).split("\n")[0]}`;
-  return `${seconds.toFixed(1)} s wall`;
+  return r.success ? seconds : `failed: ${new TextDecoder().decode(r.stderr).split("\n")[0]}`;
+}
+
+interface JobRow {
+  load_s: number;
+  train_s: number;
+  evaluate_s: number;
+  wall_s: number;
+  test_accuracy: number;
+  blas?: string;
+}
+
+/** A JSON-printing job script in its own process: bench/mlp_job.ts under Deno, or bench/numpy_mlp.py. */
+async function scriptJob(kind: "backprop" | "numpy", data: string): Promise<JobRow | string> {
+  const here = (f: string) => new URL(f, import.meta.url).pathname;
+  const env = { ...Deno.env.toObject() };
+  // NumPy's OpenBLAS runs its generic kernels with these set (PLATFORM.md); only this child loses them.
+  delete env.OPENBLAS_CORETYPE;
+  delete env.OPENBLAS_L2_SIZE;
+  const [command, args] = kind === "backprop"
+    ? [Deno.execPath(), ["run", "-A", here("./mlp_job.ts"), data]]
+    : ["/usr/bin/python3", [here("./numpy_mlp.py"), data]];
+  try {
+    const r = await new Deno.Command(command, { args, env, clearEnv: true, stdout: "piped", stderr: "piped" }).output();
+    const text = new TextDecoder().decode(r.stdout).trim().split("\n").pop() ?? "";
+    if (!r.success) return `failed: ${new TextDecoder().decode(r.stderr).trim().split("\n").pop()}`;
+    return JSON.parse(text) as JobRow;
+  } catch (e) {
+    return kind === "numpy" ? "no /usr/bin/python3 with numpy (Debian: apt-get install python3-numpy libopenblas0-pthread)" : shortError(e);
+  }
+}
+
+/**
+ * The default MLP job three ways, in one table: the in-process job by phase for backprop and NumPy, and the
+ * whole CLI command. backprop's and NumPy's runs alternate (`rounds` each) and the medians are shown.
+ */
+async function jobTable(rounds: number): Promise<void> {
+  const data = await dataDir();
+  if (typeof data !== "string") {
+    console.log(`\n- default MLP job: skipped (${data.skipped})`);
+    return;
+  }
+  const runs: Record<"backprop" | "numpy" | "cli", (JobRow | number)[]> = { backprop: [], numpy: [], cli: [] };
+  const notes: string[] = [];
+  for (let round = 0; round < rounds; round++) {
+    for (const kind of ["numpy", "backprop"] as const) {
+      const r = await scriptJob(kind, data);
+      if (typeof r === "string") notes.push(`${kind}: ${r}`);
+      else runs[kind].push(r);
+    }
+    const cli = await cliJob(data);
+    if (typeof cli === "string") notes.push(`cli: ${cli}`);
+    else runs.cli.push(cli);
+  }
+  const med = (rows: (JobRow | number)[], key: keyof JobRow) => median(rows.map((r) => (r as JobRow)[key] as number));
+  const fmt = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : "—");
+  console.log(`\n| default MLP job (1,500 steps, 15 evaluations) | load s | train s | evaluate s | wall s | test accuracy |`);
+  console.log("| --- | ---: | ---: | ---: | ---: | ---: |");
+  for (const kind of ["backprop", "numpy"] as const) {
+    const rows = runs[kind];
+    if (!rows.length) continue;
+    const label = kind === "backprop" ? "backprop (bench/mlp_job.ts)" : `NumPy (bench/numpy_mlp.py; ${(rows[0] as JobRow).blas})`;
+    console.log(`| ${label} | ${fmt(med(rows, "load_s"))} | ${fmt(med(rows, "train_s"))} | ${fmt(med(rows, "evaluate_s"))} | ${fmt(med(rows, "wall_s"))} | ${med(rows, "test_accuracy").toFixed(4)} |`);
+  }
+  const cli = runs.cli.length ? median(runs.cli as number[]) : NaN;
+  console.log(`| backprop CLI \`train mlp-manual\` (whole command, records and checkpoints) | | | | ${fmt(cli)} | |`);
+  const numpyWall = runs.numpy.length ? med(runs.numpy, "wall_s") : NaN;
+  const jobWall = runs.backprop.length ? med(runs.backprop, "wall_s") : NaN;
+  console.log(`\n- job backprop / NumPy: ${fmt(jobWall / numpyWall)} in-process, ${fmt(cli / numpyWall)} for the CLI command (medians of ${rounds}, alternating)`);
+  if (notes.length) console.log(`- job notes: ${notes.join("; ")}`);
 }
 
 const fmtMs = (m: Measured | undefined) => (m?.ms === undefined ? "—" : m.ms >= 100 ? m.ms.toFixed(0) : m.ms.toFixed(2));
@@ -217,7 +290,7 @@ async function main(): Promise<void> {
     console.log(`- backprop GEMM 1024³: ${g.toFixed(1)} GFLOP/s = ${((100 * g) / peak2).toFixed(0)} % of the 2-thread ceiling`);
   }
   console.log(`- PyTorch: ${typeof torch === "string" ? torch : `${torch.torch}, ${torch.blas}; better of 1 and 2 threads (t), run after the JavaScript rounds`}`);
-  if (!flag("no-mlp-run")) console.log(`- default MLP, full 1,500-step run with 15 evaluations (CLI): ${await mlpRun()}`);
+  if (!flag("no-mlp-run")) await jobTable(Number(option("job-rounds", "3")));
   console.log(`- load average after: ${await loadAverage()}`);
   const json = option("json", "");
   if (json) await Deno.writeTextFile(json, JSON.stringify({ rows: rows.map(({ w, r }) => ({ key: w.key, ...r })), torch, peak1, peak2 }, null, 2));

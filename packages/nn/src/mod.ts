@@ -64,7 +64,7 @@ export { constantSchedule, cosineSchedule, LrScheduler } from "./optim/lr_schedu
 export type { CosineScheduleOptions, LrSchedule } from "./optim/lr_scheduler.ts";
 
 export { LinearModule } from "./manual/linear_module.ts";
-export type { LinearArrays, ManualOptions } from "./manual/linear_module.ts";
+export type { BackwardOptions, LinearArrays, ManualOptions } from "./manual/linear_module.ts";
 export { ReLUModule } from "./manual/relu_module.ts";
 export { SoftMaxModule } from "./manual/softmax_module.ts";
 export { CrossEntropyModule } from "./manual/cross_entropy_module.ts";

@@ -208,6 +208,30 @@ describe("ManualMLP", () => {
     expect(values(back.forward(x))).toEqual(values(probs));
   });
 
+  test("backward with inputGrad false fills the same gradients, skips dL/dx and allocates less", () => {
+    const make = () => new ManualMLP(6, [5], 3, { dtype: "float64", generator: new T.Generator(7) });
+    const x = f64([4, 6], 8), labels = T.randint(0, 3, [4], { generator: new T.Generator(9) });
+    const ce = new CrossEntropyModule();
+    const run = (mlp: ManualMLP, inputGrad: boolean) =>
+      T.tidy(() => {
+        const probs = mlp.forward(x);
+        const before = liveStorages();
+        const dx = mlp.backward(ce.backward(probs, labels), { inputGrad });
+        const allocated = liveStorages() - before;
+        const grads = mlp.linears.flatMap((l) => [values(l.grads.weight), values(l.grads.bias)]);
+        return { dx: dx ? values(dx) : undefined, grads, allocated };
+      });
+    const full = run(make(), true), lean = run(make(), false);
+    expect(full.dx).toHaveLength(4 * 6);
+    expect(lean.dx).toBeUndefined();
+    expect(lean.grads).toEqual(full.grads);
+    expect(lean.allocated).toBeLessThan(full.allocated);
+    // The single module too.
+    const m = new LinearModule(6, 5, { dtype: "float64" });
+    m.forward(x);
+    expect(m.backward(T.ones([4, 5], { dtype: "float64" }), { inputGrad: false })).toBeUndefined();
+  });
+
   test("training with sgdStep lowers the loss and keeps memory flat", () => {
     const mlp = new ManualMLP(4, [16], 3, { generator: new T.Generator(2) });
     const x = T.randn([30, 4], { generator: new T.Generator(3) });

@@ -98,7 +98,8 @@ class ManualTrainer implements Trainer {
       const x = images.reshape([images.shape[0]!, -1]);
       const probs = this.model.forward(x);
       const loss = this.loss.forward(probs, labels);
-      this.model.backward(this.loss.backward(probs, labels));
+      // Nothing reads dL/dimages: the first layer skips it.
+      this.model.backward(this.loss.backward(probs, labels), { inputGrad: false });
       this.model.sgdStep(this.lr);
       this.model.clearCache();
       return { loss, correct: probs.argmax(1).eq(labels).sum() };

@@ -7,6 +7,12 @@ export interface LinearArrays {
   bias: NDArray;
 }
 
+/** Options of a manual module's `backward`. */
+export interface BackwardOptions {
+  /** Whether to compute and return dL/dinput (default true). */
+  inputGrad?: boolean;
+}
+
 export interface ManualOptions {
   /** Draws the initial weights (default: the default generator). */
   generator?: Generator;
@@ -57,8 +63,13 @@ export class LinearModule {
     return y;
   }
 
-  /** dW = doutᵀ x, db = Σ_batch dout, dx = dout W. */
-  backward(dout: NDArray): NDArray {
+  /**
+   * dW = doutᵀ x, db = Σ_batch dout, and dx = dout W, which is returned. With `{ inputGrad: false }` dx is not
+   * computed (nothing uses it for a first layer: it costs as much as dW) and `undefined` is returned.
+   */
+  backward(dout: NDArray): NDArray;
+  backward(dout: NDArray, options: BackwardOptions): NDArray | undefined;
+  backward(dout: NDArray, options: BackwardOptions = {}): NDArray | undefined {
     const x = this.#input;
     if (!x) throw new ValueError("LinearModule.backward: call forward first (the input it saw is needed)");
     if (dout.ndim !== 2 || dout.shape[0] !== x.shape[0] || dout.shape[1] !== this.outFeatures) {
@@ -68,7 +79,7 @@ export class LinearModule {
     replaceArray(this.grads, "weight", doutT.matmul(x));
     replaceArray(this.grads, "bias", dout.sum(0));
     doutT.dispose();
-    return dout.matmul(this.params.weight);
+    return options.inputGrad === false ? undefined : dout.matmul(this.params.weight);
   }
 
   /** Forgets the input remembered by `forward`. */

@@ -1,7 +1,7 @@
 import { keep, type NDArray, ValueError } from "@backprop/tensor";
 import { type ShapeMismatch, StateDictError } from "../errors.ts";
 import { fmtShape } from "../util.ts";
-import { LinearModule, type ManualOptions, replaceArray } from "./linear_module.ts";
+import { type BackwardOptions, LinearModule, type ManualOptions, replaceArray } from "./linear_module.ts";
 import { ReLUModule } from "./relu_module.ts";
 import { SoftMaxModule } from "./softmax_module.ts";
 
@@ -37,10 +37,17 @@ export class ManualMLP {
     return x;
   }
 
-  /** Backpropagates dL/dprobabilities through every layer; returns dL/dx. */
-  backward(dout: NDArray): NDArray {
-    for (let i = this.layers.length - 1; i >= 0; i--) dout = this.layers[i]!.backward(dout);
-    return dout;
+  /**
+   * Backpropagates dL/dprobabilities through every layer and returns dL/dx. A training step that needs only
+   * the weights' gradients passes `{ inputGrad: false }`: the first layer then skips dL/dx (a third of the
+   * backward pass's multiply-adds for the default MLP) and `undefined` is returned.
+   */
+  backward(dout: NDArray): NDArray;
+  backward(dout: NDArray, options: BackwardOptions): NDArray | undefined;
+  backward(dout: NDArray, options: BackwardOptions = {}): NDArray | undefined {
+    for (let i = this.layers.length - 1; i > 0; i--) dout = this.layers[i]!.backward(dout);
+    const first = this.layers[0]!;
+    return first instanceof LinearModule ? first.backward(dout, options) : first.backward(dout);
   }
 
   clearCache(): void {
