@@ -1,0 +1,6 @@
+import { defineConfig } from "vitest/config";
+
+// The examples' own run (`pnpm examples`), apart from `pnpm test`: it builds and packs every package first.
+export default defineConfig({
+  test: { name: "examples", include: ["examples.test.ts"], root: import.meta.dirname },
+});
