@@ -8,12 +8,13 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { extname, join, normalize } from "node:path";
+import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { CHROMIUM_ARGS, CHROMIUM_PATH, chromiumAvailable } from "../apps/report/src/mod.ts";
 
-const repoRoot = join(import.meta.dirname, "..");
-const examples = import.meta.dirname;
+const examples = fileURLToPath(new URL(".", import.meta.url));
+const repoRoot = join(examples, "..");
 const deno = join(repoRoot, "node_modules/deno/deno");
 const LIBRARIES = ["tensor", "autograd", "nn", "gpu", "datasets"];
 
