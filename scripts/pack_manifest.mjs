@@ -30,7 +30,7 @@ function workspaceVersions() {
 }
 
 /** The published form of a workspace package.json: exports from publishConfig, workspace ranges resolved. */
-export function publishedManifest(pkg, versions) {
+function publishedManifest(pkg, versions) {
   const out = structuredClone(pkg);
   const { exports, ...restOfPublishConfig } = out.publishConfig ?? {};
   if (!exports) throw new Error(`${pkg.name}: publishConfig.exports is missing; it names the built files to publish`);
@@ -64,12 +64,10 @@ function postpack() {
   renameSync(kept, manifest);
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const step = process.argv[2];
-  if (step === "prepack") prepack();
-  else if (step === "postpack") postpack();
-  else {
-    console.error(`usage: node pack_manifest.mjs prepack|postpack (got ${step ?? "nothing"})`);
-    process.exit(2);
-  }
+const step = process.argv[2];
+if (step === "prepack") prepack();
+else if (step === "postpack") postpack();
+else {
+  console.error(`usage: node pack_manifest.mjs prepack|postpack (got ${step ?? "nothing"})`);
+  process.exit(2);
 }
