@@ -4,7 +4,8 @@
 //  - a rule in .ci/allowed-skips.mjs that names no test of a file that ran is stale: named, and one failure;
 //  - a test file that neither runner ran (vitest: `*.test.ts`, `*.spec.ts`, `*.vitest.ts`; Deno: `*_test.ts`, as
 //    its JUnit report shows) is named and counted as one failure.
-// Usage: node .ci/summary.mjs VITEST_JSON [DENO_COUNTS [DENO_JUNIT_XML]]
+// Usage: node .ci/summary.mjs VITEST_JSON[,VITEST_JSON…] [DENO_COUNTS [DENO_JUNIT_XML]]
+// (several vitest reports: `pnpm test`'s and the examples' own run)
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -23,8 +24,13 @@ const ran = { vitest: new Set(), deno: new Set() };
 const names = new Set();
 const readText = (path) => (path && existsSync(path) ? readFileSync(path, "utf8") : "");
 
-const vitestText = readText(vitestJson);
-if (vitestText.trim()) {
+for (const vitestReport of (vitestJson ?? "").split(",")) {
+  const vitestText = readText(vitestReport);
+  if (!vitestText.trim()) {
+    failed += 1;
+    problems.push(`no vitest report was written${vitestReport ? ` (${vitestReport})` : ""}`);
+    continue;
+  }
   const r = JSON.parse(vitestText);
   passed += r.numPassedTests;
   failed += r.numFailedTests;
@@ -38,9 +44,6 @@ if (vitestText.trim()) {
       if (test.status !== "passed" && test.status !== "failed") skips.push({ runner: "vitest", file: path, name: test.fullName });
     }
   }
-} else {
-  failed += 1;
-  problems.push("no vitest report was written");
 }
 
 let denoFailed = false;

@@ -1,5 +1,6 @@
 import type { DType, TypedArray } from "./dtype.ts";
 import { DeviceError } from "./errors.ts";
+import { cpuBackend } from "./cpu/backend.ts";
 
 /**
  * A block of device memory holding `size` elements of `dtype`. Opaque above the backend: only the backend that
@@ -203,18 +204,20 @@ export interface Backend {
   random(dist: RandomDistribution, dtype: DType, size: number, key: readonly [number, number], counter: number): Storage;
 }
 
-const backends = new Map<string, Backend>();
+// The built-in CPU backend is in the registry by reference, not registered by an import side effect of
+// cpu/backend.ts: a bundler drops such side effects under "sideEffects": false.
+const registry = new Map<string, Backend>([[cpuBackend.name, cpuBackend]]);
 
-/** Makes `backend` available as device `backend.name` (replacing one of that name). */
+/** Makes `backend` available as device `backend.name` (replacing one of that name, "cpu" included). */
 export function registerBackend(backend: Backend): void {
-  backends.set(backend.name, backend);
+  registry.set(backend.name, backend);
 }
 
 /** The backend of `device`; a DeviceError names the registered devices when there is none. */
 export function getBackend(device: string): Backend {
-  const b = backends.get(device);
+  const b = registry.get(device);
   if (!b) {
-    const known = [...backends.keys()].join(", ");
+    const known = [...registry.keys()].join(", ");
     const hint = device === "webgpu" ? " (initialise it first: `await initWebGPU()` from @backprop/gpu)" : "";
     throw new DeviceError(`device "${device}" is not available${hint}; registered devices: ${known}`);
   }
@@ -223,10 +226,10 @@ export function getBackend(device: string): Backend {
 
 /** Whether `device` is registered. */
 export function hasBackend(device: string): boolean {
-  return backends.has(device);
+  return registry.has(device);
 }
 
 /** Names of the registered devices. */
 export function listBackends(): string[] {
-  return [...backends.keys()];
+  return [...registry.keys()];
 }

@@ -1,5 +1,4 @@
 import type { Backend, Storage, StridedView } from "../backend.ts";
-import { registerBackend } from "../backend.ts";
 import { allocTyped, type DType, isFloat, type TypedArray } from "../dtype.ts";
 import { DTypeError } from "../errors.ts";
 import { normalFromWords, philoxWords, uniformFromWords, wordsFor } from "../random.ts";
@@ -288,6 +287,9 @@ export class CpuBackend implements Backend {
   }
 }
 
-/** The process-wide CPU backend (registered as device "cpu"). */
+/**
+ * The process-wide CPU backend: device "cpu" unless `registerBackend` replaces it. The registry in backend.ts
+ * refers to it by import, not this module by a registration side effect, so a bundler that honours
+ * `"sideEffects": false` keeps it.
+ */
 export const cpuBackend: CpuBackend = new CpuBackend();
-registerBackend(cpuBackend);
