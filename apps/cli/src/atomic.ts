@@ -1,6 +1,6 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
-import { asOutputError } from "./errors.ts";
+import { asOutputError, errorCode, OutputError } from "./errors.ts";
 
 /** New files get 0666 less the umask, as the system's own tools create them. */
 const FILE_MODE = 0o666;
@@ -12,6 +12,26 @@ export function tempName(path: string): string {
 
 /** `<name>.<pid>.<ms>.tmp` (this CLI's and the nn package's) or `<name>.tmp-<a>-<b>` (older nn versions'). */
 export const TEMP_FILE = /^(.+)\.(\d+)\.(\d+)\.tmp$|\.tmp-[0-9a-z]+-[0-9a-z]+$/;
+
+/** Deletes `path` if it exists; a failure to (the write that made it already failed) is not worth a second error. */
+export function removeQuietly(path: string): void {
+  try {
+    rmSync(path, { force: true });
+  } catch {
+    // e.g. ENOTDIR: the file was never created
+  }
+}
+
+/** Creates `dir` and its parents; a file in the way is an OutputError for `file` saying so. */
+export function ensureDir(dir: string, file: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    // mkdir reports a file where a folder should be as EEXIST, which reads as nonsense ("it exists already").
+    if (errorCode(e) === "EEXIST") throw new OutputError(file, "a part of the path is a file, not a folder (ENOTDIR)");
+    throw asOutputError(file, e);
+  }
+}
 
 function writeAll(fd: number, data: Uint8Array): void {
   for (let at = 0; at < data.length;) at += writeSync(fd, data, at, data.length - at);
@@ -39,8 +59,8 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
   const tmp = tempName(path);
   let fd: number | undefined;
+  ensureDir(dirname(path), path);
   try {
-    mkdirSync(dirname(path), { recursive: true });
     fd = openSync(tmp, "wx", FILE_MODE);
     writeAll(fd, bytes);
     fsyncSync(fd);
@@ -49,7 +69,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
     renameSync(tmp, path);
   } catch (e) {
     if (fd !== undefined) closeSync(fd);
-    rmSync(tmp, { force: true });
+    removeQuietly(tmp);
     throw asOutputError(path, e);
   }
   fsyncDir(dirname(path));

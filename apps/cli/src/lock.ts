@@ -1,7 +1,7 @@
-import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, linkSync, openSync, readdirSync, readFileSync, rmSync, unlinkSync, writeSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { fsyncDir, TEMP_FILE, tempName } from "./atomic.ts";
+import { ensureDir, fsyncDir, removeQuietly, TEMP_FILE, tempName } from "./atomic.ts";
 import { asOutputError, errorCode, RunBusyError } from "./errors.ts";
 
 /** The lock file of a run folder; it names the process that owns the folder. */
@@ -67,8 +67,8 @@ export class RunLock {
     const holder: LockHolder = { pid: process.pid, host: hostname(), started_at: new Date().toISOString(), command };
     const path = join(dir, LOCK_FILE);
     const tmp = tempName(path);
+    ensureDir(dir, path);
     try {
-      mkdirSync(dir, { recursive: true });
       const fd = openSync(tmp, "wx", 0o666);
       try {
         writeSync(fd, JSON.stringify(holder) + "\n");
@@ -77,7 +77,7 @@ export class RunLock {
         closeSync(fd);
       }
     } catch (e) {
-      rmSync(tmp, { force: true });
+      removeQuietly(tmp);
       throw asOutputError(path, e);
     }
     try {
@@ -104,7 +104,7 @@ export class RunLock {
       }
       throw new RunBusyError(`${dir}: could not take the lock at ${path} (other processes keep taking it)`);
     } finally {
-      rmSync(tmp, { force: true });
+      removeQuietly(tmp);
     }
   }
 
