@@ -90,8 +90,11 @@ export async function train(given: TrainConfig, progress: Progress, stop: StopSi
   }
 }
 
-/** The files of a run record, which `--overwrite` removes (anything else in the folder is left alone). */
-const RUN_FILES = ["config.json", "metrics.jsonl", "checkpoint.safetensors", "predictions.json", "summary.json"];
+/**
+ * The files of a run record, which `--overwrite` removes (anything else in the folder is left alone). The
+ * checkpoint goes first: a folder cleared only in part (a crash meanwhile) must not look resumable.
+ */
+const RUN_FILES = ["checkpoint.safetensors", "config.json", "metrics.jsonl", "predictions.json", "summary.json"];
 
 function clearRun(runDir: string): string[] {
   const removed: string[] = [];
