@@ -117,7 +117,11 @@ export function buildProgram(handlers: Handlers, setExit: (code: number) => void
       if (!config.resume) checkFlagsApply(config);
       setExit(await handlers.train(config));
     });
-  train.addHelpText("after", "\nFlags also accept kebab-case (--learning-rate).");
+  train.addHelpText(
+    "after",
+    "\nFlags also accept kebab-case (--learning-rate). --debug (any command) adds the stack trace to an error.\n" +
+      "Exit codes: 0 done, 1 failed (data, damaged files, I/O, divergence), 2 bad usage, 3 run folder in use, 130 interrupted.",
+  );
 
   program.command("eval")
     .description("test accuracy, loss and per-class accuracy of a saved run or checkpoint")

@@ -137,7 +137,7 @@ describe.skipIf(!hasMini || !existsSync(deno))("fault injection", () => {
       expect(readdirSync(out).filter((f) => f.startsWith("run.lock") || f.endsWith(".tmp"))).toEqual([]);
       count("resumed runs identical to the uninterrupted one");
     }
-  }, 240_000);
+  }, 60_000 + CYCLES * 10_000);
 
   test("bit flips in tensor data are detected and refused, naming the tensor; eval and --resume write nothing", async () => {
     const file = join(reference, "checkpoint.safetensors");
@@ -181,7 +181,7 @@ describe.skipIf(!hasMini || !existsSync(deno))("fault injection", () => {
       }
       expect(snapshot(copy)).toEqual(before);
     }
-  }, 120_000);
+  }, 60_000 + FLIPS * 20);
 
   test("truncations of every file of a run folder: each one read is refused with exit 1 and nothing written; the others are rewritten whole", async () => {
     const copy = tempDir("fault-trunc");
@@ -220,7 +220,7 @@ describe.skipIf(!hasMini || !existsSync(deno))("fault injection", () => {
         writeFileSync(join(copy, name), original);
       }
     }
-  }, 180_000);
+  }, 60_000 + TRUNCATIONS * 30_000);
 
   test("runs started together on one folder: exactly one proceeds, the folder holds that run alone", async () => {
     for (let round = 0; round < RACES; round++) {
@@ -244,5 +244,5 @@ describe.skipIf(!hasMini || !existsSync(deno))("fault injection", () => {
       expect(statSync(join(out, "metrics.jsonl")).mode & 0o002).toBe(0);
       count("races with exactly one run proceeding");
     }
-  }, 180_000);
+  }, 60_000 + RACES * 30_000);
 });

@@ -133,6 +133,10 @@ describe.skipIf(!hasMini)("run folders", () => {
       expect(r.code).toBe(1);
       expect(r.err).toMatch(/^error: .*config\.json: not valid JSON \(.*\); the file is truncated or damaged$/);
     }
+    // --debug adds the stack trace, and is no flag of the commands themselves.
+    const debug = await cli(["eval", out, "--debug"]);
+    expect(debug.code).toBe(1);
+    expect(debug.err).toMatch(/^error: .*config\.json: not valid JSON[^\n]*\nRunRecordError: .*\n\s+at /);
     writeFileSync(config, configText);
     writeFileSync(metrics, metricsText.slice(0, metricsText.indexOf("\n") + 1)); // a whole line lost
     const cut = await cli(trainArgs(out, "--resume", "--max_steps", "20"));
