@@ -41,6 +41,30 @@ function readHolder(path: string): LockHolder | null | "unreadable" {
   }
 }
 
+/** File systems without hard links (FAT, some network shares) say so with one of these. */
+const NO_LINKS = new Set(["EPERM", "ENOTSUP", "EOPNOTSUPP", "ENOSYS", "EXDEV"]);
+
+/**
+ * Creates `path` holding `holder` unless it exists (EEXIST): by hard-linking the complete temp file `tmp`, or where
+ * the file system has no hard links by an exclusive create (a reader may then briefly find it empty, which counts
+ * as unreadable, that is, in use).
+ */
+function createExclusive(tmp: string, path: string, holder: LockHolder): void {
+  try {
+    linkSync(tmp, path);
+    return;
+  } catch (e) {
+    if (!NO_LINKS.has(errorCode(e) ?? "")) throw e;
+  }
+  const fd = openSync(path, "wx", 0o666);
+  try {
+    writeSync(fd, JSON.stringify(holder) + "\n");
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 const describe = (h: LockHolder) => `process ${h.pid} on ${h.host} (started ${h.started_at}: ${h.command})`;
 
 /**
@@ -83,7 +107,7 @@ export class RunLock {
     try {
       for (let attempt = 0; attempt < 20; attempt++) {
         try {
-          linkSync(tmp, path);
+          createExclusive(tmp, path, holder);
           fsyncDir(dir);
           return new RunLock(dir, holder);
         } catch (e) {
@@ -98,7 +122,7 @@ export class RunLock {
           throw new RunBusyError(`${dir} is in use by ${describe(found)}; if that process is gone, delete ${path}`);
         }
         if (processAlive(found.pid)) throw new RunBusyError(`${dir} is in use by ${describe(found)}`);
-        if (RunLock.#removeStale(path, found, tmp)) {
+        if (RunLock.#removeStale(path, found, tmp, holder)) {
           log(`taking over the lock of ${dir} left by ${describe(found)}, which no longer runs`);
         }
       }
@@ -112,10 +136,10 @@ export class RunLock {
    * Removes the stale lock `found` unless another process replaced it meanwhile. Takers of stale locks serialise
    * on `<lock>.takeover` (itself taken over when its holder is dead), so one cannot delete the fresh lock of another.
    */
-  static #removeStale(path: string, found: LockHolder, tmp: string): boolean {
+  static #removeStale(path: string, found: LockHolder, tmp: string, holder: LockHolder): boolean {
     const guard = `${path}.takeover`;
     try {
-      linkSync(tmp, guard);
+      createExclusive(tmp, guard, holder);
     } catch (e) {
       if (errorCode(e) !== "EEXIST") throw asOutputError(guard, e);
       const other = readHolder(guard);

@@ -131,6 +131,10 @@ describe.skipIf(!hasMini || !existsSync(deno))("fault injection", () => {
           }, 5);
           child.on("close", () => clearInterval(watch));
         });
+        // What each process (killed later or not) cleaned up after the one killed before it.
+        if (/taking over the lock/.test(ended.output)) count("stale locks taken over");
+        const temps = /removed (\d+) temporary files? of interrupted writes/.exec(ended.output);
+        if (temps) count("stale temp files removed", Number(temps[1]));
         if (ended.signal === "SIGKILL") {
           kills++;
           killedThisRun++;
@@ -139,9 +143,6 @@ describe.skipIf(!hasMini || !existsSync(deno))("fault injection", () => {
           continue;
         }
         expect(ended.code, `${how.join(" ")}\n${ended.output}`).toBe(0);
-        if (/taking over the lock/.test(ended.output)) count("stale locks taken over");
-        const temps = /removed (\d+) temporary files? of interrupted writes/.exec(ended.output);
-        if (temps) count("stale temp files removed", Number(temps[1]));
         break;
       }
       expect(outcome(out)).toEqual(expected);
