@@ -65,6 +65,7 @@ export function buildProgram(handlers: Handlers, setExit: (code: number) => void
     .addOption(new Option("--dropout <p>", "dropout probability after each hidden layer (mlp, mlp-bn)").default(0).argParser(num("dropout", { min: 0 })))
     .addOption(new Option("--out <dir>", "run folder [default: runs/<model>-s<seed>-<time>]"))
     .addOption(new Option("--resume", "continue the run in --out from its last checkpoint").default(false))
+    .addOption(new Option("--overwrite", "start over in an existing --out folder, deleting its run files").default(false))
     .addOption(new Option("--progress <mode>", "auto, bar, lines or none").default("auto").argParser((v: string) => parseChoice("progress", ["auto", "bar", "lines", "none"] as const, v)))
     .action(async (model: ModelName, o: Record<string, unknown>, cmd: Command) => {
       const d = defaultsFor(model);
@@ -95,6 +96,7 @@ export function buildProgram(handlers: Handlers, setExit: (code: number) => void
         dropout: o.dropout as number,
         out: o.out as string | undefined,
         resume: o.resume as boolean,
+        overwrite: o.overwrite as boolean,
         progress: o.progress as TrainConfig["progress"],
         explicit,
       };
@@ -115,7 +117,11 @@ export function buildProgram(handlers: Handlers, setExit: (code: number) => void
       if (!config.resume) checkFlagsApply(config);
       setExit(await handlers.train(config));
     });
-  train.addHelpText("after", "\nFlags also accept kebab-case (--learning-rate).");
+  train.addHelpText(
+    "after",
+    "\nFlags also accept kebab-case (--learning-rate). --debug (any command) adds the stack trace to an error.\n" +
+      "Exit codes: 0 done, 1 failed (data, damaged files, I/O, divergence), 2 bad usage, 3 run folder in use, 130 interrupted.",
+  );
 
   program.command("eval")
     .description("test accuracy, loss and per-class accuracy of a saved run or checkpoint")

@@ -49,6 +49,8 @@ export interface TrainConfig {
   dropout: number;
   out?: string;
   resume: boolean;
+  /** Start over in an existing run folder (its run files are deleted first). */
+  overwrite?: boolean;
   progress: "auto" | "bar" | "lines" | "none";
   /**
    * The flags given on the command line (snake_case names); with `resume`, only these may differ from the run's

@@ -1,6 +1,6 @@
 import { BackpropError } from "@backprop/tensor";
 import { runCli } from "./cli.ts";
-import { EXIT, permissionMessage } from "./errors.ts";
+import { CliError, errorCode, EXIT, permissionMessage } from "./errors.ts";
 import { downloadCommand } from "./commands/download.ts";
 import { evalCommand } from "./commands/eval.ts";
 import { gradcheckCommand } from "./commands/gradcheck.ts";
@@ -8,12 +8,15 @@ import { reportCommand } from "./commands/report.ts";
 import { trainCommand } from "./commands/train.ts";
 
 /**
- * Runs the CLI on `argv`; turns library errors (missing data, corrupt files) into one message and exit code 1, and
- * a permission Deno refused into one naming the flag that grants it and exit code 77.
+ * Runs the CLI on `argv` and returns the exit code. Every failure ends in one `error: …` line and a documented
+ * code (EXIT): the CLI's own errors carry theirs, a permission Deno refused names the flag that grants it (77),
+ * library errors (missing data, corrupt files) and anything unexpected give 1. `--debug` (anywhere on the line)
+ * or BACKPROP_DEBUG=1 adds the stack trace.
  */
 export async function run(argv: readonly string[]): Promise<number> {
+  const debug = argv.includes("--debug") || process.env.BACKPROP_DEBUG === "1";
   try {
-    return await runCli(argv, {
+    return await runCli(argv.filter((a) => a !== "--debug"), {
       train: trainCommand,
       eval: evalCommand,
       gradcheck: gradcheckCommand,
@@ -26,9 +29,11 @@ export async function run(argv: readonly string[]): Promise<number> {
       console.error(`error: ${permission}`);
       return EXIT.permission;
     }
-    const err = e as Error;
-    const known = e instanceof BackpropError || ["DatasetError", "DataNotFoundError", "DownloadError", "GpuUnavailableError"].includes(err.name);
-    console.error(known ? `error: ${err.message}` : (err.stack ?? String(err)));
-    return EXIT.failed;
+    const err = e instanceof Error ? e : new Error(String(e));
+    const known = e instanceof CliError || e instanceof BackpropError || errorCode(e) !== undefined;
+    console.error(`error: ${err.message}`);
+    if (debug) console.error(err.stack ?? "");
+    else if (!known) console.error(`(an unexpected ${err.name}; run again with --debug for the stack trace)`);
+    return e instanceof CliError ? e.exitCode : EXIT.failed;
   }
 }

@@ -58,9 +58,13 @@ class BarProgress implements Progress {
   }
 }
 
-/** Prints a status line every `every` steps and whatever is logged. */
-class LineProgress implements Progress {
+/**
+ * Prints a status line every `every` steps and whatever is logged; at the last step also once more when an
+ * evaluation changes the figures, so the final line shows the final evaluation rather than the one before it.
+ */
+export class LineProgress implements Progress {
   #last = 0;
+  #lastFigures = "";
   constructor(private readonly every: number) {}
   #line(s: ProgressState): string {
     return `step ${s.step}/${s.totalSteps} | ${fmt(s.stepsPerSecond, 1)} steps/s | ETA ${eta(s)} | loss ${fmt(s.lastLoss, 4)} | test acc ${fmt(s.lastTestAccuracy, 4)}`;
@@ -69,8 +73,11 @@ class LineProgress implements Progress {
     this.#last = s.step;
   }
   update(s: ProgressState): void {
-    if (s.step - this.#last >= this.every || s.step === s.totalSteps) {
+    const figures = `${fmt(s.lastLoss, 4)} ${fmt(s.lastTestAccuracy, 4)}`;
+    const atEnd = s.step === s.totalSteps && (s.step !== this.#last || figures !== this.#lastFigures);
+    if (s.step - this.#last >= this.every || atEnd) {
       this.#last = s.step;
+      this.#lastFigures = figures;
       console.log(this.#line(s));
     }
   }

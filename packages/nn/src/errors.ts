@@ -33,3 +33,22 @@ export class ModuleError extends BackpropError {}
  * safetensors file that cannot be read or written (the runtime's error is the `cause`).
  */
 export class SafetensorsError extends BackpropError {}
+
+/**
+ * A safetensors file whose tensor data (or metadata) does not match the CRC-32C recorded in it: the bytes changed
+ * after they were written (disk or copy fault, a stray edit). Names the file, the tensor (`"__metadata__"` for the
+ * metadata) and both checksums.
+ */
+export class ChecksumError extends SafetensorsError {
+  constructor(
+    readonly source: string,
+    readonly tensor: string,
+    readonly expected: string,
+    readonly found: string,
+  ) {
+    super(
+      `${source}: ${tensor === "__metadata__" ? "the metadata" : `tensor "${tensor}"`} fails its checksum: CRC-32C ${expected} ` +
+        `recorded, ${found} found; the file is corrupt (restore it from a copy)`,
+    );
+  }
+}

@@ -30,7 +30,7 @@ export { Module } from "./module.ts";
 export type { LoadStateDictResult } from "./module.ts";
 export { Sequential } from "./sequential.ts";
 export { ModuleList } from "./module_list.ts";
-export { ModuleError, SafetensorsError, StateDictError } from "./errors.ts";
+export { ChecksumError, ModuleError, SafetensorsError, StateDictError } from "./errors.ts";
 export type { ShapeMismatch } from "./errors.ts";
 export type { FactoryOptions } from "./options.ts";
 export * as init from "./init.ts";
@@ -78,6 +78,8 @@ export type { MLPBatchNorm, MLPOptions } from "./models/mlp.ts";
 export { ConvNet } from "./models/convnet.ts";
 
 export { encodeSafetensors } from "./safetensors/encode.ts";
+export type { EncodeOptions } from "./safetensors/encode.ts";
 export { decodeSafetensors } from "./safetensors/decode.ts";
-export type { SafetensorsContents } from "./safetensors/decode.ts";
+export type { DecodeOptions, SafetensorsContents } from "./safetensors/decode.ts";
+export { crc32c, crc32cHex } from "./safetensors/crc32c.ts";
 export { loadSafetensorsFile, saveSafetensorsFile } from "./safetensors/file.ts";

@@ -3,6 +3,9 @@ import { Tensor } from "@backprop/autograd";
 import * as T from "@backprop/tensor";
 import {
   Adam,
+  ChecksumError,
+  crc32c,
+  crc32cHex,
   crossEntropy,
   decodeSafetensors,
   encodeSafetensors,
@@ -64,7 +67,7 @@ describe("encodeSafetensors / decodeSafetensors", () => {
       b: T.tensor([1, 2], { dtype: "int32" }),
       a: T.tensor([true]),
       c: T.tensor([0.5], { dtype: "float64" }),
-    });
+    }, undefined, { checksum: false });
     const { length, text } = headerOf(bytes);
     expect((8 + length) % 8).toBe(0);
     expect(text.trimEnd()).toBe(
@@ -131,6 +134,84 @@ describe("encodeSafetensors / decodeSafetensors", () => {
     ];
     for (const [header, body, message] of cases) expect(decode(handmade(header, body)), header).toThrow(message);
     expect(() => encodeSafetensors({ __metadata__: T.zeros([1]) })).toThrow(/cannot name a tensor/);
+  });
+});
+
+describe("checksums", () => {
+  const ascii = (s: string) => new TextEncoder().encode(s);
+
+  test("CRC-32C matches the published check values (RFC 3720 B.4, the CRC catalogue) in one piece and in parts", () => {
+    expect(crc32c(ascii("123456789"))).toBe(0xe3069283);
+    expect(crc32c(new Uint8Array(0))).toBe(0);
+    expect(crc32c(new Uint8Array(32))).toBe(0x8a9136aa);
+    expect(crc32c(new Uint8Array(32).fill(0xff))).toBe(0x62a8ab43);
+    expect(crc32c(Uint8Array.from({ length: 32 }, (_, i) => i))).toBe(0x46dd794e);
+    expect(crc32c(Uint8Array.from({ length: 32 }, (_, i) => 31 - i))).toBe(0x113fdb5c);
+    expect(crc32cHex(ascii("a"))).toBe("c1d04330");
+    // Continuing over pieces of every length (the 8-byte main loop and the byte-wise tail).
+    const data = Uint8Array.from({ length: 77 }, (_, i) => (i * 37 + 11) & 0xff);
+    for (let cut = 0; cut <= data.length; cut++) {
+      expect(crc32c(data.subarray(cut), crc32c(data.subarray(0, cut)))).toBe(crc32c(data));
+    }
+  });
+
+  const tensors = () => ({
+    "layers.0.weight": T.randn([6, 5], { generator: new T.Generator(4) }),
+    "layers.0.bias": T.tensor([1, 2, 3, 4, 5, 6], { dtype: "float64" }),
+    steps: T.tensor([7], { dtype: "int32" }),
+  });
+
+  test("every tensor and the metadata carry a CRC-32C that PyTorch's loader ignores (string metadata) and decoding checks", () => {
+    const bytes = encodeSafetensors(tensors(), { format: "pt" });
+    const header = JSON.parse(headerOf(bytes).text);
+    expect(typeof header.__metadata__.crc32c).toBe("string");
+    expect(Object.keys(JSON.parse(header.__metadata__.crc32c)).sort()).toEqual(["__metadata__", "layers.0.bias", "layers.0.weight", "steps"]);
+    const back = decodeSafetensors(bytes);
+    expect(back.checksum).toBe("verified");
+    expect(back.metadata).toEqual({ format: "pt" });
+    expect(decodeSafetensors(bytes, { verify: false }).checksum).toBe("skipped");
+    expect(decodeSafetensors(encodeSafetensors(tensors(), { format: "pt" }, { checksum: false })).checksum).toBe("absent");
+    expect(() => encodeSafetensors(tensors(), { crc32c: "mine" })).toThrow(/"crc32c" is where the checksums go/);
+  });
+
+  test("a flipped bit anywhere in the tensor data is a ChecksumError naming the file and the tensor", () => {
+    const bytes = encodeSafetensors(tensors(), { step: "3" });
+    const { length } = headerOf(bytes);
+    const { tensors: layout } = { tensors: JSON.parse(headerOf(bytes).text) as Record<string, { data_offsets: [number, number] }> };
+    let detected = 0;
+    for (let at = 8 + length; at < bytes.length; at++) {
+      for (const bit of [0, 3, 7]) {
+        const bad = bytes.slice();
+        bad[at]! ^= 1 << bit;
+        const offset = at - 8 - length;
+        const name = Object.keys(layout).find((k) => k !== "__metadata__" && layout[k]!.data_offsets[0] <= offset && offset < layout[k]!.data_offsets[1])!;
+        let error: unknown;
+        try {
+          decodeSafetensors(bad, { source: "run/checkpoint.safetensors" });
+        } catch (e) {
+          error = e;
+        }
+        expect(error).toBeInstanceOf(ChecksumError);
+        expect((error as ChecksumError).tensor).toBe(name);
+        expect((error as Error).message).toMatch(new RegExp(`^run/checkpoint\\.safetensors: tensor "${name.replace(/\./g, "\\.")}" fails its checksum: CRC-32C [0-9a-f]{8} recorded, [0-9a-f]{8} found`));
+        detected++;
+      }
+    }
+    expect(detected).toBe(3 * (30 * 4 + 6 * 8 + 4));
+  });
+
+  test("changed metadata, a damaged or incomplete checksum list are refused too", () => {
+    const bytes = encodeSafetensors(tensors(), { step: "3" });
+    const text = headerOf(bytes).text;
+    const edited = (from: string, to: string) => {
+      expect(text.includes(from), from).toBe(true);
+      return handmade(text.replace(from, to), bytes.subarray(8 + headerOf(bytes).length));
+    };
+    expect(() => decodeSafetensors(edited('"step":"3"', '"step":"4"'))).toThrow(/the metadata fails its checksum/);
+    expect(() => decodeSafetensors(edited('"step":"3"', '"step":"4"'))).toThrow(ChecksumError);
+    expect(() => decodeSafetensors(edited('\\"steps\\":\\"', '\\"stepz\\":\\"'))).toThrow(/tensor "steps" has no checksum/);
+    expect(() => decodeSafetensors(edited('\\"steps\\":\\"', '\\"steps\\":\\"x'))).toThrow(/not 8 hex digits/);
+    expect(() => decodeSafetensors(edited('"crc32c":"{', '"crc32c":"['))).toThrow(/"crc32c" is not/);
   });
 });
 
@@ -211,11 +292,24 @@ describe("saveSafetensorsFile / loadSafetensorsFile", () => {
   });
 
   /** The few Deno file functions the helpers use, over an in-memory file system. */
-  function fakeDeno(files: Map<string, Uint8Array>, failWrite = false) {
+  function fakeDeno(files: Map<string, Uint8Array>, failWrite = false, synced: string[] = []) {
     g.Deno = {
-      writeFile: (p: string, d: Uint8Array) => {
-        files.set(p, d.slice(0, failWrite ? 3 : d.length));
-        return failWrite ? Promise.reject(new Error("disk full")) : Promise.resolve();
+      pid: 4242,
+      open: (p: string, o: { createNew?: boolean }) => {
+        if (o.createNew && files.has(p)) return Promise.reject(new Error(`${p}: exists`));
+        if (o.createNew) files.set(p, new Uint8Array(0));
+        return Promise.resolve({
+          write: (d: Uint8Array) => {
+            const n = failWrite ? 3 : d.length;
+            files.set(p, new Uint8Array([...files.get(p)!, ...d.subarray(0, n)]));
+            return failWrite ? Promise.reject(new Error("disk full")) : Promise.resolve(n);
+          },
+          sync: () => {
+            synced.push(p);
+            return Promise.resolve();
+          },
+          close: () => {},
+        });
       },
       readFile: (p: string) => {
         const d = files.get(p);
@@ -233,13 +327,16 @@ describe("saveSafetensorsFile / loadSafetensorsFile", () => {
     };
   }
 
-  test("writes atomically (temp file + rename) and reads back; a failed write leaves the old file and no temp file", async () => {
+  test("writes atomically and durably (temp file, sync, rename, sync the folder) and reads back; a failed write leaves the old file and no temp file", async () => {
     if (hadDeno) return; // under Deno the real file system is used by the CLI
     const files = new Map<string, Uint8Array>();
     const path = "runs/model.safetensors";
-    fakeDeno(files);
+    const synced: string[] = [];
+    fakeDeno(files, false, synced);
     await saveSafetensorsFile(path, { w: T.tensor([1, 2, 3], { dtype: "float32" }) }, { step: "1" });
     expect([...files.keys()]).toEqual([path]);
+    expect(synced).toEqual([expect.stringMatching(/^runs\/model\.safetensors\.4242\.\d+\.tmp$/), "runs"]);
+    expect((await loadSafetensorsFile(path)).checksum).toBe("verified");
     const loaded = await loadSafetensorsFile(path);
     expect(loaded.tensors.w!.toArraySync()).toEqual([1, 2, 3]);
     expect(loaded.metadata).toEqual({ step: "1" });

@@ -1,8 +1,9 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { loadCifar10 } from "@backprop/datasets";
-import { UsageError } from "../errors.ts";
+import { RunRecordError, UsageError } from "../errors.ts";
 import { configFromFlags, type TtaMode } from "../flags.ts";
+import { readJsonRecord } from "../records.ts";
 import { decodeCheckpoint } from "../train/checkpoint.ts";
 import { resolveDevice } from "../train/device.ts";
 import { evaluate } from "../train/evaluate.ts";
@@ -19,11 +20,13 @@ export async function evalCommand(
   const configFile = join(dirname(checkpointFile), "config.json");
   if (!existsSync(checkpointFile)) throw new UsageError(`eval: no checkpoint at ${checkpointFile}`);
   if (!existsSync(configFile)) throw new UsageError(`eval: ${configFile} is missing; it says which model the checkpoint holds`);
-  const record = JSON.parse(readFileSync(configFile, "utf8")) as { flags: Record<string, unknown> };
-  const config = configFromFlags(record.flags, configFile);
+  const record = readJsonRecord(configFile);
+  if (typeof record.flags !== "object" || record.flags === null) throw new RunRecordError(configFile, `has no "flags" object`);
+  const config = configFromFlags(record.flags as Record<string, unknown>, configFile);
+  // Checked (checksums) before anything else is set up.
+  const { arrays, meta } = decodeCheckpoint(new Uint8Array(readFileSync(checkpointFile)), checkpointFile);
   const { device, note } = await resolveDevice(options.device as "cpu" | "webgpu" | "auto");
   const trainer = createTrainer(config, device);
-  const { arrays, meta } = decodeCheckpoint(new Uint8Array(readFileSync(checkpointFile)), checkpointFile);
   trainer.loadState(arrays, meta.trainer);
   const data = await loadCifar10({
     dataDir: options.dataDir ?? config.dataDir, seed: config.seed, normalization: config.normalize, device,

@@ -1,13 +1,42 @@
 import { type DType, type NDArray, tensor, type TypedArray } from "@backprop/tensor";
-import { SafetensorsError } from "../errors.ts";
+import { ChecksumError, SafetensorsError } from "../errors.ts";
 import { fmtShape } from "../util.ts";
-import { LITTLE_ENDIAN_HOST, MAX_HEADER_BYTES, READABLE_DTYPES } from "./format.ts";
+import { crc32cHex } from "./crc32c.ts";
+import { CHECKSUM_KEY, LITTLE_ENDIAN_HOST, MAX_HEADER_BYTES, metadataBytes, READABLE_DTYPES } from "./format.ts";
 
 /** What a safetensors file holds. */
 export interface SafetensorsContents {
   tensors: Record<string, NDArray>;
-  /** The `__metadata__` string map (empty when the file has none). */
+  /** The `__metadata__` string map (empty when the file has none), without the checksums' entry. */
   metadata: Record<string, string>;
+  /**
+   * `"verified"`: the file carries checksums and every tensor and the metadata match them; `"absent"`: it carries
+   * none (written by another program or an older version), so nothing could be checked; `"skipped"`: not checked
+   * (`verify: false`).
+   */
+  checksum: "verified" | "absent" | "skipped";
+}
+
+export interface DecodeOptions {
+  /** The file name that error messages give (default "safetensors data"). */
+  source?: string;
+  /** Check the CRC-32C checksums when the file has them (default true). */
+  verify?: boolean;
+}
+
+/** The recorded checksums: tensor name (or "__metadata__") to 8 hex digits. */
+function parseChecksums(raw: string, fail: (msg: string) => never): Record<string, string> {
+  let sums: unknown;
+  try {
+    sums = JSON.parse(raw);
+  } catch {
+    fail(`metadata "${CHECKSUM_KEY}" is not JSON (corrupt file?)`);
+  }
+  if (typeof sums !== "object" || sums === null || Array.isArray(sums)) fail(`metadata "${CHECKSUM_KEY}" is not a JSON object (corrupt file?)`);
+  for (const [k, v] of Object.entries(sums as Record<string, unknown>)) {
+    if (typeof v !== "string" || !/^[0-9a-f]{8}$/.test(v)) fail(`metadata "${CHECKSUM_KEY}" holds ${JSON.stringify(v)} for "${k}", not 8 hex digits (corrupt file?)`);
+  }
+  return sums as Record<string, string>;
 }
 
 interface Entry {
@@ -81,9 +110,10 @@ function convert(e: Entry, bytes: Uint8Array, fail: (msg: string) => never): { d
  * float32, float64, int32 and bool; F16/BF16 widen to float32 and I64/I16/I8/U8 to int32 (values outside
  * int32 are an error). Anything malformed — truncated data, a corrupt or oversized header, byte ranges that
  * overlap, leave gaps or do not match the shape — is a `SafetensorsError` naming `source` (a file name) and
- * the problem.
+ * the problem. When the file carries checksums (see `encodeSafetensors`), each tensor's data and the metadata are
+ * checked against them first; a mismatch is a `ChecksumError` naming the file and the tensor.
  */
-export function decodeSafetensors(bytes: Uint8Array, options: { source?: string } = {}): SafetensorsContents {
+export function decodeSafetensors(bytes: Uint8Array, options: DecodeOptions = {}): SafetensorsContents {
   const where = options.source ?? "safetensors data";
   const fail = (msg: string): never => {
     throw new SafetensorsError(`${where}: ${msg}`);
@@ -145,10 +175,32 @@ export function decodeSafetensors(bytes: Uint8Array, options: { source?: string 
   if (at > bodyLength) fail(`truncated: the header describes ${at} bytes of tensor data, the file holds ${bodyLength}`);
   if (at < bodyLength) fail(`${bodyLength - at} bytes follow the last tensor's data (corrupt file?)`);
   const body = bytes.subarray(8 + n);
+  let checksum: SafetensorsContents["checksum"] = "absent";
+  const recorded = metadata[CHECKSUM_KEY];
+  if (recorded !== undefined) {
+    delete metadata[CHECKSUM_KEY];
+    if (options.verify === false) {
+      checksum = "skipped";
+    } else {
+      const sums = parseChecksums(recorded, fail);
+      const listed = new Set(Object.keys(sums));
+      const check = (name: string, data: Uint8Array) => {
+        const expected = sums[name];
+        if (expected === undefined) fail(`${name === "__metadata__" ? "the metadata" : `tensor "${name}"`} has no checksum in "${CHECKSUM_KEY}" (corrupt file?)`);
+        const found = crc32cHex(data);
+        if (found !== expected) throw new ChecksumError(where, name, expected!, found);
+        listed.delete(name);
+      };
+      check("__metadata__", metadataBytes(metadata));
+      for (const e of sorted) check(e.name, body.subarray(e.begin, e.end));
+      if (listed.size) fail(`"${CHECKSUM_KEY}" lists ${[...listed].map((k) => `"${k}"`).join(", ")}, which the file does not hold (corrupt file?)`);
+      checksum = "verified";
+    }
+  }
   const tensors: Record<string, NDArray> = {};
   for (const e of entries) {
     const { data, dtype } = convert(e, body.subarray(e.begin, e.end), fail);
     tensors[e.name] = tensor(data, { shape: e.shape, dtype });
   }
-  return { tensors, metadata };
+  return { tensors, metadata, checksum };
 }

@@ -1,6 +1,15 @@
 import type { NDArray, TypedArray } from "@backprop/tensor";
 import { SafetensorsError } from "../errors.ts";
-import { LITTLE_ENDIAN_HOST, SAFETENSORS_DTYPE } from "./format.ts";
+import { crc32cHex } from "./crc32c.ts";
+import { CHECKSUM_KEY, LITTLE_ENDIAN_HOST, metadataBytes, SAFETENSORS_DTYPE } from "./format.ts";
+
+export interface EncodeOptions {
+  /**
+   * Store the CRC-32C of every tensor's data and of the metadata in `__metadata__["crc32c"]`, which
+   * `decodeSafetensors` verifies (default true). Other readers (PyTorch, the safetensors library) ignore it.
+   */
+  checksum?: boolean;
+}
 
 /** Little-endian bytes of a typed array (a view when the host is little-endian). */
 function leBytes(data: TypedArray): Uint8Array {
@@ -18,8 +27,14 @@ function leBytes(data: TypedArray): Uint8Array {
  * range), padded with spaces to a multiple of 8 bytes, then the raw little-endian data. Tensors are laid out by
  * element size (largest first) and then name, so every tensor starts at an offset aligned to its element size,
  * as the reference writer does; header keys are sorted. Arrays must be readable synchronously (on the CPU).
+ * Unless `options.checksum` is false, the metadata also carries a CRC-32C of each tensor and of the metadata.
  */
-export function encodeSafetensors(tensors: Record<string, NDArray>, metadata?: Record<string, string>): Uint8Array {
+export function encodeSafetensors(
+  tensors: Record<string, NDArray>,
+  metadata?: Record<string, string>,
+  options: EncodeOptions = {},
+): Uint8Array {
+  const checksum = options.checksum ?? true;
   const names = Object.keys(tensors).sort();
   for (const name of names) {
     if (name === "__metadata__") throw new SafetensorsError(`encodeSafetensors: "__metadata__" cannot name a tensor`);
@@ -33,6 +48,9 @@ export function encodeSafetensors(tensors: Record<string, NDArray>, metadata?: R
   if (metadata) {
     for (const [k, v] of Object.entries(metadata)) {
       if (typeof v !== "string") throw new SafetensorsError(`encodeSafetensors: metadata "${k}" must be a string, got ${typeof v}`);
+    }
+    if (checksum && CHECKSUM_KEY in metadata) {
+      throw new SafetensorsError(`encodeSafetensors: metadata "${CHECKSUM_KEY}" is where the checksums go; rename it or pass { checksum: false }`);
     }
   }
   const order = [...names].sort((a, b) => {
@@ -48,10 +66,14 @@ export function encodeSafetensors(tensors: Record<string, NDArray>, metadata?: R
     ranges.set(name, [offset, offset + bytes.length]);
     offset += bytes.length;
   }
-  const header: Record<string, unknown> = {};
-  if (metadata && Object.keys(metadata).length) {
-    header.__metadata__ = Object.fromEntries(Object.keys(metadata).sort().map((k) => [k, metadata[k]]));
+  const meta: Record<string, string> = { ...metadata };
+  if (checksum) {
+    const sums: Record<string, string> = { __metadata__: crc32cHex(metadataBytes(meta)) };
+    order.forEach((name, i) => (sums[name] = crc32cHex(chunks[i]!)));
+    meta[CHECKSUM_KEY] = JSON.stringify(sums);
   }
+  const header: Record<string, unknown> = {};
+  if (Object.keys(meta).length) header.__metadata__ = Object.fromEntries(Object.keys(meta).sort().map((k) => [k, meta[k]]));
   for (const name of names) {
     const a = tensors[name]!;
     header[name] = { dtype: SAFETENSORS_DTYPE[a.dtype].name, shape: [...a.shape], data_offsets: ranges.get(name) };

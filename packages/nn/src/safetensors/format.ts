@@ -27,3 +27,16 @@ export const MAX_HEADER_BYTES = 100_000_000;
 
 /** The byte order of typed arrays on this machine; the format is little-endian. */
 export const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/**
+ * The `__metadata__` key of the checksums `encodeSafetensors` writes: a JSON object (as a string, since metadata
+ * values are strings) from each tensor name to the CRC-32C of its data bytes, as 8 hex digits, and from
+ * `"__metadata__"` to the CRC-32C of the other metadata entries (see `metadataBytes`).
+ */
+export const CHECKSUM_KEY = "crc32c";
+
+/** The bytes the metadata checksum covers: the other entries as JSON with sorted keys. */
+export function metadataBytes(metadata: Record<string, string>): Uint8Array {
+  const sorted = Object.keys(metadata).filter((k) => k !== CHECKSUM_KEY).sort().map((k) => [k, metadata[k]]);
+  return new TextEncoder().encode(JSON.stringify(sorted));
+}
