@@ -120,7 +120,7 @@ export function buildProgram(handlers: Handlers, setExit: (code: number) => void
   train.addHelpText(
     "after",
     "\nFlags also accept kebab-case (--learning-rate). --debug (any command) adds the stack trace to an error.\n" +
-      "Exit codes: 0 done, 1 failed (data, damaged files, I/O, divergence), 2 bad usage, 3 run folder in use, 130 interrupted.",
+      "Exit codes: 0 done, 1 failed (data, damaged files, I/O, divergence), 2 bad usage, 3 run folder in use, 77 a missing Deno permission, 130 interrupted.",
   );
 
   program.command("eval")
