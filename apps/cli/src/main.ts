@@ -14,7 +14,7 @@ import { trainCommand } from "./commands/train.ts";
  * or BACKPROP_DEBUG=1 adds the stack trace.
  */
 export async function run(argv: readonly string[]): Promise<number> {
-  const debug = argv.includes("--debug") || process.env.BACKPROP_DEBUG === "1";
+  const debug = argv.includes("--debug") || debugFromEnvironment();
   try {
     return await runCli(argv.filter((a) => a !== "--debug"), {
       train: trainCommand,
@@ -35,5 +35,14 @@ export async function run(argv: readonly string[]): Promise<number> {
     if (debug) console.error(err.stack ?? "");
     else if (!known) console.error(`(an unexpected ${err.name}; run again with --debug for the stack trace)`);
     return e instanceof CliError ? e.exitCode : EXIT.failed;
+  }
+}
+
+/** BACKPROP_DEBUG=1; false when Deno was not allowed to read the environment (that refusal is reported later). */
+function debugFromEnvironment(): boolean {
+  try {
+    return process.env.BACKPROP_DEBUG === "1";
+  } catch {
+    return false;
   }
 }

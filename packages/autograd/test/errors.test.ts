@@ -11,7 +11,7 @@ test("every exported error class extends BackpropError and is named after itself
     (entry): entry is [string, new (message: string, result: never) => Error] =>
       typeof entry[1] === "function" && entry[1].prototype instanceof Error,
   );
-  expect(classes.map(([name]) => name).sort()).toEqual(["GradcheckError", "GraphError"]);
+  expect(classes.map(([name]) => name).sort()).toEqual(["DoubleBackwardError", "GradcheckError", "GraphError"]);
   for (const [name, ErrorClass] of classes) {
     const error = new ErrorClass("message", undefined as never);
     expect(error).toBeInstanceOf(T.BackpropError);

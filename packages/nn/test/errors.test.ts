@@ -11,7 +11,7 @@ test("every exported error class extends BackpropError and is named after itself
     (entry): entry is [string, new (message: string) => Error] =>
       typeof entry[1] === "function" && entry[1].prototype instanceof Error,
   );
-  expect(classes.map(([name]) => name).sort()).toEqual(["ModuleError", "SafetensorsError", "StateDictError"]);
+  expect(classes.map(([name]) => name).sort()).toEqual(["ChecksumError", "ModuleError", "SafetensorsError", "StateDictError"]);
   for (const [name, ErrorClass] of classes) {
     const error = new ErrorClass("message");
     expect(error).toBeInstanceOf(T.BackpropError);
