@@ -238,7 +238,11 @@ async function jobTable(rounds: number): Promise<void> {
   console.log(`| backprop CLI \`train mlp-manual\` (whole command, records and checkpoints) | | | | ${fmt(cli)} | |`);
   const numpyWall = runs.numpy.length ? med(runs.numpy, "wall_s") : NaN;
   const jobWall = runs.backprop.length ? med(runs.backprop, "wall_s") : NaN;
-  console.log(`\n- job backprop / NumPy: ${fmt(jobWall / numpyWall)} in-process, ${fmt(cli / numpyWall)} for the CLI command (medians of ${rounds}, alternating)`);
+  const compute = (rows: (JobRow | number)[]) => (rows.length ? med(rows, "train_s") + med(rows, "evaluate_s") : NaN);
+  console.log(
+    `\n- job backprop / NumPy: ${fmt(jobWall / numpyWall)} in-process, ${fmt(cli / numpyWall)} for the CLI command; ` +
+      `train + evaluate alone ${fmt(compute(runs.backprop) / compute(runs.numpy))} (medians of ${rounds}, alternating)`,
+  );
   if (notes.length) console.log(`- job notes: ${notes.join("; ")}`);
 }
 

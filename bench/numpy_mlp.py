@@ -63,8 +63,10 @@ def main():
     y_train = np.concatenate([p[1] for p in parts])
     x_test_u8, y_test = read_batch(os.path.join(args.data_dir, "test_batch.bin"))
     mean = x_train_u8.mean(axis=0, dtype=np.float64).astype(np.float32)
-    x_train = x_train_u8.astype(np.float32) - mean
-    x_test = x_test_u8.astype(np.float32) - mean
+    # One pass each, straight to float32. The first touch of these fresh 600 MB is most of the load time on a
+    # virtual machine (≈2 s here): the job pays it, as the course's code does.
+    x_train = np.subtract(x_train_u8, mean, dtype=np.float32)
+    x_test = np.subtract(x_test_u8, mean, dtype=np.float32)
     load_s = time.perf_counter() - start
 
     rng = np.random.default_rng(args.seed)
