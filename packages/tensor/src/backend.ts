@@ -1,6 +1,7 @@
 import type { DType, TypedArray } from "./dtype.ts";
 import { DeviceError } from "./errors.ts";
 import { cpuBackend } from "./cpu/backend.ts";
+import type { BinaryOp, UnaryOp } from "./ops/op_table.ts";
 
 /**
  * A block of device memory holding `size` elements of `dtype`. Opaque above the backend: only the backend that
@@ -29,15 +30,7 @@ export interface StridedView {
   readonly offset: number;
 }
 
-/** Elementwise functions of one operand (the `unary` kernel). */
-export type UnaryOp =
-  | "neg" | "abs" | "sign" | "exp" | "log" | "log1p" | "expm1" | "sqrt" | "rsqrt" | "square" | "reciprocal"
-  | "sin" | "cos" | "tanh" | "sigmoid" | "relu" | "elu" | "floor" | "ceil" | "round" | "logicalNot";
-
-/** Elementwise functions of two operands (the `binary` kernel); comparisons and logical ops produce bool. */
-export type BinaryOp =
-  | "add" | "sub" | "mul" | "div" | "pow" | "maximum" | "minimum"
-  | "eq" | "ne" | "lt" | "le" | "gt" | "ge" | "logicalAnd" | "logicalOr";
+export type { BinaryOp, UnaryOp } from "./ops/op_table.ts";
 
 /** Reductions of the `reduce` kernel. */
 export type ReduceOp = "sum" | "prod" | "max" | "min";
