@@ -2,6 +2,7 @@ import type { DType, TypedArray } from "./dtype.ts";
 import { DeviceError } from "./errors.ts";
 import { cpuBackend } from "./cpu/backend.ts";
 import type { BinaryOp, UnaryOp } from "./ops/op_table.ts";
+import type { Expr } from "./expr/ir.ts";
 
 /**
  * A block of device memory holding `size` elements of `dtype`. Opaque above the backend: only the backend that
@@ -31,6 +32,17 @@ export interface StridedView {
 }
 
 export type { BinaryOp, UnaryOp } from "./ops/op_table.ts";
+
+/**
+ * A fused elementwise computation: each output is an expression (src/expr/ir.ts) over the inputs and the call's
+ * scalar parameters, all computed in `dtype`. `key` identifies the expressions, so a backend compiles each once.
+ */
+export interface FusedProgram {
+  readonly outputs: readonly Expr[];
+  /** Compute and output dtype (float32 or float64); every input has it too. */
+  readonly dtype: DType;
+  readonly key: string;
+}
 
 /** Reductions of the `reduce` kernel. */
 export type ReduceOp = "sum" | "prod" | "max" | "min";
@@ -159,6 +171,12 @@ export interface Backend {
   binary(op: BinaryOp, a: StridedView, b: StridedView, outShape: readonly number[], outDtype: DType): Storage;
   /** `a` where the bool `cond` is true, else `b`; all three already expanded to `outShape` and of `outDtype`. */
   where(cond: StridedView, a: StridedView, b: StridedView, outShape: readonly number[], outDtype: DType): Storage;
+  /**
+   * Optional: evaluates `program` for every element of `shape` in one pass over the inputs (views expanded to
+   * `shape`, stride 0 where broadcast), one new contiguous storage per output. Returns undefined where this
+   * backend cannot run it (the caller then computes op by op, so results never depend on fusion).
+   */
+  fused?(program: FusedProgram, inputs: readonly StridedView[], shape: readonly number[], params: readonly number[]): Storage[] | undefined;
   /** Reduces each row of a contiguous [outer, reduceSize] array. */
   reduce(op: ReduceOp, x: Storage, outer: number, reduceSize: number): Storage;
   /** Per row of a contiguous [outer, reduceSize] array, the int32 index of its first largest/smallest value. */

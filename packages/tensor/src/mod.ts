@@ -28,6 +28,7 @@ export type {
   AxisIndexParams,
   Backend,
   BinaryOp,
+  FusedProgram,
   Conv2dParams,
   Pool2dParams,
   RandomDistribution,
@@ -71,6 +72,7 @@ export {
   zerosLike,
 } from "./ops/creation.ts";
 export { binary as binaryOp, unary as unaryOp } from "./ops/elementwise.ts";
+export { fused, opByOp } from "./ops/fused.ts";
 export {
   abs,
   add,

@@ -1,4 +1,5 @@
-import type { Backend, Storage, StridedView } from "../backend.ts";
+import type { Backend, FusedProgram, Storage, StridedView } from "../backend.ts";
+import { fusedWasm } from "./fused_wasm.ts";
 import { allocTyped, type DType, isFloat, type TypedArray } from "../dtype.ts";
 import { DTypeError } from "../errors.ts";
 import { normalFromWords, philoxWords, uniformFromWords, wordsFor } from "../random.ts";
@@ -166,6 +167,16 @@ export class CpuBackend implements Backend {
     const out = this.make(outDtype, shape.reduce((x, y) => x * y, 1), false);
     if (!binaryWasm(op, a, b, shape, out)) binaryInto(op, a, b, shape, out.data);
     return out;
+  }
+
+  fused(program: FusedProgram, inputs: readonly StridedView[], shape: readonly number[], params: readonly number[]): Storage[] | undefined {
+    // Only float32 storages live in kernel memory; float64 programs run op by op.
+    if (program.dtype !== "float32") return undefined;
+    const size = shape.reduce((x, y) => x * y, 1);
+    const outs = program.outputs.map(() => this.make(program.dtype, size, false));
+    if (fusedWasm(program, inputs, shape, params, outs)) return outs;
+    for (const o of outs) this.release(o);
+    return undefined;
   }
 
   where(cond: StridedView, a: StridedView, b: StridedView, shape: readonly number[], outDtype: DType): Storage {

@@ -294,6 +294,16 @@ export class FunctionBuilder {
     this.memarg(0, offset);
     return this;
   }
+  f32Floor(a?: Operand): this {
+    return this.bin(Op.f32Floor, a);
+  }
+  f32Ceil(a?: Operand): this {
+    return this.bin(Op.f32Ceil, a);
+  }
+  /** Round to nearest, halves to even (IEEE roundTiesToEven). */
+  f32Nearest(a?: Operand): this {
+    return this.bin(Op.f32Nearest, a);
+  }
   f32ConvertI32S(a?: Operand): this {
     return this.bin(Op.f32ConvertI32S, a);
   }

@@ -1,0 +1,74 @@
+// The CPU backend's fused elementwise kernel: float32 expressions compiled to one WebAssembly loop per
+// expression list (cached by its text), run row by row over the collapsed, broadcast layout of the inputs.
+import type { FusedProgram, Storage, StridedView } from "../backend.ts";
+import { arity, type Expr, exprKey } from "../expr/ir.ts";
+import { buildExprModule, wasmCompilable } from "./wasm/expr_kernel.ts";
+import { wasmRuntime } from "./wasm/runtime.ts";
+import { collapseDims, forEachRow } from "./strided.ts";
+import { operandAddress } from "./operand_address.ts";
+import { ptrOf } from "./storage.ts";
+
+type FusedFn = (...args: number[]) => void;
+
+/** Compiled kernels by expression text; `null` remembers an expression list with no WebAssembly form. */
+const compiled = new Map<string, FusedFn | null>();
+
+/** The compiled kernel of `outputs`, or null when one of its primitives has no WebAssembly form yet. */
+export function fusedKernel(outputs: readonly Expr[], inputs: number, params: number): FusedFn | null {
+  const key = `${inputs}:${params}:${outputs.map(exprKey).join(";")}`;
+  let fn = compiled.get(key);
+  if (fn !== undefined) return fn;
+  fn = null;
+  if (outputs.every(wasmCompilable)) {
+    const rt = wasmRuntime();
+    const module = new WebAssembly.Module(buildExprModule(outputs, inputs, params, rt.heap));
+    const instance = new WebAssembly.Instance(module, { env: { memory: rt.heap.memory } });
+    fn = instance.exports.fused as FusedFn;
+  }
+  compiled.set(key, fn);
+  return fn;
+}
+
+/**
+ * Runs `program` into `outs` (contiguous float32 storages in kernel memory); false when this path does not
+ * apply (another dtype, a primitive without a WebAssembly form, an input strided within its rows, an ordinary
+ * input too large to stage), and the caller computes op by op.
+ */
+export function fusedWasm(
+  program: FusedProgram,
+  inputs: readonly StridedView[],
+  shape: readonly number[],
+  params: readonly number[],
+  outs: readonly Storage[],
+): boolean {
+  if (program.dtype !== "float32" || inputs.some((v) => v.storage.dtype !== "float32")) return false;
+  const { inputs: needed, params: nParams } = arity(program.outputs);
+  const fn = fusedKernel(program.outputs, inputs.length, Math.max(nParams, params.length));
+  if (!fn || needed > inputs.length) return false;
+  const outPtrs = outs.map((o) => ptrOf(o));
+  if (outPtrs.some((p) => !p)) return false;
+  const c = collapseDims(shape, inputs);
+  const last = c.shape.length - 1;
+  const steps = c.views.map((v) => (last >= 0 ? v.strides[last]! : 0));
+  if (steps.some((s) => s > 1)) return false;
+  const bases: number[] = [];
+  for (let k = 0; k < inputs.length; k++) {
+    const at = operandAddress(inputs[k]!.storage, k);
+    if (!at) return false;
+    bases.push(at);
+  }
+  const args: number[] = new Array(2 * inputs.length + outs.length + 1 + params.length).fill(0);
+  params.forEach((p, i) => (args[2 * inputs.length + outs.length + 1 + i] = p));
+  let written = 0;
+  forEachRow(c.shape, c.views, (rowBases, n) => {
+    for (let k = 0; k < inputs.length; k++) {
+      args[2 * k] = bases[k]! + rowBases[k]! * 4;
+      args[2 * k + 1] = steps[k]! * 4;
+    }
+    for (let j = 0; j < outs.length; j++) args[2 * inputs.length + j] = outPtrs[j]! + written * 4;
+    args[2 * inputs.length + outs.length] = n;
+    fn(...args);
+    written += n;
+  });
+  return true;
+}
