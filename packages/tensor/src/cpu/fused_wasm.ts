@@ -13,15 +13,18 @@ type FusedFn = (...args: number[]) => void;
 /** Compiled kernels by expression text; `null` remembers an expression list with no WebAssembly form. */
 const compiled = new Map<string, FusedFn | null>();
 
-/** The compiled kernel of `outputs`, or null when one of its primitives has no WebAssembly form yet. */
-export function fusedKernel(outputs: readonly Expr[], inputs: number, params: number): FusedFn | null {
-  const key = `${inputs}:${params}:${outputs.map(exprKey).join(";")}`;
+/**
+ * The compiled kernel of `outputs` for inputs of which `broadcast[k]` are one value per row, or null when one of
+ * its primitives has no WebAssembly form yet.
+ */
+export function fusedKernel(outputs: readonly Expr[], broadcast: readonly boolean[], params: number): FusedFn | null {
+  const key = `${broadcast.map((b) => (b ? "b" : "c")).join("")}:${params}:${outputs.map(exprKey).join(";")}`;
   let fn = compiled.get(key);
   if (fn !== undefined) return fn;
   fn = null;
   if (outputs.every(wasmCompilable)) {
     const rt = wasmRuntime();
-    const module = new WebAssembly.Module(buildExprModule(outputs, inputs, params, rt.heap));
+    const module = new WebAssembly.Module(buildExprModule(outputs, broadcast, params, rt.heap));
     const instance = new WebAssembly.Instance(module, { env: { memory: rt.heap.memory } });
     fn = instance.exports.fused as FusedFn;
   }
@@ -43,14 +46,15 @@ export function fusedWasm(
 ): boolean {
   if (program.dtype !== "float32" || inputs.some((v) => v.storage.dtype !== "float32")) return false;
   const { inputs: needed, params: nParams } = arity(program.outputs);
-  const fn = fusedKernel(program.outputs, inputs.length, Math.max(nParams, params.length));
-  if (!fn || needed > inputs.length) return false;
+  if (needed > inputs.length) return false;
   const outPtrs = outs.map((o) => ptrOf(o));
   if (outPtrs.some((p) => !p)) return false;
   const c = collapseDims(shape, inputs);
   const last = c.shape.length - 1;
   const steps = c.views.map((v) => (last >= 0 ? v.strides[last]! : 0));
   if (steps.some((s) => s > 1)) return false;
+  const fn = fusedKernel(program.outputs, steps.map((s) => s === 0), Math.max(nParams, params.length));
+  if (!fn) return false;
   const bases: number[] = [];
   for (let k = 0; k < inputs.length; k++) {
     const at = operandAddress(inputs[k]!.storage, k);

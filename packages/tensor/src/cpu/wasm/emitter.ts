@@ -498,6 +498,19 @@ export class FunctionBuilder {
     const code = { eq: OpSimd.f32x4Eq, ne: OpSimd.f32x4Ne, lt: OpSimd.f32x4Lt, gt: OpSimd.f32x4Gt, le: OpSimd.f32x4Le, ge: OpSimd.f32x4Ge }[op];
     return this.simd(code);
   }
+  f32x4Floor(a?: Operand): this {
+    this.push(a);
+    return this.simd(OpSimd.f32x4Floor);
+  }
+  f32x4Ceil(a?: Operand): this {
+    this.push(a);
+    return this.simd(OpSimd.f32x4Ceil);
+  }
+  /** Round to nearest, halves to even, per lane. */
+  f32x4Nearest(a?: Operand): this {
+    this.push(a);
+    return this.simd(OpSimd.f32x4Nearest);
+  }
   /** Sixteen bytes from two i16x8, each saturated to a signed byte. */
   i8x16NarrowI16x8S(a?: Operand, b?: Operand): this {
     this.pushAll([a, b]);

@@ -92,6 +92,9 @@ export const OpFC = {
 
 /** Opcodes after the 0xfd prefix (128-bit SIMD and relaxed SIMD), LEB128-encoded when emitted. */
 export const OpSimd = {
+  f32x4Ceil: 0x67,
+  f32x4Floor: 0x68,
+  f32x4Nearest: 0x6a,
   v128Load: 0x00,
   v128Load32Splat: 0x09,
   v128Store: 0x0b,

@@ -1,0 +1,55 @@
+// Fused against unfused elementwise work, interleaved round by round in one process so that load from other
+// processes hits both alike: each row is a ratio of medians measured side by side.
+//
+//   deno run -A bench/fused.ts [elements=1048576] [rounds=15]
+import { Tensor } from "@backprop/autograd";
+import { Adam, AdamW, type Optimizer, Parameter, SGD } from "@backprop/nn";
+import { E, fused, Generator, opByOp, randn, tidy } from "@backprop/tensor";
+
+const n = Number(Deno.args[0] ?? 1 << 20);
+const rounds = Number(Deno.args[1] ?? 15);
+const g = new Generator(3);
+
+function optimizerCase(make: (ps: Parameter[]) => Optimizer): (fusedOn: boolean) => () => void {
+  const p = new Parameter(randn([n], { generator: g }));
+  p.grad = new Tensor(randn([n], { generator: g }).keep());
+  const opt = make([p]);
+  return (fusedOn) => () => {
+    opt.fused = fusedOn;
+    opt.step();
+  };
+}
+
+/** A float32 chain with no optimizer around it: (a·b + c) / √(|a| + 1), max with 0. */
+function chainCase(): (fusedOn: boolean) => () => void {
+  const [a, b, c] = [0, 1, 2].map(() => randn([n], { generator: g }).keep());
+  const x = E.input(0);
+  const e = E.max(E.div(E.add(E.mul(x, E.input(1)), E.input(2)), E.sqrt(E.add(E.abs(x), 1))), 0);
+  return (fusedOn) => () => tidy(() => void (fusedOn ? fused([e], [a!, b!, c!]) : opByOp(e, [a!, b!, c!], [], [n])));
+}
+
+const cases: [string, (fusedOn: boolean) => () => void][] = [
+  ["Adam step", optimizerCase((ps) => new Adam(ps, { lr: 1e-3 }))],
+  ["AdamW step", optimizerCase((ps) => new AdamW(ps, { lr: 1e-3 }))],
+  ["SGD step, momentum 0.9, weight decay", optimizerCase((ps) => new SGD(ps, { lr: 0.1, momentum: 0.9, weightDecay: 1e-4 }))],
+  ["max((a·b + c) / √(|a| + 1), 0)", chainCase()],
+];
+
+const median = (xs: number[]) => [...xs].sort((u, v) => u - v)[xs.length >> 1]!;
+console.log(`fused vs unfused, ${n.toLocaleString("en")} float32 elements, ${rounds} interleaved rounds, load ${(await Deno.readTextFile("/proc/loadavg")).split(" ").slice(0, 3).join(" ")}`);
+console.log("| workload | unfused ms | fused ms | unfused / fused |");
+console.log("| --- | ---: | ---: | ---: |");
+for (const [name, make] of cases) {
+  const runs = [make(false), make(true)];
+  for (const r of runs) for (let i = 0; i < 3; i++) r(); // compile and warm up
+  const times: number[][] = [[], []];
+  for (let i = 0; i < rounds; i++) {
+    for (let k = 0; k < 2; k++) {
+      const t = performance.now();
+      runs[(i + k) % 2]!();
+      times[(i + k) % 2]!.push(performance.now() - t);
+    }
+  }
+  const [u, f] = times.map(median) as [number, number];
+  console.log(`| ${name} | ${u.toFixed(2)} | ${f.toFixed(2)} | ${(u / f).toFixed(2)}× |`);
+}
