@@ -3,7 +3,7 @@
 //
 //   deno run -A bench/fused.ts [elements=1048576] [rounds=15]
 import { Tensor } from "@backprop/autograd";
-import { Adam, AdamW, type Optimizer, Parameter, SGD } from "@backprop/nn";
+import { Adam, AdamW, ConvNet, type Optimizer, Parameter, SGD } from "@backprop/nn";
 import { E, fused, Generator, opByOp, randn, tidy } from "@backprop/tensor";
 
 const n = Number(Deno.args[0] ?? 1 << 20);
@@ -14,6 +14,18 @@ function optimizerCase(make: (ps: Parameter[]) => Optimizer): (fusedOn: boolean)
   const p = new Parameter(randn([n], { generator: g }));
   p.grad = new Tensor(randn([n], { generator: g }).keep());
   const opt = make([p]);
+  return (fusedOn) => () => {
+    opt.fused = fusedOn;
+    opt.step();
+  };
+}
+
+/** Adam over every parameter of the W3 ConvNet (gradients set once, so only the update is timed). */
+function convNetAdamCase(): (fusedOn: boolean) => () => void {
+  const model = new ConvNet(3, 10, { generator: g });
+  const ps = model.parameters();
+  for (const p of ps) p.grad = new Tensor(randn(p.shape, { generator: g }).keep());
+  const opt = new Adam(ps, { lr: 1e-3 });
   return (fusedOn) => () => {
     opt.fused = fusedOn;
     opt.step();
@@ -32,6 +44,7 @@ const cases: [string, (fusedOn: boolean) => () => void][] = [
   ["Adam step", optimizerCase((ps) => new Adam(ps, { lr: 1e-3 }))],
   ["AdamW step", optimizerCase((ps) => new AdamW(ps, { lr: 1e-3 }))],
   ["SGD step, momentum 0.9, weight decay", optimizerCase((ps) => new SGD(ps, { lr: 0.1, momentum: 0.9, weightDecay: 1e-4 }))],
+  ["Adam step over the W3 ConvNet's parameters", convNetAdamCase()],
   ["max((a·b + c) / √(|a| + 1), 0)", chainCase()],
 ];
 
