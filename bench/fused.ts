@@ -4,7 +4,7 @@
 //   deno run -A bench/fused.ts [elements=1048576] [rounds=15]
 import { Tensor } from "@backprop/autograd";
 import { Adam, AdamW, ConvNet, type Optimizer, Parameter, SGD } from "@backprop/nn";
-import { E, fused, Generator, opByOp, randn, tidy } from "@backprop/tensor";
+import { E, fused, Generator, opByOp, randn, tidy, UNARY_TABLE, unaryOp } from "@backprop/tensor";
 
 const n = Number(Deno.args[0] ?? 1 << 20);
 const rounds = Number(Deno.args[1] ?? 15);
@@ -45,8 +45,25 @@ const cases: [string, (fusedOn: boolean) => () => void][] = [
   ["AdamW step", optimizerCase((ps) => new AdamW(ps, { lr: 1e-3 }))],
   ["SGD step, momentum 0.9, weight decay", optimizerCase((ps) => new SGD(ps, { lr: 0.1, momentum: 0.9, weightDecay: 1e-4 }))],
   ["Adam step over the W3 ConvNet's parameters", convNetAdamCase()],
+  ["exp (per-element TypeScript loop → WebAssembly)", unaryCase("exp")],
+  ["log (per-element TypeScript loop → WebAssembly)", unaryCase("log")],
+  ["sigmoid (per-element TypeScript loop → WebAssembly)", unaryCase("sigmoid")],
   ["max((a·b + c) / √(|a| + 1), 0)", chainCase()],
 ];
+
+/**
+ * A unary op through the CPU backend (now the WebAssembly kernel of its op-table expression) against the loop
+ * it replaced: the op table's float64 function called per element from TypeScript.
+ */
+function unaryCase(op: "exp" | "log" | "sigmoid"): (fusedOn: boolean) => () => void {
+  const x = randn([n], { generator: g }).abs().add(0.01).keep();
+  const xs = x.dataSync() as Float32Array, out = new Float32Array(n);
+  const f = UNARY_TABLE[op].f64;
+  return (fusedOn) => () => {
+    if (fusedOn) tidy(() => void unaryOp(op, x));
+    else for (let i = 0; i < n; i++) out[i] = f(xs[i]!, 1);
+  };
+}
 
 const median = (xs: number[]) => [...xs].sort((u, v) => u - v)[xs.length >> 1]!;
 console.log(`fused vs unfused, ${n.toLocaleString("en")} float32 elements, ${rounds} interleaved rounds, load ${(await Deno.readTextFile("/proc/loadavg")).split(" ").slice(0, 3).join(" ")}`);

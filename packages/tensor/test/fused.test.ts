@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import fc from "fast-check";
-import { cpuBackend, DTypeError, E, evaluate, type Expr, fused, NDArray, opByOp, tensor } from "../src/mod.ts";
+import { cpuBackend, DTypeError, E, evaluate, type Expr, fused, NDArray, opByOp, tensor, UNARY_OP_NAMES, unaryDef, unaryOp } from "../src/mod.ts";
 import { fusedKernel } from "../src/cpu/fused_wasm.ts";
 
 const x0 = E.input(0), x1 = E.input(1), x2 = E.input(2);
@@ -104,4 +104,23 @@ describe("fused elementwise kernel (CPU)", () => {
     expect(() => fused([x0], [a, tensor([1, 2], { dtype: "float64" })])).toThrow(/expected float32, found float64/);
     expect(fused([x0], [a])[0]).toBeInstanceOf(NDArray);
   });
+});
+
+describe("float32 unary ops on kernel-memory arrays (the fused WebAssembly path) against the float64 reference", () => {
+  // Wide range, both signs, the special values and subnormals: 2,000 elements, so storages live in kernel memory.
+  const xs = Array.from({ length: 2000 }, (_, i) => (i % 41 === 7 ? [NaN, Infinity, -Infinity, 0, -0, 1e-40, -1e-40, 1e-30][i % 8]! : ((i * 7919) % 2000) / 10 - 100));
+  const x = tensor(xs, { dtype: "float32" });
+  const x32 = Array.from(x.dataSync());
+  for (const op of UNARY_OP_NAMES.filter((o) => !unaryDef(o).bool)) {
+    test(`${op}: within the conformance suite's float32 tolerance (rtol 1e-4, atol 1e-5), special values exact`, () => {
+      const got = unaryOp(op, x, 0.7).dataSync();
+      x32.forEach((v, i) => {
+        const want = Math.fround(unaryDef(op).f64(v, Math.fround(0.7)));
+        const g = got[i]!;
+        const ok = Number.isNaN(want) ? Number.isNaN(g) : !Number.isFinite(want) ? g === want : Math.abs(g - want) <= 1e-5 + 1e-4 * Math.abs(want);
+        if (!ok) throw new Error(`${op}(${v}) = ${g}, float64 reference ${want}`);
+        if (want === 0 && unaryDef(op).signedZero && !Object.is(g, want)) throw new Error(`${op}(${v}) = ${g}: sign of zero, want ${want}`);
+      });
+    });
+  }
 });

@@ -1,5 +1,5 @@
 import type { Backend, FusedProgram, Storage, StridedView } from "../backend.ts";
-import { fusedWasm } from "./fused_wasm.ts";
+import { fusedWasm, unaryFusedWasm } from "./fused_wasm.ts";
 import { allocTyped, type DType, isFloat, type TypedArray } from "../dtype.ts";
 import { DTypeError } from "../errors.ts";
 import { normalFromWords, philoxWords, uniformFromWords, wordsFor } from "../random.ts";
@@ -159,7 +159,7 @@ export class CpuBackend implements Backend {
 
   unary(op: Parameters<Backend["unary"]>[0], x: StridedView, outDtype: DType, param?: number): Storage {
     const out = this.make(outDtype, x.shape.reduce((a, b) => a * b, 1), false);
-    if (!unaryWasm(op, x, out)) unaryInto(op, param, x, out.data);
+    if (!unaryWasm(op, x, out) && !unaryFusedWasm(op, param, x, out)) unaryInto(op, param, x, out.data);
     return out;
   }
 

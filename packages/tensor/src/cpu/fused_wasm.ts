@@ -7,6 +7,7 @@ import { wasmRuntime } from "./wasm/runtime.ts";
 import { collapseDims, forEachRow } from "./strided.ts";
 import { operandAddress } from "./operand_address.ts";
 import { ptrOf } from "./storage.ts";
+import { UNARY_TABLE, type UnaryOp } from "../ops/op_table.ts";
 
 type FusedFn = (...args: number[]) => void;
 
@@ -75,4 +76,18 @@ export function fusedWasm(
     written += n;
   });
   return true;
+}
+
+const unaryPrograms = new Map<UnaryOp, FusedProgram>();
+
+/**
+ * A float32 unary op as the fused kernel of its op-table expression (`param` is ELU's alpha): the ops without a
+ * hand-written WebAssembly kernel (exp, log, sigmoid, sign, floor, …) then run in WebAssembly rather than as a
+ * JavaScript function per element. False where the fused kernel does not apply.
+ */
+export function unaryFusedWasm(op: UnaryOp, param: number | undefined, x: StridedView, out: Storage): boolean {
+  if (out.dtype !== "float32" || x.storage.dtype !== "float32") return false;
+  let program = unaryPrograms.get(op);
+  if (!program) unaryPrograms.set(op, (program = { outputs: [UNARY_TABLE[op].expr], dtype: "float32", key: `unary:${op}` }));
+  return fusedWasm(program, [x], x.shape, [param ?? 1], [out]);
 }

@@ -568,6 +568,25 @@ export class FunctionBuilder {
     this.bytes.push(lane);
     return this;
   }
+  i32x4Sub(a?: Operand, b?: Operand): this {
+    this.pushAll([a, b]);
+    return this.simd(OpSimd.i32x4Sub);
+  }
+  /** Each lane shifted left by the i32 `by`. */
+  i32x4Shl(a?: Operand, by?: Operand): this {
+    this.pushAll([a, by]);
+    return this.simd(OpSimd.i32x4Shl);
+  }
+  /** Each lane shifted right, zero-filling, by the i32 `by`. */
+  i32x4ShrU(a?: Operand, by?: Operand): this {
+    this.pushAll([a, by]);
+    return this.simd(OpSimd.i32x4ShrU);
+  }
+  /** Float lanes to int32, saturating (NaN gives 0, never a trap). */
+  i32x4TruncSatF32x4S(a?: Operand): this {
+    this.push(a);
+    return this.simd(OpSimd.i32x4TruncSatF32x4S);
+  }
   i32x4Add(a?: Operand, b?: Operand): this {
     this.pushAll([a, b]);
     return this.simd(OpSimd.i32x4Add);

@@ -12,10 +12,12 @@ import type { Expr } from "../../expr/ir.ts";
 import { PRIM_COMPARISONS } from "../../expr/ir.ts";
 import { InternalError } from "../../errors.ts";
 import { type FunctionBuilder, type Local, ModuleBuilder, ValType } from "./emitter.ts";
+import { emitExpF32x4, emitLogF32x4 } from "./expr_math.ts";
 
 const { i32, f32, v128 } = ValType;
 
-/** Whether every node of `e` has a float32 WebAssembly form here (transcendental primitives do not yet). */
+/** Whether every node of `e` has a float32 WebAssembly form here (exp and log do; the other transcendental
+ * primitives and pow do not yet, and programs using them run op by op). */
 export function wasmCompilable(e: Expr): boolean {
   switch (e.kind) {
     case "input":
@@ -23,7 +25,7 @@ export function wasmCompilable(e: Expr): boolean {
     case "const":
       return true;
     case "unary":
-      return ["neg", "abs", "sqrt", "floor", "ceil", "round", "isnan", "nonzero"].includes(e.op) && wasmCompilable(e.x);
+      return ["neg", "abs", "sqrt", "floor", "ceil", "round", "isnan", "nonzero", "exp", "log"].includes(e.op) && wasmCompilable(e.x);
     case "binary":
       return e.op !== "pow" && wasmCompilable(e.a) && wasmCompilable(e.b);
     case "select":
@@ -70,6 +72,14 @@ function emitValue(f: FunctionBuilder, e: Expr, leaf: Leaves): void {
         case "floor": f.f32Floor(x); return;
         case "ceil": f.f32Ceil(x); return;
         case "round": f.f32Nearest(x); return;
+        // The lane code of expr_math.ts on a splatted value, so the tail computes exactly what the lanes do.
+        case "exp":
+        case "log": {
+          const t = f.local(v128);
+          f.set(t, () => f.f32x4Splat(x));
+          f.f32x4ExtractLane(0, () => (e.op === "exp" ? emitExpF32x4(f, t) : emitLogF32x4(f, t)));
+          return;
+        }
         case "isnan": {
           const t = f.local(f32);
           f.f32ConvertI32S(() => f.f32Ne(() => f.tee(t, x), t));
@@ -142,6 +152,14 @@ function emitVector(f: FunctionBuilder, e: Expr, leaf: Leaves): void {
         case "floor": f.f32x4Floor(x); return;
         case "ceil": f.f32x4Ceil(x); return;
         case "round": f.f32x4Nearest(x); return;
+        case "exp":
+        case "log": {
+          const t = f.local(v128);
+          f.set(t, x);
+          if (e.op === "exp") emitExpF32x4(f, t);
+          else emitLogF32x4(f, t);
+          return;
+        }
         case "isnan": {
           const t = f.local(v128);
           f.set(t, x);
