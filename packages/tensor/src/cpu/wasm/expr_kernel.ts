@@ -8,16 +8,25 @@
 // it, so a fused chain of add/sub/mul/div/sqrt/min/max/compare/select equals the unfused chain bit for bit.
 // max and min are a comparison and a select, not f32.max: V8 compiles the scalar f32.max to branches that
 // mispredict on random data (7 ns per element), and the select also gives the op-by-op result for ±0.
-import type { Expr } from "../../expr/ir.ts";
+import type { Expr, PrimUnary } from "../../expr/ir.ts";
 import { PRIM_COMPARISONS } from "../../expr/ir.ts";
 import { InternalError } from "../../errors.ts";
 import { type FunctionBuilder, type Local, ModuleBuilder, ValType } from "./emitter.ts";
-import { emitExpF32x4, emitLogF32x4 } from "./expr_math.ts";
+import { emitExpF32x4, emitExpm1F32x4, emitLog1pF32x4, emitLogF32x4, emitTanhF32x4 } from "./expr_math.ts";
 
 const { i32, f32, v128 } = ValType;
 
-/** Whether every node of `e` has a float32 WebAssembly form here (exp and log do; the other transcendental
- * primitives and pow do not yet, and programs using them run op by op). */
+/** Transcendental primitives as f32x4 lane code (expr_math.ts); the scalar tail runs the same code on a splat. */
+const LANE_FUNCTIONS: Partial<Record<PrimUnary, (f: FunctionBuilder, x: Local) => void>> = {
+  exp: emitExpF32x4,
+  log: emitLogF32x4,
+  expm1: emitExpm1F32x4,
+  log1p: emitLog1pF32x4,
+  tanh: emitTanhF32x4,
+};
+
+/** Whether every node of `e` has a float32 WebAssembly form here (sin, cos and pow do not yet: programs using
+ * them run op by op). */
 export function wasmCompilable(e: Expr): boolean {
   switch (e.kind) {
     case "input":
@@ -25,7 +34,8 @@ export function wasmCompilable(e: Expr): boolean {
     case "const":
       return true;
     case "unary":
-      return ["neg", "abs", "sqrt", "floor", "ceil", "round", "isnan", "nonzero", "exp", "log"].includes(e.op) && wasmCompilable(e.x);
+      return (["neg", "abs", "sqrt", "floor", "ceil", "round", "isnan", "nonzero"].includes(e.op) || e.op in LANE_FUNCTIONS) &&
+        wasmCompilable(e.x);
     case "binary":
       return e.op !== "pow" && wasmCompilable(e.a) && wasmCompilable(e.b);
     case "select":
@@ -74,10 +84,13 @@ function emitValue(f: FunctionBuilder, e: Expr, leaf: Leaves): void {
         case "round": f.f32Nearest(x); return;
         // The lane code of expr_math.ts on a splatted value, so the tail computes exactly what the lanes do.
         case "exp":
-        case "log": {
+        case "log":
+        case "expm1":
+        case "log1p":
+        case "tanh": {
           const t = f.local(v128);
           f.set(t, () => f.f32x4Splat(x));
-          f.f32x4ExtractLane(0, () => (e.op === "exp" ? emitExpF32x4(f, t) : emitLogF32x4(f, t)));
+          f.f32x4ExtractLane(0, () => LANE_FUNCTIONS[e.op]!(f, t));
           return;
         }
         case "isnan": {
@@ -153,11 +166,13 @@ function emitVector(f: FunctionBuilder, e: Expr, leaf: Leaves): void {
         case "ceil": f.f32x4Ceil(x); return;
         case "round": f.f32x4Nearest(x); return;
         case "exp":
-        case "log": {
+        case "log":
+        case "expm1":
+        case "log1p":
+        case "tanh": {
           const t = f.local(v128);
           f.set(t, x);
-          if (e.op === "exp") emitExpF32x4(f, t);
-          else emitLogF32x4(f, t);
+          LANE_FUNCTIONS[e.op]!(f, t);
           return;
         }
         case "isnan": {

@@ -71,3 +71,52 @@ export function emitLogF32x4(f: FunctionBuilder, x: Local): void {
   // NaN and +∞ are their own logarithms.
   f.v128Bitselect(x, y, () => f.v128Or(() => f.f32x4Compare("ne", x, x), () => f.f32x4Compare("eq", x, () => splat(f, Infinity))));
 }
+
+/** Pushes c₀·x + c₁·x² + … for the lanes of `x` (coefficients lowest power first), as x·(c₀ + x·(c₁ + …)). */
+function series(f: FunctionBuilder, x: Local, coefficients: readonly number[]): void {
+  const reversed = [...coefficients].reverse();
+  f.f32x4Mul(x, () => horner(f, x, reversed));
+}
+
+/**
+ * Pushes eˣ − 1: the Taylor series to x⁹/9! below |x| = 0.5 (relative error under 1e−9, and exact signs of
+ * zero), exp(x) − 1 above, where nothing cancels.
+ */
+export function emitExpm1F32x4(f: FunctionBuilder, x: Local): void {
+  const big = f.local(v128);
+  f.set(big, () => f.f32x4Sub(() => emitExpF32x4(f, x), () => splat(f, 1)));
+  f.v128Bitselect(
+    () => series(f, x, [1, 1 / 2, 1 / 6, 1 / 24, 1 / 120, 1 / 720, 1 / 5040, 1 / 40320, 1 / 362880]),
+    big,
+    () => f.f32x4Compare("lt", () => f.f32x4Abs(x), () => splat(f, 0.5)),
+  );
+}
+
+/** Pushes ln(1 + x): 2·atanh(s), s = x / (2 + x), by its odd series below |x| = 0.5; log(1 + x) above. */
+export function emitLog1pF32x4(f: FunctionBuilder, x: Local): void {
+  const big = f.local(v128), onePlus = f.local(v128), s = f.local(v128), s2 = f.local(v128);
+  f.set(onePlus, () => f.f32x4Add(x, () => splat(f, 1)));
+  f.set(big, () => emitLogF32x4(f, onePlus));
+  f.set(s, () => f.f32x4Div(x, () => f.f32x4Add(x, () => splat(f, 2))));
+  f.set(s2, () => f.f32x4Mul(s, s));
+  f.v128Bitselect(
+    () => f.f32x4Mul(() => f.f32x4Mul(s, () => splat(f, 2)), () => {
+      horner(f, s2, [1 / 11, 1 / 9, 1 / 7, 1 / 5, 1 / 3]);
+      f.f32x4Mul(undefined, s2);
+      f.f32x4Add(undefined, () => splat(f, 1));
+    }),
+    big,
+    () => f.f32x4Compare("lt", () => f.f32x4Abs(x), () => splat(f, 0.5)),
+  );
+}
+
+/** Pushes tanh x = −t / (2 + t), t = eˣ⁻¹ at −2|x|, with x's sign bit (tanh(−0) = −0); NaN stays NaN. */
+export function emitTanhF32x4(f: FunctionBuilder, x: Local): void {
+  const a = f.local(v128), t = f.local(v128), r = f.local(v128);
+  f.set(a, () => f.f32x4Mul(() => f.f32x4Abs(x), () => splat(f, -2)));
+  f.set(t, () => emitExpm1F32x4(f, a));
+  f.set(r, () => f.f32x4Div(() => f.f32x4Neg(t), () => f.f32x4Add(t, () => splat(f, 2))));
+  // |r| with x's sign bit.
+  const sign = () => splatI(f, 0x80000000 | 0);
+  f.v128Or(() => f.v128And(r, () => splatI(f, 0x7fffffff)), () => f.v128And(x, sign));
+}
