@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import fc from "fast-check";
-import { cpuBackend, DTypeError, E, evaluate, type Expr, fused, NDArray, opByOp, tensor, UNARY_OP_NAMES, unaryDef, unaryOp } from "../src/mod.ts";
+import { cpuBackend, DTypeError, E, evaluate, type Expr, fused, NDArray, opByOp, tensor, UNARY_OP_NAMES, unaryDef, unaryOp, binaryDef, binaryOp } from "../src/mod.ts";
 import { fusedKernel } from "../src/cpu/fused_wasm.ts";
 
 const x0 = E.input(0), x1 = E.input(1), x2 = E.input(2);
@@ -121,6 +121,27 @@ describe("float32 unary ops on kernel-memory arrays (the fused WebAssembly path)
         if (!ok) throw new Error(`${op}(${v}) = ${g}, float64 reference ${want}`);
         if (want === 0 && unaryDef(op).signedZero && !Object.is(g, want)) throw new Error(`${op}(${v}) = ${g}: sign of zero, want ${want}`);
       });
+    });
+  }
+});
+
+describe("float32 binary ops on kernel-memory arrays against the float64 reference", () => {
+  const specials = [NaN, Infinity, -Infinity, 0, -0, 1e-40, 2, -3];
+  const as = Array.from({ length: 2000 }, (_, i) => (i % 29 === 3 ? specials[i % 8]! : ((i * 7919) % 2000) / 100 - 10));
+  const bs = Array.from({ length: 2000 }, (_, i) => (i % 31 === 5 ? specials[(i >> 1) % 8]! : ((i * 104729) % 2000) / 100 - 10));
+  const a = tensor(as, { dtype: "float32" }), b = tensor(bs, { dtype: "float32" });
+  const a32 = Array.from(a.dataSync()), b32 = Array.from(b.dataSync());
+  for (const op of ["maximum", "minimum", "add", "sub", "mul", "div"] as const) {
+    test(`${op}, and against a broadcast row`, () => {
+      const row = b.narrow(0, 0, 1);
+      for (const [other, bAt] of [[b, (i: number) => b32[i]!], [row, () => b32[0]!]] as const) {
+        const got = binaryOp(op, a, other).dataSync();
+        a32.forEach((x, i) => {
+          const want = Math.fround(binaryDef(op).f64(x, bAt(i)));
+          const g = got[i]!;
+          if (!(Number.isNaN(want) ? Number.isNaN(g) : g === want)) throw new Error(`${op}(${x}, ${bAt(i)}) = ${g}, reference ${want}`);
+        });
+      }
     });
   }
 });

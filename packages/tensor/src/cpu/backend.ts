@@ -1,5 +1,5 @@
 import type { Backend, FusedProgram, Storage, StridedView } from "../backend.ts";
-import { fusedWasm, unaryFusedWasm } from "./fused_wasm.ts";
+import { binaryFusedWasm, fusedWasm, unaryFusedWasm } from "./fused_wasm.ts";
 import { allocTyped, type DType, isFloat, type TypedArray } from "../dtype.ts";
 import { DTypeError } from "../errors.ts";
 import { normalFromWords, philoxWords, uniformFromWords, wordsFor } from "../random.ts";
@@ -165,7 +165,7 @@ export class CpuBackend implements Backend {
 
   binary(op: Parameters<Backend["binary"]>[0], a: StridedView, b: StridedView, shape: readonly number[], outDtype: DType): Storage {
     const out = this.make(outDtype, shape.reduce((x, y) => x * y, 1), false);
-    if (!binaryWasm(op, a, b, shape, out)) binaryInto(op, a, b, shape, out.data);
+    if (!binaryWasm(op, a, b, shape, out) && !binaryFusedWasm(op, a, b, shape, out)) binaryInto(op, a, b, shape, out.data);
     return out;
   }
 

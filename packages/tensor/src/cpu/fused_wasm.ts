@@ -7,7 +7,7 @@ import { wasmRuntime } from "./wasm/runtime.ts";
 import { collapseDims, forEachRow } from "./strided.ts";
 import { operandAddress } from "./operand_address.ts";
 import { ptrOf } from "./storage.ts";
-import { UNARY_TABLE, type UnaryOp } from "../ops/op_table.ts";
+import { BINARY_TABLE, type BinaryOp, UNARY_TABLE, type UnaryOp } from "../ops/op_table.ts";
 
 type FusedFn = (...args: number[]) => void;
 
@@ -90,4 +90,17 @@ export function unaryFusedWasm(op: UnaryOp, param: number | undefined, x: Stride
   let program = unaryPrograms.get(op);
   if (!program) unaryPrograms.set(op, (program = { outputs: [UNARY_TABLE[op].expr], dtype: "float32", key: `unary:${op}` }));
   return fusedWasm(program, [x], x.shape, [param ?? 1], [out]);
+}
+
+const binaryPrograms = new Map<BinaryOp, FusedProgram>();
+
+/**
+ * A float32 binary op without a hand-written WebAssembly kernel (maximum, minimum) as the fused kernel of its
+ * op-table expression. False where it does not apply (bool results, a primitive without a WebAssembly form).
+ */
+export function binaryFusedWasm(op: BinaryOp, a: StridedView, b: StridedView, shape: readonly number[], out: Storage): boolean {
+  if (out.dtype !== "float32" || a.storage.dtype !== "float32" || b.storage.dtype !== "float32") return false;
+  let program = binaryPrograms.get(op);
+  if (!program) binaryPrograms.set(op, (program = { outputs: [BINARY_TABLE[op].expr], dtype: "float32", key: `binary:${op}` }));
+  return fusedWasm(program, [a, b], shape, [], [out]);
 }
