@@ -1,5 +1,5 @@
-import { noGrad, Tensor } from "@backprop/autograd";
-import { type NDArray, ShapeError, ValueError } from "@backprop/tensor";
+import { isGradEnabled, noGrad, Tensor } from "@backprop/autograd";
+import { E, fused, isFloat, type NDArray, ShapeError, tidy, ValueError } from "@backprop/tensor";
 import { fmtShape } from "../util.ts";
 
 export interface BatchNormOptions {
@@ -21,6 +21,36 @@ export interface BatchNormOptions {
 function overwrite(dst: NDArray, src: NDArray): void {
   dst.backend.copy(src, dst);
   src.dispose();
+}
+
+/** Whether the output must record a graph: grad mode is on and some operand requires a gradient. */
+function needsGraph(...xs: (Tensor | null)[]): boolean {
+  return isGradEnabled() && xs.some((x) => x?.requiresGrad);
+}
+
+/**
+ * Evaluation with running statistics and no graph (every operand of the input's dtype), as one fused pass:
+ * y = ((x − mean) · rstd) · γ + β, with rstd = 1 / √(var + eps) computed per channel by the ops below, so the
+ * result equals the unfused chain's bit for bit.
+ */
+function normalizeFused(
+  x: NDArray,
+  runningMean: NDArray,
+  runningVar: NDArray,
+  weight: NDArray | null,
+  bias: NDArray | null,
+  paramShape: number[],
+  eps: number,
+): NDArray {
+  return tidy(() => {
+    const perChannel = (a: NDArray) => a.reshape(paramShape);
+    const rstd = perChannel(runningVar.add(eps).rsqrt());
+    const inputs = [x, perChannel(runningMean), rstd];
+    let y = E.mul(E.sub(E.input(0), E.input(1)), E.input(2));
+    if (weight) y = E.mul(y, E.input(inputs.push(perChannel(weight)) - 1));
+    if (bias) y = E.add(y, E.input(inputs.push(perChannel(bias)) - 1));
+    return fused([y], inputs)[0]!;
+  });
 }
 
 /**
@@ -72,6 +102,11 @@ export function batchNorm(
         if (typeof keep !== "number") keep.dispose();
       });
     }
+  } else if (
+    !needsGraph(input, weight, bias) && isFloat(input.dtype) &&
+    [runningMean, runningVar, weight?.value, bias?.value].every((a) => !a || a.dtype === input.dtype)
+  ) {
+    return new Tensor(normalizeFused(input.value, runningMean!, runningVar!, weight?.value ?? null, bias?.value ?? null, paramShape, eps));
   } else {
     const mean = new Tensor(runningMean!.reshape(paramShape));
     const variance = new Tensor(runningVar!.reshape(paramShape));
