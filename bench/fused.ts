@@ -2,9 +2,9 @@
 // processes hits both alike: each row is a ratio of medians measured side by side.
 //
 //   deno run -A bench/fused.ts [elements=1048576] [rounds=15]
-import { Tensor } from "@backprop/autograd";
-import { Adam, AdamW, ConvNet, type Optimizer, Parameter, SGD } from "@backprop/nn";
-import { E, fused, Generator, opByOp, randn, tidy, UNARY_TABLE, unaryOp } from "@backprop/tensor";
+import { noGrad, Tensor } from "@backprop/autograd";
+import { Adam, AdamW, batchNorm, ConvNet, type Optimizer, Parameter, SGD } from "@backprop/nn";
+import { E, fused, Generator, type NDArray, opByOp, randn, tidy, UNARY_TABLE, unaryOp } from "@backprop/tensor";
 
 const n = Number(Deno.args[0] ?? 1 << 20);
 const rounds = Number(Deno.args[1] ?? 15);
@@ -45,6 +45,7 @@ const cases: [string, (fusedOn: boolean) => () => void][] = [
   ["AdamW step", optimizerCase((ps) => new AdamW(ps, { lr: 1e-3 }))],
   ["SGD step, momentum 0.9, weight decay", optimizerCase((ps) => new SGD(ps, { lr: 0.1, momentum: 0.9, weightDecay: 1e-4 }))],
   ["Adam step over the W3 ConvNet's parameters", convNetAdamCase()],
+  ["BatchNorm2d evaluation, [32, 64, 32, 32] (2 Mi elements)", batchNormEvalCase()],
   ["exp (per-element TypeScript loop → WebAssembly)", unaryCase("exp")],
   ["log (per-element TypeScript loop → WebAssembly)", unaryCase("log")],
   ["sigmoid (per-element TypeScript loop → WebAssembly)", unaryCase("sigmoid")],
@@ -63,6 +64,21 @@ function unaryCase(op: "exp" | "log" | "sigmoid"): (fusedOn: boolean) => () => v
     if (fusedOn) tidy(() => void unaryOp(op, x));
     else for (let i = 0; i < n; i++) out[i] = f(xs[i]!, 1);
   };
+}
+
+/**
+ * BatchNorm2d evaluation (running statistics, no graph) at the ConvNet's largest activation, [32, 64, 32, 32]:
+ * the fused pass against the same chain of ops batchNorm records when a graph is needed.
+ */
+function batchNormEvalCase(): (fusedOn: boolean) => () => void {
+  const x = randn([32, 64, 32, 32], { generator: g }).keep();
+  const [mean, variance, w, b] = [0, 1, 2, 3].map(() => randn([64], { generator: g }).abs().add(0.5).keep()) as NDArray[];
+  const shape = [1, 64, 1, 1];
+  return (fusedOn) => () =>
+    tidy(() => {
+      if (fusedOn) noGrad(() => batchNorm(new Tensor(x), mean!, variance!, { weight: new Tensor(w!), bias: new Tensor(b!) }));
+      else x.sub(mean!.reshape(shape)).mul(variance!.add(1e-5).rsqrt().reshape(shape)).mul(w!.reshape(shape)).add(b!.reshape(shape));
+    });
 }
 
 const median = (xs: number[]) => [...xs].sort((u, v) => u - v)[xs.length >> 1]!;
