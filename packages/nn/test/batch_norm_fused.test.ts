@@ -34,3 +34,32 @@ describe("batch norm evaluation as one fused pass", () => {
     expect(Array.from(without.value.dataSync())).toEqual(Array.from(withGraph.value.dataSync()));
   });
 });
+
+describe("batch norm with the batch's statistics (training) as fused passes", () => {
+  for (const dtype of ["float32", "float64"] as const) {
+    for (const shape of [[8, 6, 5, 5], [16, 12]]) {
+      test(`forward and running statistics bit for bit, gradients within ${dtype === "float64" ? "1e-12" : "1e-5"} of the composed graph (${dtype}, [${shape}])`, () => {
+        const run = (isFused: boolean) => {
+          const g = new T.Generator(11);
+          const c = shape[1]!;
+          const x = new Tensor(T.randn(shape, { dtype, generator: g }).mul(3).add(1), { requiresGrad: true });
+          const w = new Tensor(T.randn([c], { dtype, generator: g }), { requiresGrad: true });
+          const b = new Tensor(T.randn([c], { dtype, generator: g }), { requiresGrad: true });
+          const rm = T.zeros([c], { dtype }), rv = T.ones([c], { dtype });
+          const y = batchNorm(x, rm, rv, { weight: w, bias: b, training: true, fused: isFused });
+          // A loss whose gradient differs per element, so every term of the closed form counts.
+          const probe = T.randn(shape, { dtype, generator: new T.Generator(3) });
+          y.mul(new Tensor(probe)).sum().backward();
+          return [y.value, rm, rv, x.grad!.value, w.grad!.value, b.grad!.value].map((a) => Array.from(a.dataSync()));
+        };
+        const [f, u] = [run(true), run(false)];
+        for (let k = 0; k < 3; k++) expect(f[k]).toEqual(u[k]);
+        const tol = dtype === "float64" ? 1e-12 : 1e-5;
+        for (let k = 3; k < 6; k++) {
+          const scale = Math.max(...u[k]!.map(Math.abs));
+          f[k]!.forEach((v, i) => expect(Math.abs(v - u[k]![i]!)).toBeLessThanOrEqual(tol * Math.max(1, scale)));
+        }
+      });
+    }
+  }
+});
