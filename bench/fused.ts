@@ -45,6 +45,7 @@ const cases: [string, (fusedOn: boolean) => () => void][] = [
   ["AdamW step", optimizerCase((ps) => new AdamW(ps, { lr: 1e-3 }))],
   ["SGD step, momentum 0.9, weight decay", optimizerCase((ps) => new SGD(ps, { lr: 0.1, momentum: 0.9, weightDecay: 1e-4 }))],
   ["Adam step over the W3 ConvNet's parameters", convNetAdamCase()],
+  ["BatchNorm2d training forward + backward, [32, 64, 32, 32]", batchNormTrainCase()],
   ["BatchNorm2d evaluation, [32, 64, 32, 32] (2 Mi elements)", batchNormEvalCase()],
   ["exp (per-element TypeScript loop → WebAssembly)", unaryCase("exp")],
   ["log (per-element TypeScript loop → WebAssembly)", unaryCase("log")],
@@ -78,6 +79,19 @@ function batchNormEvalCase(): (fusedOn: boolean) => () => void {
     tidy(() => {
       if (fusedOn) noGrad(() => batchNorm(new Tensor(x), mean!, variance!, { weight: new Tensor(w!), bias: new Tensor(b!) }));
       else x.sub(mean!.reshape(shape)).mul(variance!.add(1e-5).rsqrt().reshape(shape)).mul(w!.reshape(shape)).add(b!.reshape(shape));
+    });
+}
+
+/** BatchNorm2d training forward + backward at [32, 64, 32, 32]: fused passes against the composed graph. */
+function batchNormTrainCase(): (fusedOn: boolean) => () => void {
+  const x = new Tensor(randn([32, 64, 32, 32], { generator: g }).keep(), { requiresGrad: true });
+  const w = new Tensor(randn([64], { generator: g }).keep(), { requiresGrad: true });
+  const b = new Tensor(randn([64], { generator: g }).keep(), { requiresGrad: true });
+  const probe = new Tensor(randn([32, 64, 32, 32], { generator: g }).keep());
+  return (fusedOn) => () =>
+    tidy(() => {
+      x.grad = w.grad = b.grad = null;
+      batchNorm(x, null, null, { weight: w, bias: b, training: true, fused: fusedOn }).mul(probe).sum().backward();
     });
 }
 
