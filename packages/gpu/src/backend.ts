@@ -7,6 +7,7 @@ import {
   contiguousStrides,
   type DType,
   DTypeError,
+  type FusedProgram,
   type Pool2dParams,
   type RandomDistribution,
   type ReduceOp,
@@ -17,6 +18,7 @@ import {
 } from "@backprop/tensor";
 import { GpuLimitError } from "./errors.ts";
 import { binaryKernel } from "./kernels/binary.ts";
+import { fusedKernel } from "./kernels/fused.ts";
 import {
   convForwardProblem,
   convForwardSizes,
@@ -39,7 +41,10 @@ import { ParamWriter } from "./params.ts";
 import type { PoolStats } from "./pool.ts";
 import { type DeviceLimits, GpuRuntime, grid, type KernelSpec } from "./runtime.ts";
 import { GpuStorage, gpuStorage } from "./storage.ts";
-import { checkRank, collapse, writeStrided } from "./strided.ts";
+import { checkRank, collapse, stridedWords, writeStrided } from "./strided.ts";
+
+/** WebGPU's default maxStorageBuffersPerShaderStage: the views and outputs one fused pipeline may bind. */
+const MAX_STORAGE_BINDINGS = 8;
 import { float64Error } from "./wgsl_types.ts";
 
 /** `memory()` of the WebGPU backend: live tensors plus what the buffer pool holds. */
@@ -271,6 +276,26 @@ export class WebGpuBackend implements Backend {
     p.f32(param ?? 1);
     this.#run(unaryKernel(op, x.storage.dtype, outDtype, c.shape.length), [gpuStorage(x.storage), out], p, n);
     return out;
+  }
+
+  /**
+   * A fused elementwise program as one WGSL pipeline (float32). Declines, so the caller runs op by op, where the
+   * strided parameters and scalars exceed the parameter block or the views and outputs the storage bindings.
+   */
+  fused(program: FusedProgram, inputs: readonly StridedView[], shape: readonly number[], params: readonly number[]): Storage[] | undefined {
+    if (program.dtype !== "float32" || inputs.some((v) => v.storage.dtype !== "float32")) return undefined;
+    if (inputs.length + program.outputs.length > MAX_STORAGE_BINDINGS) return undefined;
+    const c = collapse(shape, inputs);
+    if (stridedWords(c.shape.length, inputs.length) + params.length > 63) return undefined;
+    const n = shape.reduce((a, b) => a * b, 1);
+    const outs = program.outputs.map(() => this.#newStorage("float32", n, "fused"));
+    if (n === 0) return outs;
+    const p = new ParamWriter();
+    writeStrided(p, c.shape, c.strides, inputs.map((v) => v.offset));
+    for (const v of params) p.f32(v);
+    const kernel = fusedKernel(program, c.shape.length, inputs.length, params.length);
+    this.#run(kernel, [...inputs.map((v) => gpuStorage(v.storage)), ...outs], p, n);
+    return outs;
   }
 
   binary(op: BinaryOp, a: StridedView, b: StridedView, outShape: readonly number[], outDtype: DType): Storage {

@@ -1,6 +1,8 @@
 import type { DType, TypedArray } from "./dtype.ts";
 import { DeviceError } from "./errors.ts";
 import { cpuBackend } from "./cpu/backend.ts";
+import type { BinaryOp, UnaryOp } from "./ops/op_table.ts";
+import type { Expr } from "./expr/ir.ts";
 
 /**
  * A block of device memory holding `size` elements of `dtype`. Opaque above the backend: only the backend that
@@ -29,15 +31,18 @@ export interface StridedView {
   readonly offset: number;
 }
 
-/** Elementwise functions of one operand (the `unary` kernel). */
-export type UnaryOp =
-  | "neg" | "abs" | "sign" | "exp" | "log" | "log1p" | "expm1" | "sqrt" | "rsqrt" | "square" | "reciprocal"
-  | "sin" | "cos" | "tanh" | "sigmoid" | "relu" | "elu" | "floor" | "ceil" | "round" | "logicalNot";
+export type { BinaryOp, UnaryOp } from "./ops/op_table.ts";
 
-/** Elementwise functions of two operands (the `binary` kernel); comparisons and logical ops produce bool. */
-export type BinaryOp =
-  | "add" | "sub" | "mul" | "div" | "pow" | "maximum" | "minimum"
-  | "eq" | "ne" | "lt" | "le" | "gt" | "ge" | "logicalAnd" | "logicalOr";
+/**
+ * A fused elementwise computation: each output is an expression (src/expr/ir.ts) over the inputs and the call's
+ * scalar parameters, all computed in `dtype`. `key` identifies the expressions, so a backend compiles each once.
+ */
+export interface FusedProgram {
+  readonly outputs: readonly Expr[];
+  /** Compute and output dtype (float32 or float64); every input has it too. */
+  readonly dtype: DType;
+  readonly key: string;
+}
 
 /** Reductions of the `reduce` kernel. */
 export type ReduceOp = "sum" | "prod" | "max" | "min";
@@ -166,6 +171,12 @@ export interface Backend {
   binary(op: BinaryOp, a: StridedView, b: StridedView, outShape: readonly number[], outDtype: DType): Storage;
   /** `a` where the bool `cond` is true, else `b`; all three already expanded to `outShape` and of `outDtype`. */
   where(cond: StridedView, a: StridedView, b: StridedView, outShape: readonly number[], outDtype: DType): Storage;
+  /**
+   * Optional: evaluates `program` for every element of `shape` in one pass over the inputs (views expanded to
+   * `shape`, stride 0 where broadcast), one new contiguous storage per output. Returns undefined where this
+   * backend cannot run it (the caller then computes op by op, so results never depend on fusion).
+   */
+  fused?(program: FusedProgram, inputs: readonly StridedView[], shape: readonly number[], params: readonly number[]): Storage[] | undefined;
   /** Reduces each row of a contiguous [outer, reduceSize] array. */
   reduce(op: ReduceOp, x: Storage, outer: number, reduceSize: number): Storage;
   /** Per row of a contiguous [outer, reduceSize] array, the int32 index of its first largest/smallest value. */

@@ -28,6 +28,7 @@ export type {
   AxisIndexParams,
   Backend,
   BinaryOp,
+  FusedProgram,
   Conv2dParams,
   Pool2dParams,
   RandomDistribution,
@@ -70,6 +71,8 @@ export {
   zeros,
   zerosLike,
 } from "./ops/creation.ts";
+export { binary as binaryOp, unary as unaryOp } from "./ops/elementwise.ts";
+export { fused, opByOp } from "./ops/fused.ts";
 export {
   abs,
   add,
@@ -127,3 +130,18 @@ export {
 } from "./ops/conv.ts";
 export { gather, indexAdd, indexSelect, oneHot, scatterAdd } from "./ops/indexing.ts";
 export { concat, split, stack } from "./ops/join.ts";
+
+export type { BinaryDef, UnaryDef } from "./ops/op_table.ts";
+export {
+  BINARY_OP_NAMES,
+  BINARY_TABLE,
+  binaryDef,
+  BOOL_BINARY_OPS,
+  INTEGRAL_UNARY_OPS,
+  UNARY_OP_NAMES,
+  UNARY_TABLE,
+  unaryDef,
+} from "./ops/op_table.ts";
+export type { Expr, ExprLike, PrimBinary, PrimUnary } from "./expr/ir.ts";
+export { arity, E, exprKey, PRIM_COMPARISONS, walk } from "./expr/ir.ts";
+export { evaluate, primBinary, primUnary } from "./expr/evaluate.ts";

@@ -1,5 +1,6 @@
 import * as T from "@backprop/tensor";
-import type { NDArray } from "@backprop/tensor";
+import type { NDArray, UnaryOp } from "@backprop/tensor";
+import { UNARY_BACKWARD } from "./derivatives.ts";
 import { record } from "../record.ts";
 import { Tensor } from "../tensor.ts";
 import { unbroadcast } from "../unbroadcast.ts";
@@ -87,64 +88,66 @@ function extremum(
   });
 }
 
-function unary(name: string, x: Tensor, forward: (x: NDArray) => NDArray, backward: (g: NDArray, out: NDArray) => NDArray): Tensor {
-  const out = forward(x.value);
-  return record(name, [x], out, (g) => [backward(g, out)]);
+/** Unary op `op` of the op table, with its backward rule from UNARY_BACKWARD. */
+function unary(op: UnaryOp, x: Tensor, param?: number): Tensor {
+  const backward = UNARY_BACKWARD[op];
+  const out = T.unaryOp(op, x.value, param);
+  if (!backward) return new Tensor(out);
+  return record(op, [x], out, (g) => [backward(g, x.value, out, param ?? 1)]);
 }
 
-const zerosGrad = (g: NDArray) => T.zerosLike(g);
-
 /** −x. */
-export const neg = (x: Tensor): Tensor => unary("neg", x, T.neg, (g) => g.neg());
+export const neg = (x: Tensor): Tensor => unary("neg", x);
 /** |x|; the gradient is sign(x), 0 at 0. */
-export const abs = (x: Tensor): Tensor => unary("abs", x, T.abs, (g) => g.mul(x.value.sign()));
+export const abs = (x: Tensor): Tensor => unary("abs", x);
 /** −1, 0 or 1; piecewise constant, so its gradient is 0. */
-export const sign = (x: Tensor): Tensor => unary("sign", x, T.sign, zerosGrad);
+export const sign = (x: Tensor): Tensor => unary("sign", x);
 /** eˣ. */
-export const exp = (x: Tensor): Tensor => unary("exp", x, T.exp, (g, out) => g.mul(out));
+export const exp = (x: Tensor): Tensor => unary("exp", x);
 /** Natural logarithm. */
-export const log = (x: Tensor): Tensor => unary("log", x, T.log, (g) => g.div(x.value));
+export const log = (x: Tensor): Tensor => unary("log", x);
 /** log(1 + x), accurate for small x. */
-export const log1p = (x: Tensor): Tensor => unary("log1p", x, T.log1p, (g) => g.div(x.value.add(1)));
+export const log1p = (x: Tensor): Tensor => unary("log1p", x);
 /** eˣ − 1, accurate for small x. */
-export const expm1 = (x: Tensor): Tensor => unary("expm1", x, T.expm1, (g, out) => g.mul(out.add(1)));
+export const expm1 = (x: Tensor): Tensor => unary("expm1", x);
 /** √x. */
-export const sqrt = (x: Tensor): Tensor => unary("sqrt", x, T.sqrt, (g, out) => g.div(out.mul(2)));
+export const sqrt = (x: Tensor): Tensor => unary("sqrt", x);
 /** 1 / √x. */
-export const rsqrt = (x: Tensor): Tensor => unary("rsqrt", x, T.rsqrt, (g, out) => g.mul(out.pow(3)).mul(-0.5));
+export const rsqrt = (x: Tensor): Tensor => unary("rsqrt", x);
 /** x². */
-export const square = (x: Tensor): Tensor => unary("square", x, T.square, (g) => g.mul(x.value).mul(2));
+export const square = (x: Tensor): Tensor => unary("square", x);
 /** 1 / x. */
-export const reciprocal = (x: Tensor): Tensor => unary("reciprocal", x, T.reciprocal, (g, out) => g.mul(out.square()).neg());
+export const reciprocal = (x: Tensor): Tensor => unary("reciprocal", x);
 /** sin x. */
-export const sin = (x: Tensor): Tensor => unary("sin", x, T.sin, (g) => g.mul(T.cos(x.value)));
+export const sin = (x: Tensor): Tensor => unary("sin", x);
 /** cos x. */
-export const cos = (x: Tensor): Tensor => unary("cos", x, T.cos, (g) => g.mul(T.sin(x.value)).neg());
+export const cos = (x: Tensor): Tensor => unary("cos", x);
 /** Hyperbolic tangent; the gradient is 1 − tanh². */
-export const tanh = (x: Tensor): Tensor => unary("tanh", x, T.tanh, (g, out) => g.mul(T.sub(1, out.square())));
+export const tanh = (x: Tensor): Tensor => unary("tanh", x);
 /** 1 / (1 + e⁻ˣ); the gradient is σ(1 − σ). */
-export const sigmoid = (x: Tensor): Tensor => unary("sigmoid", x, T.sigmoid, (g, out) => g.mul(out.mul(T.sub(1, out))));
+export const sigmoid = (x: Tensor): Tensor => unary("sigmoid", x);
 /** max(x, 0); the gradient is 1 where x > 0 and 0 elsewhere (also at 0, as PyTorch). */
-export const relu = (x: Tensor): Tensor => unary("relu", x, T.relu, (g) => g.mul(x.value.gt(0).cast(g.dtype)));
+export const relu = (x: Tensor): Tensor => unary("relu", x);
 /** Rounds down; piecewise constant, so its gradient is 0. */
-export const floor = (x: Tensor): Tensor => unary("floor", x, T.floor, zerosGrad);
+export const floor = (x: Tensor): Tensor => unary("floor", x);
 /** Rounds up; piecewise constant, so its gradient is 0. */
-export const ceil = (x: Tensor): Tensor => unary("ceil", x, T.ceil, zerosGrad);
+export const ceil = (x: Tensor): Tensor => unary("ceil", x);
 /** Rounds to the nearest integer (halves to even); piecewise constant, so its gradient is 0. */
-export const round = (x: Tensor): Tensor => unary("round", x, T.round, zerosGrad);
+export const round = (x: Tensor): Tensor => unary("round", x);
 
 /** ELU: x for x > 0, alpha·(eˣ − 1) otherwise; its slope there is out + alpha. */
 export function elu(x: Tensor, alpha = 1): Tensor {
-  return unary("elu", x, (v) => T.elu(v, alpha), (g, out) => g.mul(T.where(x.value.gt(0), 1, out.add(alpha))));
+  return unary("elu", x, alpha);
 }
 
 /** Limits to [min, max]; the gradient passes where min ≤ x ≤ max (as PyTorch). */
 export function clamp(x: Tensor, min?: number, max?: number): Tensor {
-  return unary("clamp", x, (v) => T.clamp(v, min, max), (g) => {
+  const out = T.clamp(x.value, min, max);
+  return record("clamp", [x], out, (g) => {
     let inside = T.onesLike(x.value, { dtype: "bool" });
     if (min !== undefined) inside = T.logicalAnd(inside, x.value.ge(min));
     if (max !== undefined) inside = T.logicalAnd(inside, x.value.le(max));
-    return g.mul(inside.cast(g.dtype));
+    return [g.mul(inside.cast(g.dtype))];
   });
 }
 

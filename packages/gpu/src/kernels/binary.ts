@@ -1,32 +1,17 @@
 import type { BinaryOp, DType } from "@backprop/tensor";
+import { binaryDef, BOOL_BINARY_OPS } from "@backprop/tensor";
+import { renderCondition, renderWgsl } from "./expr_wgsl.ts";
 import { entry1d, storageDecls } from "../bindings.ts";
 import type { KernelSpec } from "../runtime.ts";
 import { elementwiseOperands } from "../strided.ts";
 import { convert, CONVERT_WGSL, wgslType } from "../wgsl_types.ts";
 import { MATH_WGSL } from "./math.ts";
 
-const COMPARISONS = new Set<BinaryOp>(["eq", "ne", "lt", "le", "gt", "ge", "logicalAnd", "logicalOr"]);
-
-/** WGSL of `op` on floats `a`, `b`. Comparisons give a WGSL bool; NaN compares unequal to everything. */
+/** WGSL of `op` on floats `a`, `b`, rendered from the op table's expression; comparisons give a WGSL bool. */
 function floatExpr(op: BinaryOp): string {
-  const nan = "(isnan_(a) || isnan_(b))";
-  switch (op) {
-    case "add": return "a + b";
-    case "sub": return "a - b";
-    case "mul": return "a * b";
-    case "div": return "a / b";
-    case "pow": return "pow_(a, b)";
-    case "maximum": return `select(select(b, a, a > b), nan_(), ${nan})`;
-    case "minimum": return `select(select(b, a, a < b), nan_(), ${nan})`;
-    case "eq": return `a == b && !${nan}`;
-    case "ne": return `a != b || ${nan}`;
-    case "lt": return `a < b && !${nan}`;
-    case "le": return `a <= b && !${nan}`;
-    case "gt": return `a > b && !${nan}`;
-    case "ge": return `a >= b && !${nan}`;
-    case "logicalAnd": return "(a != 0.0 || isnan_(a)) && (b != 0.0 || isnan_(b))";
-    case "logicalOr": return "(a != 0.0 || isnan_(a)) || (b != 0.0 || isnan_(b))";
-  }
+  const leaves = { input: (i: number) => (i === 0 ? "a" : "b"), param: () => "0.0" };
+  const def = binaryDef(op);
+  return def.bool ? renderCondition(def.expr, leaves) : renderWgsl(def.expr, leaves);
 }
 
 function intExpr(op: BinaryOp): string {
@@ -73,8 +58,8 @@ export function binaryKernel(
     outputs: 1,
     source: () => {
       const expr = compute === "float32" ? floatExpr(op) : intExpr(op);
-      const result = COMPARISONS.has(op) ? `select(0u, 1u, ${expr})` : convert(expr, compute, outDtype);
-      const store = COMPARISONS.has(op) ? convert(result, "bool", outDtype) : result;
+      const result = BOOL_BINARY_OPS.has(op) ? `select(0u, 1u, ${expr})` : convert(expr, compute, outDtype);
+      const store = BOOL_BINARY_OPS.has(op) ? convert(result, "bool", outDtype) : result;
       return `${MATH_WGSL}${CONVERT_WGSL}
 ${storageDecls(operands.bindings, [["out", `array<${tout}>`]])}
 ${entry1d(256)}

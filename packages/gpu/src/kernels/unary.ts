@@ -1,40 +1,18 @@
 import type { DType, UnaryOp } from "@backprop/tensor";
-import { DTypeError } from "@backprop/tensor";
+import { DTypeError, unaryDef } from "@backprop/tensor";
+import { renderCondition, renderWgsl } from "./expr_wgsl.ts";
 import { entry1d, storageDecls } from "../bindings.ts";
 import type { KernelSpec } from "../runtime.ts";
 import { stridedOffsets } from "../strided.ts";
 import { CONVERT_WGSL, wgslType } from "../wgsl_types.ts";
 import { MATH_WGSL } from "./math.ts";
 
-/**
- * WGSL of `op` on a float `x`; `alpha` is ELU's parameter. WGSL lets a compiler assume no NaN reaches a
- * comparison, so where a comparison alone would decide a NaN's result, `isnan_` (a bit test) decides it.
- */
+/** WGSL of `op` on a float `x`, rendered from the op table's expression; ELU's alpha is parameter word ALPHA. */
 function floatExpr(op: UnaryOp): string {
-  switch (op) {
-    case "neg": return "-x";
-    case "abs": return "abs(x)";
-    case "sign": return "select(select(select(x, -1.0, x < 0.0), 1.0, x > 0.0), x, isnan_(x))";
-    case "exp": return "exp(x)";
-    case "log": return "log_(x)";
-    case "log1p": return "log1p_(x)";
-    case "expm1": return "expm1_(x)";
-    case "sqrt": return "sqrt_(x)";
-    case "rsqrt": return "1.0 / sqrt_(x)";
-    case "square": return "x * x";
-    case "reciprocal": return "1.0 / x";
-    case "sin": return "sin(x)";
-    case "cos": return "cos(x)";
-    case "tanh": return "tanh_(x)";
-    case "sigmoid": return "sigmoid_(x)";
-    case "relu": return "select(0.0, x, x > 0.0 || isnan_(x))";
-    case "elu": return "select(pf(ALPHA) * expm1_(x), x, x > 0.0)";
-    case "floor": return "floor(x)";
-    case "ceil": return "ceil(x)";
-    // WGSL's round already rounds half to even, as the CPU backend does.
-    case "round": return "round(x)";
-    case "logicalNot": return "select(0u, 1u, x == 0.0 && !isnan_(x))";
-  }
+  const leaves = { input: () => "x", param: () => "pf(ALPHA)" };
+  const def = unaryDef(op);
+  // A bool result is stored as u32 0/1.
+  return def.bool ? `select(0u, 1u, ${renderCondition(def.expr, leaves)})` : renderWgsl(def.expr, leaves);
 }
 
 function intExpr(op: UnaryOp): string {

@@ -1,5 +1,6 @@
 import type { Tensor } from "@backprop/autograd";
-import { type NDArray, ValueError } from "@backprop/tensor";
+import { fused, isFloat, type NDArray, ValueError } from "@backprop/tensor";
+import { adamUpdate } from "./fused_updates.ts";
 import { Optimizer, type ParamGroup, type ParamState } from "./optimizer.ts";
 
 export type AdamOptions = {
@@ -40,6 +41,10 @@ export class Adam extends Optimizer<AdamOptions> {
     const [beta1, beta2] = g.betas;
     const step = ((state.step as number | undefined) ?? 0) + 1;
     state.step = step;
+    if (this.fused && canFuse(p.value, grad)) {
+      this.updateFused(p, grad, g, state, step);
+      return;
+    }
     let param = p.value;
     if (g.weightDecay !== 0) {
       if (this.decoupledWeightDecay) param = param.mul(1 - g.lr * g.weightDecay);
@@ -58,6 +63,35 @@ export class Adam extends Optimizer<AdamOptions> {
     const denom = v.sqrt().div(biasCorrection2Sqrt).add(g.eps);
     this.setParam(p, param.sub(m.div(denom).mul(stepSize)));
   }
+
+  /** The same update as one fused pass per parameter (the same operations in the same order). */
+  private updateFused(p: Tensor, grad: NDArray, g: ParamGroup<AdamOptions>, state: ParamState, step: number): void {
+    const [beta1, beta2] = g.betas;
+    const m0 = state.exp_avg as NDArray | undefined;
+    const v0 = state.exp_avg_sq as NDArray | undefined;
+    const decay = g.weightDecay !== 0;
+    const variant = { decay, decoupled: this.decoupledWeightDecay, moments: m0 !== undefined && v0 !== undefined };
+    const inputs = variant.moments ? [p.value, grad, m0!, v0!] : [p.value, grad];
+    const params = [
+      this.decoupledWeightDecay ? 1 - g.lr * g.weightDecay : g.weightDecay,
+      1 - beta1,
+      beta2,
+      1 - beta2,
+      Math.sqrt(1 - beta2 ** step),
+      g.eps,
+      g.lr / (1 - beta1 ** step),
+    ];
+    const [theta, m, v] = fused(adamUpdate(variant), inputs, params);
+    this.setState(state, "exp_avg", m!);
+    this.setState(state, "exp_avg_sq", v!);
+    this.setParam(p, theta!);
+  }
+}
+
+/** The fused update reads θ, ∇, m and v in one pass: one float dtype and one shape for all of them. */
+function canFuse(param: NDArray, grad: NDArray): boolean {
+  return isFloat(param.dtype) && grad.dtype === param.dtype && grad.shape.length === param.shape.length &&
+    grad.shape.every((d, i) => d === param.shape[i]);
 }
 
 /**

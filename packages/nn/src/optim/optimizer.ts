@@ -39,6 +39,11 @@ export abstract class Optimizer<H extends Record<string, Hyper> = { lr: number }
   readonly paramGroups: ParamGroup<H>[];
   readonly state: Map<Tensor, ParamState> = new Map();
   readonly defaults: H;
+  /**
+   * Whether each parameter's update runs as one fused elementwise pass (the default) or as the chain of
+   * whole-array ops it is made of. Both give the same values; the switch exists for tests and benchmarks.
+   */
+  fused = true;
 
   constructor(params: ParamsArg<H>, defaults: H) {
     this.defaults = defaults;

@@ -1,5 +1,6 @@
 import type { Tensor } from "@backprop/autograd";
-import { type NDArray, ValueError } from "@backprop/tensor";
+import { fused, isFloat, type NDArray, ValueError } from "@backprop/tensor";
+import { sgdUpdate } from "./fused_updates.ts";
 import { Optimizer, type ParamGroup, type ParamState } from "./optimizer.ts";
 
 export type SGDOptions = {
@@ -34,6 +35,18 @@ export class SGD extends Optimizer<SGDOptions> {
   }
 
   protected override update(p: Tensor, grad: NDArray, g: ParamGroup<SGDOptions>, state: ParamState): void {
+    const sameLayout = isFloat(p.value.dtype) && grad.dtype === p.value.dtype &&
+      grad.shape.length === p.value.shape.length && grad.shape.every((d, i) => d === p.value.shape[i]);
+    if (this.fused && sameLayout) {
+      // One pass: the same operations in the same order as below.
+      const prev = state.momentum_buffer as NDArray | undefined;
+      const variant = { decay: g.weightDecay !== 0, momentum: g.momentum !== 0, buffer: prev !== undefined, nesterov: g.nesterov };
+      const inputs = variant.momentum && prev ? [p.value, grad, prev] : [p.value, grad];
+      const [theta, buf] = fused(sgdUpdate(variant), inputs, [g.weightDecay, g.momentum, 1 - g.dampening, g.lr]);
+      if (buf) this.setState(state, "momentum_buffer", buf);
+      this.setParam(p, theta!);
+      return;
+    }
     let d = g.weightDecay !== 0 ? grad.add(p.value.mul(g.weightDecay)) : grad;
     if (g.momentum !== 0) {
       const prev = state.momentum_buffer as NDArray | undefined;

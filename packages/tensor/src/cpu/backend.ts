@@ -1,4 +1,5 @@
-import type { Backend, Storage, StridedView } from "../backend.ts";
+import type { Backend, FusedProgram, Storage, StridedView } from "../backend.ts";
+import { binaryFusedWasm, fusedWasm, unaryFusedWasm } from "./fused_wasm.ts";
 import { allocTyped, type DType, isFloat, type TypedArray } from "../dtype.ts";
 import { DTypeError } from "../errors.ts";
 import { normalFromWords, philoxWords, uniformFromWords, wordsFor } from "../random.ts";
@@ -158,14 +159,24 @@ export class CpuBackend implements Backend {
 
   unary(op: Parameters<Backend["unary"]>[0], x: StridedView, outDtype: DType, param?: number): Storage {
     const out = this.make(outDtype, x.shape.reduce((a, b) => a * b, 1), false);
-    if (!unaryWasm(op, x, out)) unaryInto(op, param, x, out.data);
+    if (!unaryWasm(op, x, out) && !unaryFusedWasm(op, param, x, out)) unaryInto(op, param, x, out.data);
     return out;
   }
 
   binary(op: Parameters<Backend["binary"]>[0], a: StridedView, b: StridedView, shape: readonly number[], outDtype: DType): Storage {
     const out = this.make(outDtype, shape.reduce((x, y) => x * y, 1), false);
-    if (!binaryWasm(op, a, b, shape, out)) binaryInto(op, a, b, shape, out.data);
+    if (!binaryWasm(op, a, b, shape, out) && !binaryFusedWasm(op, a, b, shape, out)) binaryInto(op, a, b, shape, out.data);
     return out;
+  }
+
+  fused(program: FusedProgram, inputs: readonly StridedView[], shape: readonly number[], params: readonly number[]): Storage[] | undefined {
+    // Only float32 storages live in kernel memory; float64 programs run op by op.
+    if (program.dtype !== "float32") return undefined;
+    const size = shape.reduce((x, y) => x * y, 1);
+    const outs = program.outputs.map(() => this.make(program.dtype, size, false));
+    if (fusedWasm(program, inputs, shape, params, outs)) return outs;
+    for (const o of outs) this.release(o);
+    return undefined;
   }
 
   where(cond: StridedView, a: StridedView, b: StridedView, shape: readonly number[], outDtype: DType): Storage {

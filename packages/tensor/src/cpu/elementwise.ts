@@ -1,62 +1,21 @@
 import type { BinaryOp, StridedView, UnaryOp } from "../backend.ts";
 import type { TypedArray } from "../dtype.ts";
 import { dataOf } from "./storage.ts";
+import { BINARY_TABLE, UNARY_TABLE } from "../ops/op_table.ts";
 import { collapseDims, forEachRow } from "./strided.ts";
 
 type Unary = (x: number) => number;
 type Binary = (a: number, b: number) => number;
 
+/** The float64 function of `op` from the op table; `param` is ELU's alpha. */
 export function unaryFn(op: UnaryOp, param = 1): Unary {
-  switch (op) {
-    case "neg": return (x) => -x;
-    case "abs": return Math.abs;
-    case "sign": return (x) => (x > 0 ? 1 : x < 0 ? -1 : x);
-    case "exp": return Math.exp;
-    case "log": return Math.log;
-    case "log1p": return Math.log1p;
-    case "expm1": return Math.expm1;
-    case "sqrt": return Math.sqrt;
-    case "rsqrt": return (x) => 1 / Math.sqrt(x);
-    case "square": return (x) => x * x;
-    case "reciprocal": return (x) => 1 / x;
-    case "sin": return Math.sin;
-    case "cos": return Math.cos;
-    case "tanh": return Math.tanh;
-    case "sigmoid": return (x) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)));
-    case "relu": return (x) => (x > 0 ? x : x !== x ? x : 0);
-    case "elu": return (x) => (x > 0 ? x : param * Math.expm1(x));
-    case "floor": return Math.floor;
-    case "ceil": return Math.ceil;
-    // Round half to even, as PyTorch and NumPy.
-    case "round": return (x) => {
-      const r = Math.round(x);
-      return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
-    };
-    case "logicalNot": return (x) => (x === 0 ? 1 : 0);
-  }
+  const f = UNARY_TABLE[op].f64;
+  return (x) => f(x, param);
 }
 
+/** The float64 function of `op` from the op table. */
 export function binaryFn(op: BinaryOp): Binary {
-  switch (op) {
-    case "add": return (a, b) => a + b;
-    case "sub": return (a, b) => a - b;
-    case "mul": return (a, b) => a * b;
-    case "div": return (a, b) => a / b;
-    // C's pow, as PyTorch: 1 to any power and −1 to ±∞ are 1, where Math.pow gives NaN.
-    case "pow": return (a, b) => (a === 1 || (a === -1 && Math.abs(b) === Infinity) ? 1 : Math.pow(a, b));
-    case "maximum": return (a, b) => (a !== a || b !== b ? NaN : a > b ? a : b);
-    case "minimum": return (a, b) => (a !== a || b !== b ? NaN : a < b ? a : b);
-    // `+(a > b)` rather than `a > b ? 1 : 0`: V8 turns the conversion into a flag move, while the
-    // conditional is a branch that mispredicts on every other element of random data (5× slower).
-    case "eq": return (a, b) => +(a === b);
-    case "ne": return (a, b) => +(a !== b);
-    case "lt": return (a, b) => +(a < b);
-    case "le": return (a, b) => +(a <= b);
-    case "gt": return (a, b) => +(a > b);
-    case "ge": return (a, b) => +(a >= b);
-    case "logicalAnd": return (a, b) => (a !== 0 && b !== 0 ? 1 : 0);
-    case "logicalOr": return (a, b) => (a !== 0 || b !== 0 ? 1 : 0);
-  }
+  return BINARY_TABLE[op].f64;
 }
 
 // The hot operations get their arithmetic written into the loop. Going through `unaryFn`/`binaryFn` costs a

@@ -3,29 +3,24 @@ import type { DType } from "../dtype.ts";
 import { DTypeError, fmtShape, ValueError } from "../errors.ts";
 import { NDArray } from "../ndarray.ts";
 import { broadcastShapes } from "../shape.ts";
+import { binaryDef, BOOL_BINARY_OPS, unaryDef } from "./op_table.ts";
 import { broadcastPair, disposeAll, type Operand, resultDtype, sameDevice, scalarArray } from "./operands.ts";
 
-const BOOL_ARITHMETIC: Partial<Record<BinaryOp, BinaryOp>> = {
-  add: "logicalOr",
-  mul: "logicalAnd",
-  maximum: "logicalOr",
-  minimum: "logicalAnd",
-};
 
 function describe(x: Operand): string {
   return x instanceof NDArray ? `${x.dtype} ${fmtShape(x.shape)}` : String(x);
 }
 
-const COMPARISONS = new Set<BinaryOp>(["eq", "ne", "lt", "le", "gt", "ge", "logicalAnd", "logicalOr"]);
-
-function binary(op: BinaryOp, a: Operand, b: Operand): NDArray {
+/** Binary op `op` by its name in the op table (what the named functions below call). */
+export function binary(op: BinaryOp, a: Operand, b: Operand): NDArray {
   let dtype = resultDtype(a, b);
+  const def = binaryDef(op);
   // True division, as PyTorch: integers divide into float32.
-  if (op === "div" && (dtype === "int32" || dtype === "bool")) dtype = "float32";
-  if (op === "pow" && dtype === "bool") dtype = "int32";
+  if (def.intsToFloat && (dtype === "int32" || dtype === "bool")) dtype = "float32";
+  if (def.onBool === "int32" && dtype === "bool") dtype = "int32";
   // Bool arrays hold only 0 and 1: sums and products of bools are logical or/and, as in PyTorch.
-  if (dtype === "bool") op = BOOL_ARITHMETIC[op] ?? op;
-  if (op === "sub" && dtype === "bool") {
+  if (dtype === "bool" && (def.onBool === "logicalOr" || def.onBool === "logicalAnd")) op = def.onBool;
+  if (def.onBool === "error" && dtype === "bool") {
     throw new DTypeError(`sub: subtracting bool arrays is not supported (${describe(a)} - ${describe(b)}); use ne() for exclusive or, or cast to int32 first`);
   }
   const { a: av, b: bv, shape, temporaries } = broadcastPair(op, a, b, dtype);
@@ -35,7 +30,7 @@ function binary(op: BinaryOp, a: Operand, b: Operand): NDArray {
     const bc = bv.dtype === dtype ? bv : bv.cast(dtype);
     if (ac !== av) temporaries.push(ac);
     if (bc !== bv) temporaries.push(bc);
-    const outDtype: DType = COMPARISONS.has(op) ? "bool" : dtype;
+    const outDtype: DType = BOOL_BINARY_OPS.has(op) ? "bool" : dtype;
     return new NDArray(ac.backend.binary(op, ac, bc, shape, outDtype), shape);
   } finally {
     disposeAll(temporaries);
@@ -73,20 +68,19 @@ export const logicalAnd = (a: Operand, b: Operand): NDArray => binary("logicalAn
 /** Elementwise a ≠ 0 or b ≠ 0, as bool. */
 export const logicalOr = (a: Operand, b: Operand): NDArray => binary("logicalOr", a, b);
 
-/** Ops that keep an integer input's dtype; the others compute in float32 for integer inputs (as PyTorch). */
-const KEEPS_INT = new Set<UnaryOp>(["neg", "abs", "sign", "square", "relu", "floor", "ceil", "round"]);
-
-function unary(op: UnaryOp, x: NDArray, param?: number): NDArray {
+/** Unary op `op` by its name in the op table; `param` is the op's scalar argument (ELU's alpha). */
+export function unary(op: UnaryOp, x: NDArray, param?: number): NDArray {
   sameDevice(op, x);
   let outDtype: DType = x.dtype;
-  if (op === "logicalNot") outDtype = "bool";
+  const def = unaryDef(op);
+  if (def.bool) outDtype = "bool";
   else if (x.dtype === "bool" || x.dtype === "int32") {
     if (op === "neg" && x.dtype === "bool") {
       throw new DTypeError(`neg: not defined for bool arrays (shape ${fmtShape(x.shape)}); use logicalNot`);
     }
-    outDtype = KEEPS_INT.has(op) ? (x.dtype === "bool" ? "int32" : x.dtype) : "float32";
+    outDtype = def.ints === "keep" ? (x.dtype === "bool" ? "int32" : x.dtype) : "float32";
   }
-  const input = x.dtype === outDtype || op === "logicalNot" ? x : x.cast(outDtype);
+  const input = x.dtype === outDtype || def.bool ? x : x.cast(outDtype);
   try {
     return new NDArray(input.backend.unary(op, input, outDtype, param), x.shape);
   } finally {

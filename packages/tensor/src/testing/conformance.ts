@@ -8,6 +8,7 @@ import type { CaseContext, ConformanceCase } from "./context.ts";
 import { copyCases } from "./cases/copy.ts";
 import { convCases } from "./cases/conv.ts";
 import { elementwiseCases } from "./cases/elementwise.ts";
+import { fusedCases } from "./cases/fused.ts";
 import { errorCases } from "./cases/errors.ts";
 import { indexingCases } from "./cases/indexing.ts";
 import { joinCases } from "./cases/join.ts";
@@ -78,6 +79,7 @@ export function conformanceCases(options: ConformanceOptions): ConformanceCase[]
     ...elementwiseCases(ctx),
     ...reduceCases(ctx),
     ...specialValueCases(ctx),
+    ...fusedCases(ctx),
     ...matmulCases(ctx),
     ...convCases(ctx),
     ...poolCases(ctx),

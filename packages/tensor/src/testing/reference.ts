@@ -6,6 +6,17 @@
  */
 import type { DType } from "../dtype.ts";
 import { ShapeError } from "../errors.ts";
+import { powC } from "../expr/evaluate.ts";
+import {
+  BINARY_OP_NAMES,
+  type BinaryOp,
+  binaryDef,
+  BOOL_BINARY_OPS,
+  INTEGRAL_UNARY_OPS,
+  UNARY_OP_NAMES,
+  type UnaryOp,
+  unaryDef,
+} from "../ops/op_table.ts";
 
 /** A reference array: row-major values (bool as 0/1), the dtype the operation must produce, and per element a
  * magnitude the rounding error of a float32 computation scales with (|value| when absent). */
@@ -100,68 +111,29 @@ export function refResultType(a: RefOperand, b: RefOperand): DType {
 
 // ---- elementwise ----
 
-/** Every unary operation, by its function name. */
-export const UNARY_OPS = [
-  "neg", "abs", "sign", "exp", "log", "log1p", "expm1", "sqrt", "rsqrt", "square", "reciprocal",
-  "sin", "cos", "tanh", "sigmoid", "relu", "elu", "floor", "ceil", "round", "logicalNot",
-] as const;
+/** Every unary operation, by its function name (from the op table). */
+export const UNARY_OPS: readonly UnaryOp[] = UNARY_OP_NAMES;
 /** A unary operation's name. */
-export type RefUnaryOp = (typeof UNARY_OPS)[number];
+export type RefUnaryOp = UnaryOp;
 
 /** Unary ops that keep an integer input integral (bool becomes int32); the rest give float32 for integer input. */
-export const INTEGRAL_UNARY: ReadonlySet<RefUnaryOp> = new Set<RefUnaryOp>([
-  "neg", "abs", "sign", "square", "relu", "floor", "ceil", "round",
-]);
+export const INTEGRAL_UNARY: ReadonlySet<RefUnaryOp> = INTEGRAL_UNARY_OPS;
 
 /**
  * Unary ops whose zero results have a defined sign that every backend must reproduce (IEEE-754 and PyTorch agree,
  * e.g. torch 1.13: neg(0) = −0, sqrt(−0) = −0, ceil(−0.4) = −0, tanh(−0) = −0). Not here: relu, elu, sign and
  * the ops that never give zero from a zero; PyTorch's relu(−0) = −0 and sign(−0) = 0 are accidents of its kernels.
  */
-export const SIGNED_ZERO_UNARY: ReadonlySet<RefUnaryOp> = new Set<RefUnaryOp>([
-  "neg", "abs", "sqrt", "square", "sin", "tanh", "log1p", "expm1", "floor", "ceil", "round",
-]);
+export const SIGNED_ZERO_UNARY: ReadonlySet<RefUnaryOp> = new Set(UNARY_OPS.filter((op) => unaryDef(op).signedZero));
 
-function roundHalfEven(x: number): number {
-  const f = Math.floor(x);
-  const frac = x - f;
-  const r = frac < 0.5 ? f : frac > 0.5 ? f + 1 : f % 2 === 0 ? f : f + 1;
-  // A negative number that rounds to zero gives −0 (as Math.round and PyTorch: round(−0.4) = −0).
-  return r === 0 && (x < 0 || Object.is(x, -0)) ? -0 : r;
-}
-
-/** The value of unary operation `op` at x (ELU takes `alpha`). */
+/** The value of unary operation `op` at x (ELU takes `alpha`): the op table's float64 definition. */
 export function unaryValue(op: RefUnaryOp, x: number, alpha = 1): number {
-  switch (op) {
-    case "neg": return -x;
-    case "abs": return Math.abs(x);
-    // NaN stays NaN, as NumPy and both backends; PyTorch gives 0 there, a known bug (pytorch/pytorch#41245).
-    case "sign": return x > 0 ? 1 : x < 0 ? -1 : x === 0 ? 0 : NaN;
-    case "exp": return Math.exp(x);
-    case "log": return Math.log(x);
-    case "log1p": return Math.log1p(x);
-    case "expm1": return Math.expm1(x);
-    case "sqrt": return Math.sqrt(x);
-    case "rsqrt": return 1 / Math.sqrt(x);
-    case "square": return x * x;
-    case "reciprocal": return 1 / x;
-    case "sin": return Math.sin(x);
-    case "cos": return Math.cos(x);
-    case "tanh": return Math.tanh(x);
-    case "sigmoid": return 1 / (1 + Math.exp(-x));
-    // NaN propagates (torch.relu(nan) = nan).
-    case "relu": return x > 0 || x !== x ? x : 0;
-    case "elu": return x > 0 ? x : alpha * Math.expm1(x);
-    case "floor": return Math.floor(x);
-    case "ceil": return Math.ceil(x);
-    case "round": return roundHalfEven(x);
-    case "logicalNot": return x === 0 ? 1 : 0;
-  }
+  return unaryDef(op).f64(x, alpha);
 }
 
 /** The dtype unary `op` produces from `dtype`. */
 export function unaryResultType(op: RefUnaryOp, dtype: DType): DType {
-  if (op === "logicalNot") return "bool";
+  if (unaryDef(op).bool) return "bool";
   if (dtype === "float32" || dtype === "float64") return dtype;
   return INTEGRAL_UNARY.has(op) ? "int32" : "float32";
 }
@@ -172,59 +144,32 @@ export function refUnary(op: RefUnaryOp, x: Ref, alpha = 1): Ref {
   return refArray(x.shape, dtype, x.data.map((v) => storeAs(dtype === "bool" ? "float64" : dtype, unaryValue(op, v, alpha))));
 }
 
-/** Every binary operation, by its function name. */
-export const BINARY_OPS = [
-  "add", "sub", "mul", "div", "pow", "maximum", "minimum",
-  "eq", "ne", "lt", "le", "gt", "ge", "logicalAnd", "logicalOr",
-] as const;
+/** Every binary operation, by its function name (from the op table). */
+export const BINARY_OPS: readonly BinaryOp[] = BINARY_OP_NAMES;
 /** A binary operation's name. */
-export type RefBinaryOp = (typeof BINARY_OPS)[number];
+export type RefBinaryOp = BinaryOp;
 /** Binary operations whose result is bool. */
-export const COMPARISON_OPS: ReadonlySet<RefBinaryOp> = new Set<RefBinaryOp>([
-  "eq", "ne", "lt", "le", "gt", "ge", "logicalAnd", "logicalOr",
-]);
+export const COMPARISON_OPS: ReadonlySet<RefBinaryOp> = BOOL_BINARY_OPS;
 
 /**
  * Binary ops whose zero results have a defined sign every backend must reproduce: −0 + −0 = −0, 0 − 0 = 0,
  * −1 · 0 = −0, 0 / −1 = −0 (IEEE-754; torch 1.13 agrees). maximum/minimum of ±0 pick either zero in PyTorch.
  */
-export const SIGNED_ZERO_BINARY: ReadonlySet<RefBinaryOp> = new Set<RefBinaryOp>(["add", "sub", "mul", "div"]);
+export const SIGNED_ZERO_BINARY: ReadonlySet<RefBinaryOp> = new Set(BINARY_OPS.filter((op) => binaryDef(op).signedZero));
 
-/**
- * C's pow, which PyTorch follows: pow(x, ±0) = 1 and pow(1, y) = 1 even for NaN, pow(−1, ±∞) = 1. JavaScript's
- * Math.pow gives NaN for the last two (torch.pow(1., nan) = 1, torch.pow(-1., inf) = 1 in torch 1.13).
- */
-export function powC(a: number, b: number): number {
-  if (a === 1 || (a === -1 && (b === Infinity || b === -Infinity))) return 1;
-  return Math.pow(a, b);
-}
+export { powC };
 
-/** The value of binary operation `op` at (a, b); comparisons give 1 or 0. */
+/** The value of binary operation `op` at (a, b); comparisons give 1 or 0: the op table's float64 definition. */
 export function binaryValue(op: RefBinaryOp, a: number, b: number): number {
-  switch (op) {
-    case "add": return a + b;
-    case "sub": return a - b;
-    case "mul": return a * b;
-    case "div": return a / b;
-    case "pow": return powC(a, b);
-    case "maximum": return Math.max(a, b);
-    case "minimum": return Math.min(a, b);
-    case "eq": return a === b ? 1 : 0;
-    case "ne": return a !== b ? 1 : 0;
-    case "lt": return a < b ? 1 : 0;
-    case "le": return a <= b ? 1 : 0;
-    case "gt": return a > b ? 1 : 0;
-    case "ge": return a >= b ? 1 : 0;
-    case "logicalAnd": return a !== 0 && b !== 0 ? 1 : 0;
-    case "logicalOr": return a !== 0 || b !== 0 ? 1 : 0;
-  }
+  return binaryDef(op).f64(a, b);
 }
 
 /** The dtype both operands are converted to before the operation (division of integers is true division). */
 export function binaryComputeType(op: RefBinaryOp, a: RefOperand, b: RefOperand): DType {
   const t = refResultType(a, b);
-  if (op === "div" && (t === "int32" || t === "bool")) return "float32";
-  if (op === "pow" && t === "bool") return "int32";
+  const def = binaryDef(op);
+  if (def.intsToFloat && (t === "int32" || t === "bool")) return "float32";
+  if (def.onBool === "int32" && t === "bool") return "int32";
   return t;
 }
 

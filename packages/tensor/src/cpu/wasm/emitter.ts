@@ -294,6 +294,16 @@ export class FunctionBuilder {
     this.memarg(0, offset);
     return this;
   }
+  f32Floor(a?: Operand): this {
+    return this.bin(Op.f32Floor, a);
+  }
+  f32Ceil(a?: Operand): this {
+    return this.bin(Op.f32Ceil, a);
+  }
+  /** Round to nearest, halves to even (IEEE roundTiesToEven). */
+  f32Nearest(a?: Operand): this {
+    return this.bin(Op.f32Nearest, a);
+  }
   f32ConvertI32S(a?: Operand): this {
     return this.bin(Op.f32ConvertI32S, a);
   }
@@ -488,6 +498,19 @@ export class FunctionBuilder {
     const code = { eq: OpSimd.f32x4Eq, ne: OpSimd.f32x4Ne, lt: OpSimd.f32x4Lt, gt: OpSimd.f32x4Gt, le: OpSimd.f32x4Le, ge: OpSimd.f32x4Ge }[op];
     return this.simd(code);
   }
+  f32x4Floor(a?: Operand): this {
+    this.push(a);
+    return this.simd(OpSimd.f32x4Floor);
+  }
+  f32x4Ceil(a?: Operand): this {
+    this.push(a);
+    return this.simd(OpSimd.f32x4Ceil);
+  }
+  /** Round to nearest, halves to even, per lane. */
+  f32x4Nearest(a?: Operand): this {
+    this.push(a);
+    return this.simd(OpSimd.f32x4Nearest);
+  }
   /** Sixteen bytes from two i16x8, each saturated to a signed byte. */
   i8x16NarrowI16x8S(a?: Operand, b?: Operand): this {
     this.pushAll([a, b]);
@@ -544,6 +567,25 @@ export class FunctionBuilder {
     this.simd(OpSimd.i32x4ReplaceLane);
     this.bytes.push(lane);
     return this;
+  }
+  i32x4Sub(a?: Operand, b?: Operand): this {
+    this.pushAll([a, b]);
+    return this.simd(OpSimd.i32x4Sub);
+  }
+  /** Each lane shifted left by the i32 `by`. */
+  i32x4Shl(a?: Operand, by?: Operand): this {
+    this.pushAll([a, by]);
+    return this.simd(OpSimd.i32x4Shl);
+  }
+  /** Each lane shifted right, zero-filling, by the i32 `by`. */
+  i32x4ShrU(a?: Operand, by?: Operand): this {
+    this.pushAll([a, by]);
+    return this.simd(OpSimd.i32x4ShrU);
+  }
+  /** Float lanes to int32, saturating (NaN gives 0, never a trap). */
+  i32x4TruncSatF32x4S(a?: Operand): this {
+    this.push(a);
+    return this.simd(OpSimd.i32x4TruncSatF32x4S);
   }
   i32x4Add(a?: Operand, b?: Operand): this {
     this.pushAll([a, b]);

@@ -68,6 +68,9 @@ export const Op = {
   i32ShrU: 0x76,
   f32Abs: 0x8b,
   f32Neg: 0x8c,
+  f32Ceil: 0x8d,
+  f32Floor: 0x8e,
+  f32Nearest: 0x90,
   f32Sqrt: 0x91,
   f32Add: 0x92,
   f32Sub: 0x93,
@@ -89,6 +92,9 @@ export const OpFC = {
 
 /** Opcodes after the 0xfd prefix (128-bit SIMD and relaxed SIMD), LEB128-encoded when emitted. */
 export const OpSimd = {
+  f32x4Ceil: 0x67,
+  f32x4Floor: 0x68,
+  f32x4Nearest: 0x6a,
   v128Load: 0x00,
   v128Load32Splat: 0x09,
   v128Store: 0x0b,
@@ -103,6 +109,10 @@ export const OpSimd = {
   f32x4ReplaceLane: 0x20,
   i32x4ReplaceLane: 0x1c,
   i32x4Add: 0xae,
+  i32x4Shl: 0xab,
+  i32x4ShrU: 0xad,
+  i32x4Sub: 0xb1,
+  i32x4TruncSatF32x4S: 0xf8,
   v128Load32Zero: 0x5c,
   i8x16Splat: 0x0f,
   v128Load8x8U: 0x02,

@@ -1,0 +1,115 @@
+// Fused against unfused elementwise work, interleaved round by round in one process so that load from other
+// processes hits both alike: each row is a ratio of medians measured side by side.
+//
+//   deno run -A bench/fused.ts [elements=1048576] [rounds=15]
+import { noGrad, Tensor } from "@backprop/autograd";
+import { Adam, AdamW, batchNorm, ConvNet, type Optimizer, Parameter, SGD } from "@backprop/nn";
+import { E, fused, Generator, type NDArray, opByOp, randn, tidy, UNARY_TABLE, unaryOp } from "@backprop/tensor";
+
+const n = Number(Deno.args[0] ?? 1 << 20);
+const rounds = Number(Deno.args[1] ?? 15);
+const g = new Generator(3);
+
+function optimizerCase(make: (ps: Parameter[]) => Optimizer): (fusedOn: boolean) => () => void {
+  const p = new Parameter(randn([n], { generator: g }));
+  p.grad = new Tensor(randn([n], { generator: g }).keep());
+  const opt = make([p]);
+  return (fusedOn) => () => {
+    opt.fused = fusedOn;
+    opt.step();
+  };
+}
+
+/** Adam over every parameter of the W3 ConvNet (gradients set once, so only the update is timed). */
+function convNetAdamCase(): (fusedOn: boolean) => () => void {
+  const model = new ConvNet(3, 10, { generator: g });
+  const ps = model.parameters();
+  for (const p of ps) p.grad = new Tensor(randn(p.shape, { generator: g }).keep());
+  const opt = new Adam(ps, { lr: 1e-3 });
+  return (fusedOn) => () => {
+    opt.fused = fusedOn;
+    opt.step();
+  };
+}
+
+/** A float32 chain with no optimizer around it: (a·b + c) / √(|a| + 1), max with 0. */
+function chainCase(): (fusedOn: boolean) => () => void {
+  const [a, b, c] = [0, 1, 2].map(() => randn([n], { generator: g }).keep());
+  const x = E.input(0);
+  const e = E.max(E.div(E.add(E.mul(x, E.input(1)), E.input(2)), E.sqrt(E.add(E.abs(x), 1))), 0);
+  return (fusedOn) => () => tidy(() => void (fusedOn ? fused([e], [a!, b!, c!]) : opByOp(e, [a!, b!, c!], [], [n])));
+}
+
+const cases: [string, (fusedOn: boolean) => () => void][] = [
+  ["Adam step", optimizerCase((ps) => new Adam(ps, { lr: 1e-3 }))],
+  ["AdamW step", optimizerCase((ps) => new AdamW(ps, { lr: 1e-3 }))],
+  ["SGD step, momentum 0.9, weight decay", optimizerCase((ps) => new SGD(ps, { lr: 0.1, momentum: 0.9, weightDecay: 1e-4 }))],
+  ["Adam step over the W3 ConvNet's parameters", convNetAdamCase()],
+  ["BatchNorm2d training forward + backward, [32, 64, 32, 32]", batchNormTrainCase()],
+  ["BatchNorm2d evaluation, [32, 64, 32, 32] (2 Mi elements)", batchNormEvalCase()],
+  ["exp (per-element TypeScript loop → WebAssembly)", unaryCase("exp")],
+  ["log (per-element TypeScript loop → WebAssembly)", unaryCase("log")],
+  ["sigmoid (per-element TypeScript loop → WebAssembly)", unaryCase("sigmoid")],
+  ["max((a·b + c) / √(|a| + 1), 0)", chainCase()],
+];
+
+/**
+ * A unary op through the CPU backend (now the WebAssembly kernel of its op-table expression) against the loop
+ * it replaced: the op table's float64 function called per element from TypeScript.
+ */
+function unaryCase(op: "exp" | "log" | "sigmoid"): (fusedOn: boolean) => () => void {
+  const x = randn([n], { generator: g }).abs().add(0.01).keep();
+  const xs = x.dataSync() as Float32Array, out = new Float32Array(n);
+  const f = UNARY_TABLE[op].f64;
+  return (fusedOn) => () => {
+    if (fusedOn) tidy(() => void unaryOp(op, x));
+    else for (let i = 0; i < n; i++) out[i] = f(xs[i]!, 1);
+  };
+}
+
+/**
+ * BatchNorm2d evaluation (running statistics, no graph) at the ConvNet's largest activation, [32, 64, 32, 32]:
+ * the fused pass against the same chain of ops batchNorm records when a graph is needed.
+ */
+function batchNormEvalCase(): (fusedOn: boolean) => () => void {
+  const x = randn([32, 64, 32, 32], { generator: g }).keep();
+  const [mean, variance, w, b] = [0, 1, 2, 3].map(() => randn([64], { generator: g }).abs().add(0.5).keep()) as NDArray[];
+  const shape = [1, 64, 1, 1];
+  return (fusedOn) => () =>
+    tidy(() => {
+      if (fusedOn) noGrad(() => batchNorm(new Tensor(x), mean!, variance!, { weight: new Tensor(w!), bias: new Tensor(b!) }));
+      else x.sub(mean!.reshape(shape)).mul(variance!.add(1e-5).rsqrt().reshape(shape)).mul(w!.reshape(shape)).add(b!.reshape(shape));
+    });
+}
+
+/** BatchNorm2d training forward + backward at [32, 64, 32, 32]: fused passes against the composed graph. */
+function batchNormTrainCase(): (fusedOn: boolean) => () => void {
+  const x = new Tensor(randn([32, 64, 32, 32], { generator: g }).keep(), { requiresGrad: true });
+  const w = new Tensor(randn([64], { generator: g }).keep(), { requiresGrad: true });
+  const b = new Tensor(randn([64], { generator: g }).keep(), { requiresGrad: true });
+  const probe = new Tensor(randn([32, 64, 32, 32], { generator: g }).keep());
+  return (fusedOn) => () =>
+    tidy(() => {
+      x.grad = w.grad = b.grad = null;
+      batchNorm(x, null, null, { weight: w, bias: b, training: true, fused: fusedOn }).mul(probe).sum().backward();
+    });
+}
+
+const median = (xs: number[]) => [...xs].sort((u, v) => u - v)[xs.length >> 1]!;
+console.log(`fused vs unfused, ${n.toLocaleString("en")} float32 elements, ${rounds} interleaved rounds, load ${(await Deno.readTextFile("/proc/loadavg")).split(" ").slice(0, 3).join(" ")}`);
+console.log("| workload | unfused ms | fused ms | unfused / fused |");
+console.log("| --- | ---: | ---: | ---: |");
+for (const [name, make] of cases) {
+  const runs = [make(false), make(true)];
+  for (const r of runs) for (let i = 0; i < 3; i++) r(); // compile and warm up
+  const times: number[][] = [[], []];
+  for (let i = 0; i < rounds; i++) {
+    for (let k = 0; k < 2; k++) {
+      const t = performance.now();
+      runs[(i + k) % 2]!();
+      times[(i + k) % 2]!.push(performance.now() - t);
+    }
+  }
+  const [u, f] = times.map(median) as [number, number];
+  console.log(`| ${name} | ${u.toFixed(2)} | ${f.toFixed(2)} | ${(u / f).toFixed(2)}× |`);
+}

@@ -1,0 +1,106 @@
+// The CPU backend's fused elementwise kernel: float32 expressions compiled to one WebAssembly loop per
+// expression list (cached by its text), run row by row over the collapsed, broadcast layout of the inputs.
+import type { FusedProgram, Storage, StridedView } from "../backend.ts";
+import { arity, type Expr, exprKey } from "../expr/ir.ts";
+import { buildExprModule, wasmCompilable } from "./wasm/expr_kernel.ts";
+import { wasmRuntime } from "./wasm/runtime.ts";
+import { collapseDims, forEachRow } from "./strided.ts";
+import { operandAddress } from "./operand_address.ts";
+import { ptrOf } from "./storage.ts";
+import { BINARY_TABLE, type BinaryOp, UNARY_TABLE, type UnaryOp } from "../ops/op_table.ts";
+
+type FusedFn = (...args: number[]) => void;
+
+/** Compiled kernels by expression text; `null` remembers an expression list with no WebAssembly form. */
+const compiled = new Map<string, FusedFn | null>();
+
+/**
+ * The compiled kernel of `outputs` for inputs of which `broadcast[k]` are one value per row, or null when one of
+ * its primitives has no WebAssembly form yet.
+ */
+export function fusedKernel(outputs: readonly Expr[], broadcast: readonly boolean[], params: number): FusedFn | null {
+  const key = `${broadcast.map((b) => (b ? "b" : "c")).join("")}:${params}:${outputs.map(exprKey).join(";")}`;
+  let fn = compiled.get(key);
+  if (fn !== undefined) return fn;
+  fn = null;
+  if (outputs.every(wasmCompilable)) {
+    const rt = wasmRuntime();
+    const module = new WebAssembly.Module(buildExprModule(outputs, broadcast, params, rt.heap));
+    const instance = new WebAssembly.Instance(module, { env: { memory: rt.heap.memory } });
+    fn = instance.exports.fused as FusedFn;
+  }
+  compiled.set(key, fn);
+  return fn;
+}
+
+/**
+ * Runs `program` into `outs` (contiguous float32 storages in kernel memory); false when this path does not
+ * apply (another dtype, a primitive without a WebAssembly form, an input strided within its rows, an ordinary
+ * input too large to stage), and the caller computes op by op.
+ */
+export function fusedWasm(
+  program: FusedProgram,
+  inputs: readonly StridedView[],
+  shape: readonly number[],
+  params: readonly number[],
+  outs: readonly Storage[],
+): boolean {
+  if (program.dtype !== "float32" || inputs.some((v) => v.storage.dtype !== "float32")) return false;
+  const { inputs: needed, params: nParams } = arity(program.outputs);
+  if (needed > inputs.length) return false;
+  const outPtrs = outs.map((o) => ptrOf(o));
+  if (outPtrs.some((p) => !p)) return false;
+  const c = collapseDims(shape, inputs);
+  const last = c.shape.length - 1;
+  const steps = c.views.map((v) => (last >= 0 ? v.strides[last]! : 0));
+  if (steps.some((s) => s > 1)) return false;
+  const fn = fusedKernel(program.outputs, steps.map((s) => s === 0), Math.max(nParams, params.length));
+  if (!fn) return false;
+  const bases: number[] = [];
+  for (let k = 0; k < inputs.length; k++) {
+    const at = operandAddress(inputs[k]!.storage, k);
+    if (!at) return false;
+    bases.push(at);
+  }
+  const args: number[] = new Array(2 * inputs.length + outs.length + 1 + params.length).fill(0);
+  params.forEach((p, i) => (args[2 * inputs.length + outs.length + 1 + i] = p));
+  let written = 0;
+  forEachRow(c.shape, c.views, (rowBases, n) => {
+    for (let k = 0; k < inputs.length; k++) {
+      args[2 * k] = bases[k]! + rowBases[k]! * 4;
+      args[2 * k + 1] = steps[k]! * 4;
+    }
+    for (let j = 0; j < outs.length; j++) args[2 * inputs.length + j] = outPtrs[j]! + written * 4;
+    args[2 * inputs.length + outs.length] = n;
+    fn(...args);
+    written += n;
+  });
+  return true;
+}
+
+const unaryPrograms = new Map<UnaryOp, FusedProgram>();
+
+/**
+ * A float32 unary op as the fused kernel of its op-table expression (`param` is ELU's alpha): the ops without a
+ * hand-written WebAssembly kernel (exp, log, sigmoid, sign, floor, …) then run in WebAssembly rather than as a
+ * JavaScript function per element. False where the fused kernel does not apply.
+ */
+export function unaryFusedWasm(op: UnaryOp, param: number | undefined, x: StridedView, out: Storage): boolean {
+  if (out.dtype !== "float32" || x.storage.dtype !== "float32") return false;
+  let program = unaryPrograms.get(op);
+  if (!program) unaryPrograms.set(op, (program = { outputs: [UNARY_TABLE[op].expr], dtype: "float32", key: `unary:${op}` }));
+  return fusedWasm(program, [x], x.shape, [param ?? 1], [out]);
+}
+
+const binaryPrograms = new Map<BinaryOp, FusedProgram>();
+
+/**
+ * A float32 binary op without a hand-written WebAssembly kernel (maximum, minimum) as the fused kernel of its
+ * op-table expression. False where it does not apply (bool results, a primitive without a WebAssembly form).
+ */
+export function binaryFusedWasm(op: BinaryOp, a: StridedView, b: StridedView, shape: readonly number[], out: Storage): boolean {
+  if (out.dtype !== "float32" || a.storage.dtype !== "float32" || b.storage.dtype !== "float32") return false;
+  let program = binaryPrograms.get(op);
+  if (!program) binaryPrograms.set(op, (program = { outputs: [BINARY_TABLE[op].expr], dtype: "float32", key: `binary:${op}` }));
+  return fusedWasm(program, [a, b], shape, [], [out]);
+}

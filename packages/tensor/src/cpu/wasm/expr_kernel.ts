@@ -1,0 +1,283 @@
+// Compiles expressions of the IR (src/expr/ir.ts) into one float32 WebAssembly loop: a fused elementwise
+// kernel that reads each input once, keeps every intermediate in registers and writes each output once.
+//
+// fused(in0, step0, …, inK, stepK, out0, …, outM, n, p0, …, pP): for i < n, out_j[i] = expr_j(inputs, params).
+// Which inputs are one broadcast value per call (step 0) rather than contiguous (step 4) is part of the
+// compiled kernel (`broadcast`); the step arguments only document the layout. Four elements per trip in
+// f32x4 lanes, then a scalar tail. Each node is computed in float32 and rounded as the op-by-op kernels round
+// it, so a fused chain of add/sub/mul/div/sqrt/min/max/compare/select equals the unfused chain bit for bit.
+// max and min are a comparison and a select, not f32.max: V8 compiles the scalar f32.max to branches that
+// mispredict on random data (7 ns per element), and the select also gives the op-by-op result for ±0.
+import type { Expr, PrimUnary } from "../../expr/ir.ts";
+import { PRIM_COMPARISONS } from "../../expr/ir.ts";
+import { InternalError } from "../../errors.ts";
+import { type FunctionBuilder, type Local, ModuleBuilder, ValType } from "./emitter.ts";
+import { emitExpF32x4, emitExpm1F32x4, emitLog1pF32x4, emitLogF32x4, emitTanhF32x4 } from "./expr_math.ts";
+
+const { i32, f32, v128 } = ValType;
+
+/** Transcendental primitives as f32x4 lane code (expr_math.ts); the scalar tail runs the same code on a splat. */
+const LANE_FUNCTIONS: Partial<Record<PrimUnary, (f: FunctionBuilder, x: Local) => void>> = {
+  exp: emitExpF32x4,
+  log: emitLogF32x4,
+  expm1: emitExpm1F32x4,
+  log1p: emitLog1pF32x4,
+  tanh: emitTanhF32x4,
+};
+
+/** Whether every node of `e` has a float32 WebAssembly form here (sin, cos and pow do not yet: programs using
+ * them run op by op). */
+export function wasmCompilable(e: Expr): boolean {
+  switch (e.kind) {
+    case "input":
+    case "param":
+    case "const":
+      return true;
+    case "unary":
+      return (["neg", "abs", "sqrt", "floor", "ceil", "round", "isnan", "nonzero"].includes(e.op) || e.op in LANE_FUNCTIONS) &&
+        wasmCompilable(e.x);
+    case "binary":
+      return e.op !== "pow" && wasmCompilable(e.a) && wasmCompilable(e.b);
+    case "select":
+      return wasmCompilable(e.cond) && wasmCompilable(e.a) && wasmCompilable(e.b);
+  }
+}
+
+/** Emits `e` as an i32 0/1 (conditions: comparisons directly, other values as "non-zero, NaN included"). */
+function emitCondition(f: FunctionBuilder, e: Expr, leaf: Leaves): void {
+  if (e.kind === "binary" && PRIM_COMPARISONS.has(e.op)) {
+    if (e.op === "and" || e.op === "or") {
+      emitCondition(f, e.a, leaf);
+      emitCondition(f, e.b, leaf);
+      if (e.op === "and") f.i32And();
+      else f.i32Or();
+      return;
+    }
+    f.f32Compare(e.op as "eq" | "ne" | "lt" | "gt" | "le" | "ge", () => emitValue(f, e.a, leaf), () => emitValue(f, e.b, leaf));
+    return;
+  }
+  // NaN ≠ 0 is true, as the float64 definition of "non-zero".
+  f.f32Ne(() => emitValue(f, e, leaf), () => f.f32Const(0));
+}
+
+/** Where an expression's leaves are: scalar locals for the tail loop, f32x4 locals for the main loop. */
+interface Leaves {
+  inputs: readonly Local[];
+  params: readonly Local[];
+  vInputs: readonly Local[];
+  vParams: readonly Local[];
+}
+
+function emitValue(f: FunctionBuilder, e: Expr, leaf: Leaves): void {
+  switch (e.kind) {
+    case "input": f.get(leaf.inputs[e.index]!); return;
+    case "param": f.get(leaf.params[e.index]!); return;
+    case "const": f.f32Const(e.value); return;
+    case "unary": {
+      const x = () => emitValue(f, e.x, leaf);
+      switch (e.op) {
+        case "neg": f.f32Neg(x); return;
+        case "abs": f.f32Abs(x); return;
+        case "sqrt": f.f32Sqrt(x); return;
+        case "floor": f.f32Floor(x); return;
+        case "ceil": f.f32Ceil(x); return;
+        case "round": f.f32Nearest(x); return;
+        // The lane code of expr_math.ts on a splatted value, so the tail computes exactly what the lanes do.
+        case "exp":
+        case "log":
+        case "expm1":
+        case "log1p":
+        case "tanh": {
+          const t = f.local(v128);
+          f.set(t, () => f.f32x4Splat(x));
+          f.f32x4ExtractLane(0, () => LANE_FUNCTIONS[e.op]!(f, t));
+          return;
+        }
+        case "isnan": {
+          const t = f.local(f32);
+          f.f32ConvertI32S(() => f.f32Ne(() => f.tee(t, x), t));
+          return;
+        }
+        case "nonzero": f.f32ConvertI32S(() => emitCondition(f, e.x, leaf)); return;
+      }
+      throw new InternalError(`fused: primitive ${e.op} has no WebAssembly form (wasmCompilable should have said so)`);
+    }
+    case "binary": {
+      if (PRIM_COMPARISONS.has(e.op)) {
+        f.f32ConvertI32S(() => emitCondition(f, e, leaf));
+        return;
+      }
+      const a = () => emitValue(f, e.a, leaf), b = () => emitValue(f, e.b, leaf);
+      switch (e.op) {
+        case "add": f.f32Add(a, b); return;
+        case "sub": f.f32Sub(a, b); return;
+        case "mul": f.f32Mul(a, b); return;
+        case "div": f.f32Div(a, b); return;
+        // a where a > b (a < b) or a is NaN, else b: NaN propagates from either side.
+        case "max":
+        case "min": {
+          const ta = f.local(f32), tb = f.local(f32);
+          f.set(ta, a);
+          f.set(tb, b);
+          f.select(ta, tb, () => f.i32Or(() => f.f32Compare(e.op === "max" ? "gt" : "lt", ta, tb), () => f.f32Ne(ta, ta)));
+          return;
+        }
+      }
+      throw new InternalError(`fused: primitive ${e.op} has no WebAssembly form (wasmCompilable should have said so)`);
+    }
+    case "select":
+      f.select(() => emitValue(f, e.a, leaf), () => emitValue(f, e.b, leaf), () => emitCondition(f, e.cond, leaf));
+      return;
+  }
+}
+
+/** Emits `e` as an f32x4 lane mask (all ones where true). */
+function emitVectorCondition(f: FunctionBuilder, e: Expr, leaf: Leaves): void {
+  if (e.kind === "binary" && PRIM_COMPARISONS.has(e.op)) {
+    if (e.op === "and" || e.op === "or") {
+      const a = () => emitVectorCondition(f, e.a, leaf), b = () => emitVectorCondition(f, e.b, leaf);
+      if (e.op === "and") f.v128And(a, b);
+      else f.v128Or(a, b);
+      return;
+    }
+    f.f32x4Compare(e.op as "eq" | "ne" | "lt" | "gt" | "le" | "ge", () => emitVector(f, e.a, leaf), () => emitVector(f, e.b, leaf));
+    return;
+  }
+  f.f32x4Compare("ne", () => emitVector(f, e, leaf), () => f.v128Zero());
+}
+
+/** 1.0 in lanes where the mask is set, 0.0 elsewhere. */
+function maskToOne(f: FunctionBuilder, mask: () => void): void {
+  f.v128And(mask, () => f.f32x4Splat(() => f.f32Const(1)));
+}
+
+function emitVector(f: FunctionBuilder, e: Expr, leaf: Leaves): void {
+  switch (e.kind) {
+    case "input": f.get(leaf.vInputs[e.index]!); return;
+    case "param": f.get(leaf.vParams[e.index]!); return;
+    case "const": f.f32x4Splat(() => f.f32Const(e.value)); return;
+    case "unary": {
+      const x = () => emitVector(f, e.x, leaf);
+      switch (e.op) {
+        case "neg": f.f32x4Neg(x); return;
+        case "abs": f.f32x4Abs(x); return;
+        case "sqrt": f.f32x4Sqrt(x); return;
+        case "floor": f.f32x4Floor(x); return;
+        case "ceil": f.f32x4Ceil(x); return;
+        case "round": f.f32x4Nearest(x); return;
+        case "exp":
+        case "log":
+        case "expm1":
+        case "log1p":
+        case "tanh": {
+          const t = f.local(v128);
+          f.set(t, x);
+          LANE_FUNCTIONS[e.op]!(f, t);
+          return;
+        }
+        case "isnan": {
+          const t = f.local(v128);
+          f.set(t, x);
+          maskToOne(f, () => f.f32x4Compare("ne", t, t));
+          return;
+        }
+        case "nonzero": maskToOne(f, () => emitVectorCondition(f, e.x, leaf)); return;
+      }
+      throw new InternalError(`fused: primitive ${e.op} has no WebAssembly form (wasmCompilable should have said so)`);
+    }
+    case "binary": {
+      if (PRIM_COMPARISONS.has(e.op)) {
+        maskToOne(f, () => emitVectorCondition(f, e, leaf));
+        return;
+      }
+      const a = () => emitVector(f, e.a, leaf), b = () => emitVector(f, e.b, leaf);
+      switch (e.op) {
+        case "add": f.f32x4Add(a, b); return;
+        case "sub": f.f32x4Sub(a, b); return;
+        case "mul": f.f32x4Mul(a, b); return;
+        case "div": f.f32x4Div(a, b); return;
+        case "max":
+        case "min": {
+          const ta = f.local(v128), tb = f.local(v128);
+          f.set(ta, a);
+          f.set(tb, b);
+          f.v128Bitselect(ta, tb, () => f.v128Or(() => f.f32x4Compare(e.op === "max" ? "gt" : "lt", ta, tb), () => f.f32x4Compare("ne", ta, ta)));
+          return;
+        }
+      }
+      throw new InternalError(`fused: primitive ${e.op} has no WebAssembly form (wasmCompilable should have said so)`);
+    }
+    case "select":
+      f.v128Bitselect(() => emitVector(f, e.a, leaf), () => emitVector(f, e.b, leaf), () => emitVectorCondition(f, e.cond, leaf));
+      return;
+  }
+}
+
+/**
+ * The module bytes of `fused` for `outputs` over inputs (`broadcast[k]`: input k is one value per call) and
+ * `params` parameters.
+ */
+export function buildExprModule(
+  outputs: readonly Expr[],
+  broadcast: readonly boolean[],
+  params: number,
+  memory: { shared: boolean; maximumPages: number },
+): Uint8Array<ArrayBuffer> {
+  const inputs = broadcast.length;
+  const mb = new ModuleBuilder();
+  mb.importMemory({ module: "env", field: "memory", initialPages: 1, maximumPages: memory.maximumPages, shared: memory.shared });
+  const signature = [...Array(2 * inputs + outputs.length + 1).fill(i32), ...Array(params).fill(f32)];
+  const f = mb.func("fused", signature);
+  const ptr = (k: number) => f.params[2 * k]!;
+  const out = (j: number) => f.params[2 * inputs + j]!;
+  const n = f.params[2 * inputs + outputs.length]!;
+  const scalarParams = Array.from({ length: params }, (_, p) => f.params[2 * inputs + outputs.length + 1 + p]!);
+  const leaves: Leaves = {
+    inputs: Array.from({ length: inputs }, () => f.local(f32)),
+    params: scalarParams,
+    vInputs: Array.from({ length: inputs }, () => f.local(v128)),
+    vParams: Array.from({ length: params }, () => f.local(v128)),
+  };
+  const results = outputs.map(() => f.local(f32));
+  const vResults = outputs.map(() => f.local(v128));
+  f.if(() => f.i32LtS(n, 1), () => f.return());
+  // Broadcast inputs and parameters are the same for every element: read and splat them once.
+  for (let k = 0; k < inputs; k++) {
+    if (!broadcast[k]) continue;
+    f.set(leaves.inputs[k]!, () => f.f32Load(0, ptr(k)));
+    f.set(leaves.vInputs[k]!, () => f.f32x4Splat(leaves.inputs[k]!));
+  }
+  scalarParams.forEach((p, i) => f.set(leaves.vParams[i]!, () => f.f32x4Splat(p)));
+  f.block((exit) => {
+    f.loop((top) => {
+      f.brIf(exit, () => f.i32LtS(n, 4));
+      for (let k = 0; k < inputs; k++) {
+        if (broadcast[k]) continue;
+        f.set(leaves.vInputs[k]!, () => f.v128Load(0, ptr(k)));
+        f.inc(ptr(k), 16);
+      }
+      // Every output is computed before any is stored: an output may be written over one of the inputs.
+      outputs.forEach((e, j) => f.set(vResults[j]!, () => emitVector(f, e, leaves)));
+      outputs.forEach((_, j) => {
+        f.v128Store(0, out(j), vResults[j]!);
+        f.inc(out(j), 16);
+      });
+      f.set(n, () => f.i32Sub(n, 4));
+      f.br(top);
+    });
+  });
+  f.if(() => f.i32LtS(n, 1), () => f.return());
+  f.doWhileDecrement(n, () => {
+    for (let k = 0; k < inputs; k++) {
+      if (broadcast[k]) continue;
+      f.set(leaves.inputs[k]!, () => f.f32Load(0, ptr(k)));
+      f.inc(ptr(k), 4);
+    }
+    outputs.forEach((e, j) => f.set(results[j]!, () => emitValue(f, e, leaves)));
+    outputs.forEach((_, j) => {
+      f.f32Store(0, out(j), results[j]!);
+      f.inc(out(j), 4);
+    });
+  });
+  return mb.build();
+}

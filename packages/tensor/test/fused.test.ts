@@ -1,0 +1,147 @@
+import { describe, expect, test } from "vitest";
+import fc from "fast-check";
+import { cpuBackend, DTypeError, E, evaluate, type Expr, fused, NDArray, opByOp, tensor, UNARY_OP_NAMES, unaryDef, unaryOp, binaryDef, binaryOp } from "../src/mod.ts";
+import { fusedKernel } from "../src/cpu/fused_wasm.ts";
+
+const x0 = E.input(0), x1 = E.input(1), x2 = E.input(2);
+
+/** Random expressions over three inputs and two parameters, from every primitive the CPU compiles to WebAssembly. */
+const exprArb: fc.Arbitrary<Expr> = fc.letrec<{ e: Expr }>((tie) => ({
+  e: fc.oneof(
+    { depthSize: "small", withCrossShrink: true },
+    fc.constantFrom(x0, x1, x2, E.param(0), E.param(1)),
+    fc.double({ min: -4, max: 4, noNaN: true }).map((v) => E.constant(v)),
+    fc.tuple(fc.constantFrom("neg", "abs", "sqrt", "floor", "ceil", "round", "isnan", "nonzero"), tie("e"))
+      .map(([op, x]) => E[op as "neg"](x)),
+    fc.tuple(fc.constantFrom("add", "sub", "mul", "div", "max", "min", "eq", "ne", "lt", "le", "gt", "ge", "and", "or"), tie("e"), tie("e"))
+      .map(([op, a, b]) => E[op as "add"](a, b)),
+    fc.tuple(tie("e"), tie("e"), tie("e")).map(([c, a, b]) => E.select(c, a, b)),
+  ),
+})).e;
+
+/** Shapes [2, 3, 5]-broadcastable: each input drops or keeps each dimension. */
+const shapeArb = fc.constantFrom<number[]>([2, 3, 70], [3, 70], [70], [1], [2, 1, 70], [2, 3, 1], []);
+const SPECIAL = [NaN, Infinity, -Infinity, 0, -0, 1e-40];
+
+function values(shape: number[], seed: number): number[] {
+  const n = shape.reduce((a, b) => a * b, 1);
+  let s = seed;
+  return Array.from({ length: n }, (_, i) => {
+    s = (s * 1103515245 + 12345) % 2147483648;
+    return i % 17 === 3 ? SPECIAL[s % SPECIAL.length]! : (s / 2147483648) * 8 - 4;
+  });
+}
+
+/**
+ * Equal values, NaN matching NaN. +0 and −0 count as equal: maximum/minimum of ±0 may pick either zero (as in
+ * PyTorch, see SIGNED_ZERO_BINARY), and the op-by-op kernels themselves differ there by layout.
+ */
+function sameBits(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i] && !(Number.isNaN(a[i]) && Number.isNaN(b[i]))) return false;
+  return true;
+}
+
+describe("fused elementwise kernel (CPU)", () => {
+  test("random expression graphs: the WebAssembly kernel equals the op-by-op chain bit for bit (float32)", () => {
+    fc.assert(
+      fc.property(fc.array(exprArb, { minLength: 1, maxLength: 3 }), fc.tuple(shapeArb, shapeArb, shapeArb), fc.integer({ min: 1, max: 1e6 }), (outs, shapes, seed) => {
+        const inputs = shapes.map((s, i) => tensor(values(s, seed + i), { dtype: "float32" }).reshape(s));
+        const params = [0.75, -2.5];
+        const shape = [2, 3, 70];
+        expect(fusedKernel(outs, [false, false, false], 2)).not.toBeNull();
+        const got = fused(outs, [...inputs, tensor(values(shape, seed + 9), { dtype: "float32" }).reshape(shape)].slice(0, 3), params);
+        outs.forEach((e, j) => {
+          const want = opByOp(e, inputs, params, got[j]!.shape);
+          expect(got[j]!.shape).toEqual(want.shape);
+          expect(sameBits(got[j]!.dataSync(), want.dataSync())).toBe(true);
+        });
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  test("float64 (op by op) agrees with the float64 evaluation of the expression", () => {
+    fc.assert(
+      fc.property(exprArb, fc.integer({ min: 1, max: 1e6 }), (e, seed) => {
+        const shape = [3, 4];
+        const data = [0, 1, 2].map((i) => values(shape, seed + i));
+        const inputs = data.map((d) => tensor(d, { dtype: "float64" }).reshape(shape));
+        const [out] = fused([e], inputs, [0.75, -2.5]);
+        const got = out!.dataSync();
+        const want = got.map((_, k) => evaluate(e, [data[0]![k]!, data[1]![k]!, data[2]![k]!], [0.75, -2.5]));
+        expect(sameBits(got, want)).toBe(true);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  test("several outputs, broadcast inputs, parameters and a transposed input", () => {
+    const a = tensor([[1, 2, 3], [4, 5, 6]], { dtype: "float32" });
+    const b = tensor([10, 20], { dtype: "float32" }).reshape([2, 1]);
+    const t = tensor([[1, 2], [3, 4], [5, 6]], { dtype: "float32" }).T;
+    const [s, p] = fused([E.add(E.mul(x0, E.param(0)), x1), E.sub(x0, x2)], [a, b, t], [2]);
+    expect(Array.from(s!.dataSync())).toEqual([12, 14, 16, 28, 30, 32]);
+    expect(Array.from(p!.dataSync())).toEqual([0, -1, -2, 2, 1, 0]);
+    // The CPU backend runs arrays of kernel memory's size as one WebAssembly pass rather than declining.
+    const program = { outputs: [E.sub(x0, x1)], dtype: "float32" as const, key: "t" };
+    const big = tensor(values([2, 300], 5), { dtype: "float32" }).reshape([2, 300]);
+    expect(cpuBackend.fused!(program, [big, b.expand([2, 300])], [2, 300], [])).toBeDefined();
+  });
+
+  test("an expression with a primitive that has no WebAssembly form falls back to the ops and gives their result", () => {
+    const a = tensor([0.5, -1, 2, NaN], { dtype: "float32" });
+    const e = E.mul(E.exp(x0), E.pow(x0, 2));
+    expect(fusedKernel([e], [false], 0)).toBeNull();
+    const [got] = fused([e], [a]);
+    expect(sameBits(got!.dataSync(), opByOp(e, [a], [], [4]).dataSync())).toBe(true);
+  });
+
+  test("errors name the op, what it expected and what it found", () => {
+    const a = tensor([1, 2], { dtype: "float32" });
+    expect(() => fused([x0], [tensor([1, 2], { dtype: "int32" })])).toThrow(DTypeError);
+    expect(() => fused([E.add(x0, x1)], [a])).toThrow(/fused: the expressions read 2 inputs/);
+    expect(() => fused([x0], [a, tensor([1, 2], { dtype: "float64" })])).toThrow(/expected float32, found float64/);
+    expect(fused([x0], [a])[0]).toBeInstanceOf(NDArray);
+  });
+});
+
+describe("float32 unary ops on kernel-memory arrays (the fused WebAssembly path) against the float64 reference", () => {
+  // Wide range, both signs, the special values and subnormals: 2,000 elements, so storages live in kernel memory.
+  const xs = Array.from({ length: 2000 }, (_, i) => (i % 41 === 7 ? [NaN, Infinity, -Infinity, 0, -0, 1e-40, -1e-40, 1e-30][i % 8]! : ((i * 7919) % 2000) / 10 - 100));
+  const x = tensor(xs, { dtype: "float32" });
+  const x32 = Array.from(x.dataSync());
+  for (const op of UNARY_OP_NAMES.filter((o) => !unaryDef(o).bool)) {
+    test(`${op}: within the conformance suite's float32 tolerance (rtol 1e-4, atol 1e-5), special values exact`, () => {
+      const got = unaryOp(op, x, 0.7).dataSync();
+      x32.forEach((v, i) => {
+        const want = Math.fround(unaryDef(op).f64(v, Math.fround(0.7)));
+        const g = got[i]!;
+        const ok = Number.isNaN(want) ? Number.isNaN(g) : !Number.isFinite(want) ? g === want : Math.abs(g - want) <= 1e-5 + 1e-4 * Math.abs(want);
+        if (!ok) throw new Error(`${op}(${v}) = ${g}, float64 reference ${want}`);
+        if (want === 0 && unaryDef(op).signedZero && !Object.is(g, want)) throw new Error(`${op}(${v}) = ${g}: sign of zero, want ${want}`);
+      });
+    });
+  }
+});
+
+describe("float32 binary ops on kernel-memory arrays against the float64 reference", () => {
+  const specials = [NaN, Infinity, -Infinity, 0, -0, 1e-40, 2, -3];
+  const as = Array.from({ length: 2000 }, (_, i) => (i % 29 === 3 ? specials[i % 8]! : ((i * 7919) % 2000) / 100 - 10));
+  const bs = Array.from({ length: 2000 }, (_, i) => (i % 31 === 5 ? specials[(i >> 1) % 8]! : ((i * 104729) % 2000) / 100 - 10));
+  const a = tensor(as, { dtype: "float32" }), b = tensor(bs, { dtype: "float32" });
+  const a32 = Array.from(a.dataSync()), b32 = Array.from(b.dataSync());
+  for (const op of ["maximum", "minimum", "add", "sub", "mul", "div"] as const) {
+    test(`${op}, and against a broadcast row`, () => {
+      const row = b.narrow(0, 0, 1);
+      for (const [other, bAt] of [[b, (i: number) => b32[i]!], [row, () => b32[0]!]] as const) {
+        const got = binaryOp(op, a, other).dataSync();
+        a32.forEach((x, i) => {
+          const want = Math.fround(binaryDef(op).f64(x, bAt(i)));
+          const g = got[i]!;
+          if (!(Number.isNaN(want) ? Number.isNaN(g) : g === want)) throw new Error(`${op}(${x}, ${bAt(i)}) = ${g}, reference ${want}`);
+        });
+      }
+    });
+  }
+});
