@@ -38,9 +38,11 @@ export type { BinaryOp, UnaryOp } from "./ops/op_table.ts";
  * scalar parameters, all computed in `dtype`. `key` identifies the expressions, so a backend compiles each once.
  */
 export interface FusedProgram {
+  /** One expression per output. */
   readonly outputs: readonly Expr[];
   /** Compute and output dtype (float32 or float64); every input has it too. */
   readonly dtype: DType;
+  /** The cache key: the dtype and `exprKey` of each output. */
   readonly key: string;
 }
 

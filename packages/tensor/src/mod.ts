@@ -142,6 +142,6 @@ export {
   UNARY_TABLE,
   unaryDef,
 } from "./ops/op_table.ts";
-export type { Expr, ExprLike, PrimBinary, PrimUnary } from "./expr/ir.ts";
+export type { BinaryBuilder, Expr, ExprLike, PrimBinary, PrimUnary, UnaryBuilder } from "./expr/ir.ts";
 export { arity, E, exprKey, PRIM_COMPARISONS, walk } from "./expr/ir.ts";
 export { evaluate, primBinary, primUnary } from "./expr/evaluate.ts";

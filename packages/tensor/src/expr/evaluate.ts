@@ -18,6 +18,7 @@ export function powC(a: number, b: number): number {
   return Math.pow(a, b);
 }
 
+/** A primitive function of one value, in float64. */
 export function primUnary(op: PrimUnary, x: number): number {
   switch (op) {
     case "neg": return -x;
@@ -38,6 +39,7 @@ export function primUnary(op: PrimUnary, x: number): number {
   }
 }
 
+/** A primitive function of two values, in float64 (NaN-propagating max/min, C's pow). */
 export function primBinary(op: PrimBinary, a: number, b: number): number {
   switch (op) {
     case "add": return a + b;

@@ -53,7 +53,12 @@ export type BinaryBuilder = (a: ExprLike, b: ExprLike) => Expr;
 export const E: Readonly<
   & Record<PrimUnary, UnaryBuilder>
   & Record<PrimBinary, BinaryBuilder>
-  & { select: typeof select; input: typeof input; param: typeof param; constant: typeof constant }
+  & {
+    select: (cond: ExprLike, a: ExprLike, b: ExprLike) => Expr;
+    input: (index: number) => Expr;
+    param: (index: number) => Expr;
+    constant: (value: number) => Expr;
+  }
 > = {
   neg: un("neg"), abs: un("abs"), sqrt: un("sqrt"), floor: un("floor"), ceil: un("ceil"), round: un("round"),
   exp: un("exp"), log: un("log"), log1p: un("log1p"), expm1: un("expm1"), sin: un("sin"), cos: un("cos"),

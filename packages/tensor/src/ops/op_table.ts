@@ -26,6 +26,7 @@ export interface UnaryDef {
 
 /** A function of two values. */
 export interface BinaryDef {
+  /** One line for the docs. */
   readonly doc: string;
   /** Comparisons and logical ops give bool. */
   readonly bool?: true;
@@ -33,8 +34,11 @@ export interface BinaryDef {
   readonly intsToFloat?: true;
   /** What the op becomes on two bools, which hold only 0 and 1 (PyTorch: bool + bool is logical or). */
   readonly onBool?: "logicalOr" | "logicalAnd" | "int32" | "error";
+  /** Zero results carry a sign every backend reproduces. */
   readonly signedZero: boolean;
+  /** The value in float64, written directly (not from `expr`), so the expression is checked against it. */
   readonly f64: (a: number, b: number) => number;
+  /** The expression over inputs 0 and 1. */
   readonly expr: Expr;
 }
 
