@@ -27,6 +27,44 @@ const MIN_CHUNK_ROWS = 40;
 const MIN_CHUNK_COLS = 64;
 /** Bound of the pool's chunk table. */
 const MAX_CHUNKS = 64;
+/**
+ * Every chunk re-packs the whole of the other operand (for 1024³, 4 MiB of B per chunk), so chunks are
+ * also at least 1/(CHUNKS_PER_THREAD·threads) of the split side: about this many chunks per thread,
+ * enough to even out a late thread, few enough that re-packing stays a few percent.
+ */
+const CHUNKS_PER_THREAD = 2;
+
+/**
+ * How a parallel product is cut. "few" (the default) bounds the chunk count by CHUNKS_PER_THREAD;
+ * "guided" is the earlier rule (minimum chunk only), kept selectable so benchmarks can compare the two in
+ * one process.
+ */
+export type GemmSplitPolicy = "few" | "guided";
+let splitPolicy: GemmSplitPolicy = "few";
+
+/** Selects how parallel products are cut into chunks (for benchmarks); returns the previous policy. */
+export function setGemmSplitPolicy(policy: GemmSplitPolicy): GemmSplitPolicy {
+  if (policy !== "few" && policy !== "guided") {
+    throw new ValueError(
+      `setGemmSplitPolicy: policy must be "few" or "guided", got ${
+        String(policy)
+      }`,
+    );
+  }
+  const before = splitPolicy;
+  splitPolicy = policy;
+  return before;
+}
+
+/** Smallest chunk along a side of `length` cut for `threads` threads under the current policy. */
+export function minChunkFor(
+  length: number,
+  threads: number,
+  floor: number,
+): number {
+  if (splitPolicy === "guided") return floor;
+  return Math.max(floor, Math.ceil(length / (CHUNKS_PER_THREAD * threads)));
+}
 
 function checkDim(name: string, v: number): void {
   if (!Number.isInteger(v) || v < 0) {
@@ -192,12 +230,13 @@ function run(
   // Split the longer side of C: each chunk re-packs the whole of the other operand, the smaller one.
   const byRows = m >= n;
   const length = byRows ? m : n;
+  const threads = pool ? pool.size + 1 : 1;
   const parts = pool
     ? guidedSplit(
       length,
       byRows ? mr : nr,
-      pool.size + 1,
-      byRows ? MIN_CHUNK_ROWS : MIN_CHUNK_COLS,
+      threads,
+      minChunkFor(length, threads, byRows ? MIN_CHUNK_ROWS : MIN_CHUNK_COLS),
     )
     : [];
   if (!pool || parts.length < 2) {
