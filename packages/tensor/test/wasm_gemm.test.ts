@@ -27,6 +27,7 @@ const {
   setGemmSplitPolicy,
 } = wasm;
 const { guidedSplit, minChunkFor } = await import("../src/cpu/wasm/gemm.ts");
+const { gemmSplitCases } = await import("./gemm_split_cases.ts");
 
 afterAll(() => stopWasmWorkers());
 
@@ -276,6 +277,8 @@ describe.each(variants)("gemm, $name", ({ relaxed }) => {
 });
 
 describe("gemm chunking", () => {
+  for (const c of gemmSplitCases()) test(c.name, c.run);
+
   test("skinny and transposed products match float64 under both split policies", () => {
     setNumThreads(2);
     const before = setGemmSplitPolicy("guided");

@@ -28,10 +28,14 @@ const MIN_CHUNK_COLS = 64;
 /** Bound of the pool's chunk table. */
 const MAX_CHUNKS = 64;
 /**
- * Every chunk re-packs the whole of the other operand (for 1024³, 4 MiB of B per chunk), so chunks are
- * also at least 1/(CHUNKS_PER_THREAD·threads) of the split side: about this many chunks per thread,
- * enough to even out a late thread, few enough that re-packing stays a few percent.
+ * Every chunk re-packs the whole of the other operand, a cost that does not depend on the chunk's length,
+ * while its arithmetic grows with it: re-packing one element (a 4×4 transpose when B is transposed) costs
+ * about as much as 25 multiply-adds per row of the chunk, so a 50-row chunk spends about a quarter of its
+ * time re-packing and a 100-row one about an eighth. Under the "few" policy chunks are therefore at least
+ * FEW_MIN_CHUNK long (but short enough that every thread gets one) and at least 1/(CHUNKS_PER_THREAD·threads)
+ * of the side: about two chunks per thread, enough to even out a late thread.
  */
+const FEW_MIN_CHUNK = 96;
 const CHUNKS_PER_THREAD = 2;
 
 /**
@@ -56,14 +60,22 @@ export function setGemmSplitPolicy(policy: GemmSplitPolicy): GemmSplitPolicy {
   return before;
 }
 
-/** Smallest chunk along a side of `length` cut for `threads` threads under the current policy. */
+/**
+ * Smallest chunk along a side of `length` cut for `threads` threads under the current policy; `floor` is
+ * the "guided" policy's minimum (MIN_CHUNK_ROWS or MIN_CHUNK_COLS).
+ */
 export function minChunkFor(
   length: number,
   threads: number,
   floor: number,
 ): number {
   if (splitPolicy === "guided") return floor;
-  return Math.max(floor, Math.ceil(length / (CHUNKS_PER_THREAD * threads)));
+  const sized = Math.min(FEW_MIN_CHUNK, Math.ceil(length / threads));
+  return Math.max(
+    floor,
+    sized,
+    Math.ceil(length / (CHUNKS_PER_THREAD * threads)),
+  );
 }
 
 function checkDim(name: string, v: number): void {
