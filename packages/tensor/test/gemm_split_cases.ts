@@ -131,7 +131,30 @@ function checkCase(c: SplitCase): void {
 }
 
 export function gemmSplitCases(numRuns = 8): KernelCase[] {
-  return (["few", "guided"] as const).map((policy) => ({
+  const wide: KernelCase = {
+    // B wider than one column block (NC = 1024) and deeper than one K block: the packed blocks of a B
+    // packed once for all threads are found at the right offsets.
+    name:
+      "gemm split by rows with B packed once, across column and K blocks, matches the float64 reference",
+    run: () => {
+      setNumThreads(2);
+      for (const transB of [false, true]) {
+        checkCase({
+          transA: false,
+          transB,
+          m: 1100,
+          n: 1030,
+          k: 260,
+          pad: [1, 3, 2],
+          off: [2, 1, 3],
+          accumulate: transB,
+          inMemory: true,
+          seed: 7,
+        });
+      }
+    },
+  };
+  return [wide].concat((["few", "guided"] as const).map((policy) => ({
     name:
       `gemm split over two threads ("${policy}" chunks) matches the float64 reference`,
     run: () => {
@@ -143,5 +166,5 @@ export function gemmSplitCases(numRuns = 8): KernelCase[] {
         setGemmSplitPolicy(before);
       }
     },
-  }));
+  })));
 }

@@ -174,7 +174,12 @@ export function gemm(
   const aCount = inA || k === 0 ? 0 : aRows * aCols;
   const bCount = inB || k === 0 ? 0 : bRows * bCols;
   const cCount = inC ? 0 : m * n;
-  const base = scratch((aCount + bCount + cCount) * 4);
+  // Room for B packed once for all threads, when the product may be split by rows (see run).
+  const sharedCount = splitPolicy === "few" && m >= n && k > 0 &&
+      m * n * k >= PARALLEL_MIN_MACS
+    ? Math.ceil(n / 8) * 8 * k
+    : 0;
+  const base = scratch((aCount + bCount + cCount + sharedCount) * 4);
   const f32 = heap.f32;
   let at = base;
   const copyIn = (
@@ -196,8 +201,10 @@ export function gemm(
   if (cDirect) C = cDirect;
   else if (beta === 1) C = copyIn(c, cOffset, ldc, m, n, cCount);
   else C = { ptr: at, ld: n };
+  at += cCount * 4;
+  const sharedB = sharedCount > 0 ? at : 0;
 
-  run(transA, transB, m, n, k, A, B, C, beta);
+  run(transA, transB, m, n, k, A, B, C, beta, sharedB);
 
   if (!cDirect) {
     const from = heap.f32.subarray(C.ptr >>> 2, (C.ptr >>> 2) + m * n);
@@ -234,6 +241,7 @@ function run(
   B: Placed,
   C: Placed,
   beta: 0 | 1,
+  sharedB: number,
 ): void {
   const kernels = activeKernels();
   const ta = transA ? 1 : 0, tb = transB ? 1 : 0;
@@ -266,9 +274,14 @@ function run(
       C.ld,
       beta,
       callerWorkArea(),
+      0,
     );
     return;
   }
+  // Chunks of rows all read the whole of B: pack it once here (at sharedB, sized by gemm) rather than once
+  // per chunk.
+  const packedB = byRows && sharedB !== 0 ? sharedB : 0;
+  if (packedB !== 0) kernels.gemmPackB(tb, n, k, B.ptr, B.ld, packedB);
   const chunks = parts.map(([from, to]): number[] => {
     const aPtr = byRows ? A.ptr + 4 * from * (transA ? 1 : A.ld) : A.ptr;
     const bPtr = byRows ? B.ptr : B.ptr + 4 * from * (transB ? B.ld : 1);
@@ -289,6 +302,7 @@ function run(
       C.ld,
       beta,
       0, // replaced by the running thread's scratch
+      packedB,
     ];
   });
   const own = callerWorkArea();
