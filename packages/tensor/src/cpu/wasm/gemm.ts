@@ -28,7 +28,8 @@ const MIN_CHUNK_COLS = 64;
 /** Bound of the pool's chunk table. */
 const MAX_CHUNKS = 64;
 /**
- * Every chunk re-packs the whole of the other operand, a cost that does not depend on the chunk's length,
+ * A chunk of columns re-packs the whole of A (a chunk of rows would re-pack B, but under "few" B is packed
+ * once for all threads), a cost that does not depend on the chunk's length,
  * while its arithmetic grows with it: re-packing one element (a 4×4 transpose when B is transposed) costs
  * about as much as 25 multiply-adds per row of the chunk, so a 50-row chunk spends about a quarter of its
  * time re-packing and a 100-row one about an eighth. Under the "few" policy chunks are therefore at least
@@ -39,9 +40,9 @@ const FEW_MIN_CHUNK = 96;
 const CHUNKS_PER_THREAD = 2;
 
 /**
- * How a parallel product is cut. "few" (the default) bounds the chunk count by CHUNKS_PER_THREAD;
- * "guided" is the earlier rule (minimum chunk only), kept selectable so benchmarks can compare the two in
- * one process.
+ * How a parallel product is cut. "few" (the default) bounds the chunk count by CHUNKS_PER_THREAD and,
+ * when C is cut by rows, packs B once for all threads; "guided" is the earlier rule (minimum chunk only, B
+ * re-packed per chunk), kept selectable so benchmarks can compare the two in one process.
  */
 export type GemmSplitPolicy = "few" | "guided";
 let splitPolicy: GemmSplitPolicy = "few";
