@@ -4,12 +4,20 @@
 import { conformanceCases } from "../src/testing/mod.ts";
 import { stopWasmWorkers, wasmSimdInfo } from "../src/cpu/wasm/mod.ts";
 import { cpuKernelCases } from "./cpu_kernel_cases.ts";
+import { gemmSplitCases } from "./gemm_split_cases.ts";
 
-declare const Deno: { test(name: string, fn: () => void | Promise<void>): void };
+declare const Deno: {
+  test(name: string, fn: () => void | Promise<void>): void;
+};
 
 Deno.test("relaxed SIMD is in use", () => {
-  if (!wasmSimdInfo().relaxed) throw new Error("expected relaxed-SIMD kernels under Deno");
+  if (!wasmSimdInfo().relaxed) {
+    throw new Error("expected relaxed-SIMD kernels under Deno");
+  }
 });
 for (const c of cpuKernelCases()) Deno.test(`kernels: ${c.name}`, c.run);
-for (const c of conformanceCases({ device: "cpu", numRuns: 30 })) Deno.test(`conformance: ${c.name}`, c.run);
+for (const c of gemmSplitCases()) Deno.test(c.name, c.run);
+for (const c of conformanceCases({ device: "cpu", numRuns: 30 })) {
+  Deno.test(`conformance: ${c.name}`, c.run);
+}
 Deno.test("stop workers", () => stopWasmWorkers());

@@ -24,7 +24,10 @@ const {
   wasmAlloc,
   wasmSimdInfo,
   PARALLEL_MIN_MACS,
+  setGemmSplitPolicy,
 } = wasm;
+const { guidedSplit, minChunkFor } = await import("../src/cpu/wasm/gemm.ts");
+const { gemmSplitCases } = await import("./gemm_split_cases.ts");
 
 afterAll(() => stopWasmWorkers());
 
@@ -203,6 +206,29 @@ const parallelCase = fc.record<Case>({
   seed: fc.integer({ min: 1, max: 2 ** 31 - 1 }),
 });
 
+/**
+ * The MLP job's kind of product, scaled down: skinny C (n down to 10), K across several K blocks, either
+ * operand transposed, split across two threads under either chunking policy.
+ */
+const skinnyCase = fc.record<Case>({
+  transA: fc.boolean(),
+  transB: fc.boolean(),
+  m: fc.integer({ min: 120, max: 230 }),
+  n: fc.integer({ min: 10, max: 40 }),
+  k: fc.integer({ min: 740, max: 1000 }), // several K blocks; enough work to go parallel
+  padA: fc.constantFrom(0, 3),
+  padB: fc.constantFrom(0, 1),
+  padC: fc.constantFrom(0, 7),
+  offA: fc.constantFrom(0, 5),
+  offB: fc.constantFrom(0, 2),
+  offC: fc.constantFrom(0, 1),
+  beta: fc.constantFrom(0 as const, 1 as const),
+  seed: fc.integer({ min: 1, max: 2 ** 31 - 1 }),
+}).map((c) =>
+  // Half the cases wide instead of tall, so the split goes by columns as well as by rows.
+  c.seed % 2 ? c : { ...c, m: c.n, n: c.m }
+);
+
 const variants = [
   { name: "plain SIMD", relaxed: false },
   { name: "relaxed SIMD", relaxed: true },
@@ -248,6 +274,73 @@ describe.each(variants)("gemm, $name", ({ relaxed }) => {
       expect(wasmSimdInfo().workers).toBe(1);
     },
   );
+});
+
+describe("gemm chunking", () => {
+  for (const c of gemmSplitCases()) test(c.name, c.run);
+
+  test("skinny and transposed products match float64 under both split policies", () => {
+    setNumThreads(2);
+    const before = setGemmSplitPolicy("guided");
+    try {
+      for (const policy of ["guided", "few"] as const) {
+        setGemmSplitPolicy(policy);
+        fc.assert(
+          fc.property(skinnyCase, fc.boolean(), (c, inMemory) => {
+            expect(c.m * c.n * c.k).toBeGreaterThanOrEqual(PARALLEL_MIN_MACS);
+            runCase(c, inMemory);
+          }),
+          { numRuns: 8 },
+        );
+      }
+    } finally {
+      setGemmSplitPolicy(before);
+    }
+  });
+
+  test("a split covers the side once, on tile boundaries, in a bounded number of chunks", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 5000 }),
+        fc.constantFrom(5, 8),
+        fc.integer({ min: 2, max: 4 }),
+        fc.constantFrom("few" as const, "guided" as const),
+        (length, unit, threads, policy) => {
+          const before = setGemmSplitPolicy(policy);
+          try {
+            const parts = guidedSplit(
+              length,
+              unit,
+              threads,
+              minChunkFor(length, threads, 40),
+            );
+            let at = 0;
+            for (const [from, to] of parts) {
+              expect(from).toBe(at);
+              expect(to).toBeGreaterThan(from);
+              if (to < length) expect(to % unit).toBe(0);
+              at = to;
+            }
+            expect(at).toBe(length);
+            expect(parts.length).toBeLessThanOrEqual(64);
+            if (policy === "few") {
+              expect(parts.length).toBeLessThanOrEqual(2 * threads + 1);
+            }
+          } finally {
+            setGemmSplitPolicy(before);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  test("an unknown policy is a ValueError naming the function", () => {
+    expect(() => setGemmSplitPolicy("static" as "few")).toThrow(ValueError);
+    expect(() => setGemmSplitPolicy("static" as "few")).toThrow(
+      /setGemmSplitPolicy/,
+    );
+  });
 });
 
 describe("gemm edge cases", () => {

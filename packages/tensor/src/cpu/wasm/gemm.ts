@@ -27,6 +27,57 @@ const MIN_CHUNK_ROWS = 40;
 const MIN_CHUNK_COLS = 64;
 /** Bound of the pool's chunk table. */
 const MAX_CHUNKS = 64;
+/**
+ * A chunk of columns re-packs the whole of A (a chunk of rows would re-pack B, but under "few" B is packed
+ * once for all threads), a cost that does not depend on the chunk's length,
+ * while its arithmetic grows with it: re-packing one element (a 4×4 transpose when B is transposed) costs
+ * about as much as 25 multiply-adds per row of the chunk, so a 50-row chunk spends about a quarter of its
+ * time re-packing and a 100-row one about an eighth. Under the "few" policy chunks are therefore at least
+ * FEW_MIN_CHUNK long (but short enough that every thread gets one) and at least 1/(CHUNKS_PER_THREAD·threads)
+ * of the side: about two chunks per thread, enough to even out a late thread.
+ */
+const FEW_MIN_CHUNK = 96;
+const CHUNKS_PER_THREAD = 2;
+
+/**
+ * How a parallel product is cut. "few" (the default) bounds the chunk count by CHUNKS_PER_THREAD and,
+ * when C is cut by rows, packs B once for all threads; "guided" is the earlier rule (minimum chunk only, B
+ * re-packed per chunk), kept selectable so benchmarks can compare the two in one process.
+ */
+export type GemmSplitPolicy = "few" | "guided";
+let splitPolicy: GemmSplitPolicy = "few";
+
+/** Selects how parallel products are cut into chunks (for benchmarks); returns the previous policy. */
+export function setGemmSplitPolicy(policy: GemmSplitPolicy): GemmSplitPolicy {
+  if (policy !== "few" && policy !== "guided") {
+    throw new ValueError(
+      `setGemmSplitPolicy: policy must be "few" or "guided", got ${
+        String(policy)
+      }`,
+    );
+  }
+  const before = splitPolicy;
+  splitPolicy = policy;
+  return before;
+}
+
+/**
+ * Smallest chunk along a side of `length` cut for `threads` threads under the current policy; `floor` is
+ * the "guided" policy's minimum (MIN_CHUNK_ROWS or MIN_CHUNK_COLS).
+ */
+export function minChunkFor(
+  length: number,
+  threads: number,
+  floor: number,
+): number {
+  if (splitPolicy === "guided") return floor;
+  const sized = Math.min(FEW_MIN_CHUNK, Math.ceil(length / threads));
+  return Math.max(
+    floor,
+    sized,
+    Math.ceil(length / (CHUNKS_PER_THREAD * threads)),
+  );
+}
 
 function checkDim(name: string, v: number): void {
   if (!Number.isInteger(v) || v < 0) {
@@ -124,7 +175,12 @@ export function gemm(
   const aCount = inA || k === 0 ? 0 : aRows * aCols;
   const bCount = inB || k === 0 ? 0 : bRows * bCols;
   const cCount = inC ? 0 : m * n;
-  const base = scratch((aCount + bCount + cCount) * 4);
+  // Room for B packed once for all threads, when the product may be split by rows (see run).
+  const sharedCount = splitPolicy === "few" && m >= n && k > 0 &&
+      m * n * k >= PARALLEL_MIN_MACS
+    ? Math.ceil(n / 8) * 8 * k
+    : 0;
+  const base = scratch((aCount + bCount + cCount + sharedCount) * 4);
   const f32 = heap.f32;
   let at = base;
   const copyIn = (
@@ -146,8 +202,10 @@ export function gemm(
   if (cDirect) C = cDirect;
   else if (beta === 1) C = copyIn(c, cOffset, ldc, m, n, cCount);
   else C = { ptr: at, ld: n };
+  at += cCount * 4;
+  const sharedB = sharedCount > 0 ? at : 0;
 
-  run(transA, transB, m, n, k, A, B, C, beta);
+  run(transA, transB, m, n, k, A, B, C, beta, sharedB);
 
   if (!cDirect) {
     const from = heap.f32.subarray(C.ptr >>> 2, (C.ptr >>> 2) + m * n);
@@ -184,6 +242,7 @@ function run(
   B: Placed,
   C: Placed,
   beta: 0 | 1,
+  sharedB: number,
 ): void {
   const kernels = activeKernels();
   const ta = transA ? 1 : 0, tb = transB ? 1 : 0;
@@ -192,12 +251,13 @@ function run(
   // Split the longer side of C: each chunk re-packs the whole of the other operand, the smaller one.
   const byRows = m >= n;
   const length = byRows ? m : n;
+  const threads = pool ? pool.size + 1 : 1;
   const parts = pool
     ? guidedSplit(
       length,
       byRows ? mr : nr,
-      pool.size + 1,
-      byRows ? MIN_CHUNK_ROWS : MIN_CHUNK_COLS,
+      threads,
+      minChunkFor(length, threads, byRows ? MIN_CHUNK_ROWS : MIN_CHUNK_COLS),
     )
     : [];
   if (!pool || parts.length < 2) {
@@ -215,9 +275,14 @@ function run(
       C.ld,
       beta,
       callerWorkArea(),
+      0,
     );
     return;
   }
+  // Chunks of rows all read the whole of B: pack it once here (at sharedB, sized by gemm) rather than once
+  // per chunk.
+  const packedB = byRows && sharedB !== 0 ? sharedB : 0;
+  if (packedB !== 0) kernels.gemmPackB(tb, n, k, B.ptr, B.ld, packedB);
   const chunks = parts.map(([from, to]): number[] => {
     const aPtr = byRows ? A.ptr + 4 * from * (transA ? 1 : A.ld) : A.ptr;
     const bPtr = byRows ? B.ptr : B.ptr + 4 * from * (transB ? B.ld : 1);
@@ -238,6 +303,7 @@ function run(
       C.ld,
       beta,
       0, // replaced by the running thread's scratch
+      packedB,
     ];
   });
   const own = callerWorkArea();

@@ -18,6 +18,7 @@
 import { InternalError } from "../../errors.ts";
 import {
   type FunctionBuilder,
+  type Local,
   type ModuleBuilder,
   ValType,
 } from "./emitter.ts";
@@ -54,6 +55,24 @@ export function gemmWorkFloats(t: GemmTiling): number {
 }
 
 const i32 = ValType.i32;
+
+/** Byte offset of block (jc, pc) in a whole packed B: (jc·k + pc·roundUp(nc, 8))·4; NR is 8. */
+function packedBlockBytes(
+  f: FunctionBuilder,
+  jc: Local,
+  k: Local,
+  pc: Local,
+  nc: Local,
+): void {
+  f.i32Shl(
+    () =>
+      f.i32Add(
+        () => f.i32Mul(jc, k),
+        () => f.i32Mul(pc, () => f.i32And(() => f.i32Add(nc, 7), -8)),
+      ),
+    2,
+  );
+}
 
 /**
  * pack(src, strideRow, strideK, rows, kc, dst): copies `rows` rows × `kc` depth into ceil(rows/R)
@@ -215,7 +234,9 @@ function emitMicroKernel(
   const MR = t.mr;
   const U = t.unroll;
   if ((U & (U - 1)) !== 0) {
-    throw new InternalError(`gemm tiling: unroll must be a power of two, got ${U}`);
+    throw new InternalError(
+      `gemm tiling: unroll must be a power of two, got ${U}`,
+    );
   }
   const f = mb.func(
     "gemmMicroKernel",
@@ -324,9 +345,14 @@ function emitMicroKernel(
 }
 
 /**
- * Exported `gemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, beta, work)`. Pointers are byte
+ * Exported `gemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, beta, work, packedB)`. Pointers are byte
  * addresses, leading dimensions are in elements, beta is 0 (overwrite C) or 1 (accumulate into C), and
- * `work` is this thread's scratch of gemmWorkFloats(t) floats.
+ * `work` is this thread's scratch of gemmWorkFloats(t) floats. `packedB` is 0, or the whole of op(B) as
+ * `gemmPackB` laid it out (then B is not read and not packed again: threads that split C by rows share
+ * one packing instead of each re-packing all of B).
+ *
+ * Exported `gemmPackB(transB, n, k, b, ldb, dst)` packs all of op(B) (k×n) at dst, block (jc, pc) at float
+ * jc·k + pc·roundUp(nc, NR): packedFloats(n, k) = roundUp(n, NR)·k floats in all.
  */
 export function emitGemm(
   mb: ModuleBuilder,
@@ -342,9 +368,56 @@ export function emitGemm(
   const packB = emitPack(mb, "gemmPackB", t.nr);
   const kernel = emitMicroKernel(mb, t, relaxed);
 
-  const f = mb.func("gemm", Array(13).fill(i32));
-  const [transA, transB, m, n, k, a, lda, b, ldb, c, ldc, beta, work] =
-    f.params;
+  const whole = mb.func("gemmPackB", Array(6).fill(i32));
+  {
+    const [transB, n, k, b, ldb, dst] = whole.params;
+    const [sBk, sBj, jc, nc, pc, kc] = whole.locals(i32, 6);
+    whole.set(sBk, () => whole.select(1, ldb, transB));
+    whole.set(sBj, () => whole.select(ldb, 1, transB));
+    whole.forRange(jc, 0, n, t.nc, () => {
+      whole.set(nc, () => whole.i32MinS(t.nc, () => whole.i32Sub(n, jc)));
+      whole.forRange(pc, 0, k, t.kc, () => {
+        whole.set(kc, () => whole.i32MinS(t.kc, () => whole.i32Sub(k, pc)));
+        whole.call(
+          packB,
+          () =>
+            whole.i32Add(b, () =>
+              whole.i32Shl(
+                () =>
+                  whole.i32Add(
+                    () => whole.i32Mul(pc, sBk),
+                    () => whole.i32Mul(jc, sBj),
+                  ),
+                2,
+              )),
+          sBj,
+          sBk,
+          nc,
+          kc,
+          () => whole.i32Add(dst, () => packedBlockBytes(whole, jc, k, pc, nc)),
+        );
+      });
+    });
+  }
+
+  const f = mb.func("gemm", Array(14).fill(i32));
+  const [
+    transA,
+    transB,
+    m,
+    n,
+    k,
+    a,
+    lda,
+    b,
+    ldb,
+    c,
+    ldc,
+    beta,
+    work,
+    packedWhole,
+  ] = f.params;
+  const ownPackedB = f.local(i32);
   const [sAi, sAk, sBk, sBj] = f.locals(i32, 4);
   const [jc, nc, pc, kc, ic, mc, jr, ir, accumulate] = f.locals(i32, 9);
   const [packedA, packedB, tile, ldcBytes, cBlock, pbPanel, i] = f.locals(
@@ -377,8 +450,8 @@ export function emitGemm(
   f.set(sBk, () => f.select(1, ldb, transB));
   f.set(sBj, () => f.select(ldb, 1, transB));
   f.set(packedA, work);
-  f.set(packedB, () => f.i32Add(work, t.mc * t.kc * 4));
-  f.set(tile, () => f.i32Add(packedB, t.kc * t.nc * 4));
+  f.set(ownPackedB, () => f.i32Add(work, t.mc * t.kc * 4));
+  f.set(tile, () => f.i32Add(ownPackedB, t.kc * t.nc * 4));
 
   f.forRange(jc, 0, n, t.nc, () => {
     f.set(nc, () => f.i32MinS(t.nc, () => f.i32Sub(n, jc)));
@@ -386,24 +459,32 @@ export function emitGemm(
       f.set(kc, () => f.i32MinS(t.kc, () => f.i32Sub(k, pc)));
       // Later K blocks always add to what the first one wrote.
       f.set(accumulate, () => f.i32Or(beta, () => f.i32GtS(pc, 0)));
-      f.call(
-        packB,
-        () =>
-          f.i32Add(
-            b,
-            () =>
-              f.i32Shl(
-                () =>
-                  f.i32Add(() => f.i32Mul(pc, sBk), () => f.i32Mul(jc, sBj)),
-                2,
-              ),
-          ),
-        sBj,
-        sBk,
-        nc,
-        kc,
-        packedB,
-      );
+      f.if(packedWhole, () => {
+        f.set(
+          packedB,
+          () => f.i32Add(packedWhole, () => packedBlockBytes(f, jc, k, pc, nc)),
+        );
+      }, () => {
+        f.set(packedB, ownPackedB);
+        f.call(
+          packB,
+          () =>
+            f.i32Add(
+              b,
+              () =>
+                f.i32Shl(
+                  () =>
+                    f.i32Add(() => f.i32Mul(pc, sBk), () => f.i32Mul(jc, sBj)),
+                  2,
+                ),
+            ),
+          sBj,
+          sBk,
+          nc,
+          kc,
+          packedB,
+        );
+      });
       f.forRange(ic, 0, m, t.mc, () => {
         f.set(mc, () => f.i32MinS(t.mc, () => f.i32Sub(m, ic)));
         f.call(

@@ -47,6 +47,16 @@ export interface KernelCoreExports {
     ldc: number,
     beta: number,
     work: number,
+    packedB: number,
+  ): void;
+  /** Packs all of op(B) for `gemm`'s packedB argument; see gemm_kernel.ts. */
+  gemmPackB(
+    transB: number,
+    n: number,
+    k: number,
+    b: number,
+    ldb: number,
+    dst: number,
   ): void;
   peak(iterations: number, out: number): void;
 }

@@ -12,7 +12,12 @@ import {
   wasmRuntime,
 } from "./runtime.ts";
 
-export { gemm, PARALLEL_MIN_MACS } from "./gemm.ts";
+export {
+  gemm,
+  type GemmSplitPolicy,
+  PARALLEL_MIN_MACS,
+  setGemmSplitPolicy,
+} from "./gemm.ts";
 export {
   addF32,
   addRowF32,
