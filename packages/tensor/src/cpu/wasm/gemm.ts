@@ -200,9 +200,11 @@ export function gemm(
   const B = bDirect ?? copyIn(b, bOffset, ldb, bRows, bCols, bCount);
   let C: Placed;
   if (cDirect) C = cDirect;
-  else if (beta === 1) C = copyIn(c, cOffset, ldc, m, n, cCount);
-  else C = { ptr: at, ld: n };
-  at += cCount * 4;
+  else if (beta === 1) C = copyIn(c, cOffset, ldc, m, n, cCount); // advances `at` past C itself
+  else {
+    C = { ptr: at, ld: n };
+    at += cCount * 4;
+  }
   const sharedB = sharedCount > 0 ? at : 0;
 
   run(transA, transB, m, n, k, A, B, C, beta, sharedB);
