@@ -8,7 +8,7 @@
 // it, so a fused chain of add/sub/mul/div/sqrt/min/max/compare/select equals the unfused chain bit for bit.
 // max and min are a comparison and a select, not f32.max: V8 compiles the scalar f32.max to branches that
 // mispredict on random data (7 ns per element), and the select also gives the op-by-op result for ±0.
-import type { Expr, PrimUnary } from "../../expr/ir.ts";
+import type { Expr, PrimBinary, PrimUnary } from "../../expr/ir.ts";
 import { PRIM_COMPARISONS } from "../../expr/ir.ts";
 import { InternalError } from "../../errors.ts";
 import { type FunctionBuilder, type Local, ModuleBuilder, ValType } from "./emitter.ts";
@@ -68,6 +68,27 @@ interface Leaves {
   vParams: readonly Local[];
 }
 
+/**
+ * Primitives that are one instruction each way: the scalar form (the tail loop) and the f32x4 form (the main
+ * loop). The rest differ in more than the instruction and are written out in emitValue and emitVector.
+ */
+type UnaryInstruction = "Neg" | "Abs" | "Sqrt" | "Floor" | "Ceil" | "Nearest";
+type BinaryInstruction = "Add" | "Sub" | "Mul" | "Div";
+const ONE_INSTRUCTION_UNARY: Partial<Record<PrimUnary, readonly [`f32${UnaryInstruction}`, `f32x4${UnaryInstruction}`]>> = {
+  neg: ["f32Neg", "f32x4Neg"],
+  abs: ["f32Abs", "f32x4Abs"],
+  sqrt: ["f32Sqrt", "f32x4Sqrt"],
+  floor: ["f32Floor", "f32x4Floor"],
+  ceil: ["f32Ceil", "f32x4Ceil"],
+  round: ["f32Nearest", "f32x4Nearest"],
+};
+const ONE_INSTRUCTION_BINARY: Partial<Record<PrimBinary, readonly [`f32${BinaryInstruction}`, `f32x4${BinaryInstruction}`]>> = {
+  add: ["f32Add", "f32x4Add"],
+  sub: ["f32Sub", "f32x4Sub"],
+  mul: ["f32Mul", "f32x4Mul"],
+  div: ["f32Div", "f32x4Div"],
+};
+
 function emitValue(f: FunctionBuilder, e: Expr, leaf: Leaves): void {
   switch (e.kind) {
     case "input": f.get(leaf.inputs[e.index]!); return;
@@ -75,13 +96,12 @@ function emitValue(f: FunctionBuilder, e: Expr, leaf: Leaves): void {
     case "const": f.f32Const(e.value); return;
     case "unary": {
       const x = () => emitValue(f, e.x, leaf);
+      const one = ONE_INSTRUCTION_UNARY[e.op];
+      if (one) {
+        f[one[0]](x);
+        return;
+      }
       switch (e.op) {
-        case "neg": f.f32Neg(x); return;
-        case "abs": f.f32Abs(x); return;
-        case "sqrt": f.f32Sqrt(x); return;
-        case "floor": f.f32Floor(x); return;
-        case "ceil": f.f32Ceil(x); return;
-        case "round": f.f32Nearest(x); return;
         // The lane code of expr_math.ts on a splatted value, so the tail computes exactly what the lanes do.
         case "exp":
         case "log":
@@ -108,11 +128,12 @@ function emitValue(f: FunctionBuilder, e: Expr, leaf: Leaves): void {
         return;
       }
       const a = () => emitValue(f, e.a, leaf), b = () => emitValue(f, e.b, leaf);
+      const one = ONE_INSTRUCTION_BINARY[e.op];
+      if (one) {
+        f[one[0]](a, b);
+        return;
+      }
       switch (e.op) {
-        case "add": f.f32Add(a, b); return;
-        case "sub": f.f32Sub(a, b); return;
-        case "mul": f.f32Mul(a, b); return;
-        case "div": f.f32Div(a, b); return;
         // a where a > b (a < b) or a is NaN, else b: NaN propagates from either side.
         case "max":
         case "min": {
@@ -158,13 +179,12 @@ function emitVector(f: FunctionBuilder, e: Expr, leaf: Leaves): void {
     case "const": f.f32x4Splat(() => f.f32Const(e.value)); return;
     case "unary": {
       const x = () => emitVector(f, e.x, leaf);
+      const one = ONE_INSTRUCTION_UNARY[e.op];
+      if (one) {
+        f[one[1]](x);
+        return;
+      }
       switch (e.op) {
-        case "neg": f.f32x4Neg(x); return;
-        case "abs": f.f32x4Abs(x); return;
-        case "sqrt": f.f32x4Sqrt(x); return;
-        case "floor": f.f32x4Floor(x); return;
-        case "ceil": f.f32x4Ceil(x); return;
-        case "round": f.f32x4Nearest(x); return;
         case "exp":
         case "log":
         case "expm1":
@@ -191,11 +211,12 @@ function emitVector(f: FunctionBuilder, e: Expr, leaf: Leaves): void {
         return;
       }
       const a = () => emitVector(f, e.a, leaf), b = () => emitVector(f, e.b, leaf);
+      const one = ONE_INSTRUCTION_BINARY[e.op];
+      if (one) {
+        f[one[1]](a, b);
+        return;
+      }
       switch (e.op) {
-        case "add": f.f32x4Add(a, b); return;
-        case "sub": f.f32x4Sub(a, b); return;
-        case "mul": f.f32x4Mul(a, b); return;
-        case "div": f.f32x4Div(a, b); return;
         case "max":
         case "min": {
           const ta = f.local(v128), tb = f.local(v128);
