@@ -231,3 +231,21 @@ describe("comparisons", () => {
     );
   });
 });
+
+describe("facades derive from the op table", () => {
+  test("every table op has a named function, a Tensor method and a backward entry; bool ops carry no gradient", () => {
+    const names = [...T.UNARY_OP_NAMES, ...T.BINARY_OP_NAMES];
+    for (const op of names) {
+      expect(typeof (ag as unknown as Record<string, unknown>)[op], op).toBe("function");
+      expect(typeof (ag.Tensor.prototype as unknown as Record<string, unknown>)[op], op).toBe("function");
+    }
+    const x = leaf([0, 1, -2], [3]);
+    for (const op of T.BINARY_OP_NAMES.filter((o) => T.binaryDef(o).bool)) {
+      const out = ag.binaryOp(op, x, 1);
+      expect(out.dtype, op).toBe("bool");
+      expect(out.requiresGrad, op).toBe(false);
+    }
+    expect(ag.logicalNot(x).requiresGrad).toBe(false);
+    expect(Array.from(ag.logicalOr(0, x).dataSync())).toEqual([0, 1, 1]);
+  });
+});

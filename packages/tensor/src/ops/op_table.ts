@@ -47,6 +47,9 @@ export type UnaryOp =
   | "neg" | "abs" | "sign" | "exp" | "log" | "log1p" | "expm1" | "sqrt" | "rsqrt" | "square" | "reciprocal"
   | "sin" | "cos" | "tanh" | "sigmoid" | "relu" | "elu" | "floor" | "ceil" | "round" | "logicalNot";
 
+/** Unary ops with a scalar argument (their expression reads `param(0)`): their methods and functions take it. */
+export type ParamUnaryOp = "elu";
+
 /**
  * Elementwise functions of two operands (the `binary` kernel); comparisons and logical ops produce bool. Each has
  * its entry in BINARY_TABLE (the compiler checks that the names and the entries agree).
