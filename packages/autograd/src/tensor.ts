@@ -237,6 +237,8 @@ export class Tensor implements ElementwiseMethods<Tensor, Operand> {
   tanh(): Tensor { return ew.tanh(this); }
   /** Logistic sigmoid. */
   sigmoid(): Tensor { return ew.sigmoid(this); }
+  /** ln(1 + eˣ), x itself above 20. */
+  softplus(): Tensor { return ew.softplus(this); }
   /** max(x, 0). */
   relu(): Tensor { return ew.relu(this); }
   /** ELU with slope `alpha` for negative inputs. */

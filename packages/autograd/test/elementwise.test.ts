@@ -245,3 +245,13 @@ describe("facades derive from the op table", () => {
     expect(Array.from(ag.logicalOr(0, x).dataSync())).toEqual([0, 1, 1]);
   });
 });
+
+test("softplus and its gradient equal PyTorch's (torch 1.13, float64) on both sides of the threshold 20", () => {
+  const x = leaf([-30, -1, 0, 19.9, 20, 20.5, 1e-3], [7]);
+  const y = ag.softplus(x);
+  y.sum().backward();
+  const want = [9.357622968839737e-14, 0.31326168751822286, 0.6931471805599453, 19.900000002277924, 20.000000002061153, 20.5, 0.6936473055599401];
+  const wantGrad = [9.3576229688393e-14, 0.2689414213699951, 0.5, 0.9999999977220729, 0.9999999979388464, 1, 0.5002499999791666];
+  Array.from(y.dataSync()).forEach((v, i) => expect(v).toBeCloseTo(want[i]!, 14));
+  Array.from(x.grad!.dataSync()).forEach((v, i) => expect(Math.abs(v - wantGrad[i]!)).toBeLessThan(1e-15 + 1e-14 * wantGrad[i]!));
+});

@@ -417,6 +417,8 @@ export class NDArray implements StridedView, ew.ElementwiseMethods<NDArray, Oper
   tanh(): NDArray { return ew.tanh(this); }
   /** 1 / (1 + e⁻ˣ), computed without overflow. */
   sigmoid(): NDArray { return ew.sigmoid(this); }
+  /** ln(1 + eˣ), x itself above 20. */
+  softplus(): NDArray { return ew.softplus(this); }
   /** max(x, 0). */
   relu(): NDArray { return ew.relu(this); }
   /** x for x > 0, alpha·(eˣ − 1) otherwise. */

@@ -29,6 +29,8 @@ export const UNARY_BACKWARD: Readonly<Record<UnaryOp, UnaryBackward | null>> = {
   tanh: (g, _x, out) => g.mul(T.sub(1, out.square())),
   // σ(1 − σ).
   sigmoid: (g, _x, out) => g.mul(out.mul(T.sub(1, out))),
+  // σ(x), and 1 above the threshold where softplus is x itself (as PyTorch).
+  softplus: (g, x) => g.mul(T.where(x.gt(20), 1, x.sigmoid())),
   // 1 where x > 0 and 0 elsewhere (also at 0, as PyTorch).
   relu: (g, x) => g.mul(x.gt(0).cast(g.dtype)),
   // The slope below 0 is out + alpha.

@@ -103,6 +103,8 @@ export const cos = (x: Tensor): Tensor => unaryOp("cos", x);
 export const tanh = (x: Tensor): Tensor => unaryOp("tanh", x);
 /** 1 / (1 + e⁻ˣ); the gradient is σ(1 − σ). */
 export const sigmoid = (x: Tensor): Tensor => unaryOp("sigmoid", x);
+/** ln(1 + eˣ), x itself above 20 (as PyTorch); the gradient is σ(x). */
+export const softplus = (x: Tensor): Tensor => unaryOp("softplus", x);
 /** max(x, 0); the gradient is 1 where x > 0 and 0 elsewhere (also at 0, as PyTorch). */
 export const relu = (x: Tensor): Tensor => unaryOp("relu", x);
 /** Rounds down; piecewise constant, so its gradient is 0. */

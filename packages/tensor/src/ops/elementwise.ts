@@ -127,6 +127,8 @@ export const cos = (x: NDArray): NDArray => unaryOp("cos", x);
 export const tanh = (x: NDArray): NDArray => unaryOp("tanh", x);
 /** Logistic function 1 / (1 + e⁻ˣ), without overflow. */
 export const sigmoid = (x: NDArray): NDArray => unaryOp("sigmoid", x);
+/** ln(1 + eˣ), x itself above 20 (PyTorch's softplus, beta = 1, threshold = 20). */
+export const softplus = (x: NDArray): NDArray => unaryOp("softplus", x);
 /** max(x, 0). */
 export const relu = (x: NDArray): NDArray => unaryOp("relu", x);
 /** Largest integer ≤ x. */
