@@ -5,7 +5,7 @@ import { fusedKernel } from "../src/cpu/fused_wasm.ts";
 
 const x0 = E.input(0), x1 = E.input(1), x2 = E.input(2);
 
-/** Random expressions over three inputs and two parameters, from every primitive the CPU compiles to WebAssembly. */
+/** Random expressions over three inputs and two parameters, from the primitives every path rounds alike (IEEE float32). */
 const exprArb: fc.Arbitrary<Expr> = fc.letrec<{ e: Expr }>((tie) => ({
   e: fc.oneof(
     { depthSize: "small", withCrossShrink: true },
