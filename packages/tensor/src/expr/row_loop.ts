@@ -7,6 +7,7 @@
 import type { Expr, PrimBinary, PrimUnary } from "./ir.ts";
 import { evaluate, powC, roundHalfEven } from "./evaluate.ts";
 import type { TypedArray } from "../dtype.ts";
+import { InternalError } from "../errors.ts";
 
 /** out[o … o+n) = expr(x[xi + k·xs]); `p` is the op's scalar parameter (ELU's alpha). */
 export type UnaryRow = (x: TypedArray, xi: number, xs: number, out: TypedArray, o: number, n: number, p: number) => void;
@@ -23,8 +24,9 @@ const makeWithNewFunction: FunctionMaker = (params, body) => new Function(...par
 /** Helpers the generated source calls, passed in rather than reached through globals. */
 const HELPERS = { powC, roundHalfEven };
 
-/** A float64 number as JavaScript source (−0, NaN and ±∞ included). */
+/** A float64 number as JavaScript source (−0, NaN and ±∞ included); nothing but a number reaches the source. */
 function literal(v: number): string {
+  if (typeof v !== "number") throw new InternalError(`row loop: a constant must be a number, found ${typeof v}`);
   if (Object.is(v, -0)) return "(-0)";
   if (Number.isNaN(v)) return "NaN";
   if (v === Infinity) return "Infinity";
