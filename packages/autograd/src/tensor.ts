@@ -1,4 +1,4 @@
-import { type DType, DTypeError, type NDArray, type Pair, type Pool2dOptions, ShapeError, type TypedArray } from "@backprop/tensor";
+import { type DType, DTypeError, type ElementwiseMethods, type NDArray, type Pair, type Pool2dOptions, ShapeError, type TypedArray } from "@backprop/tensor";
 import { fmtShapeOf, OWNED_ARRAYS } from "./util.ts";
 import type { Node } from "./node.ts";
 import { type BackwardOptions, GraphError, backward as runBackward } from "./engine.ts";
@@ -16,7 +16,7 @@ import { gather, indexSelect } from "./ops/indexing.ts";
  * operations on tensors that require a gradient record a graph, and `backward()` fills the `grad` of every
  * leaf tensor that requires one.
  */
-export class Tensor {
+export class Tensor implements ElementwiseMethods<Tensor, Operand> {
   /** The data. Optimizers replace it in place with `assign`. */
   value: NDArray;
   /** Whether operations on this tensor are recorded for backpropagation. */
@@ -203,6 +203,10 @@ export class Tensor {
   gt(o: Operand): Tensor { return ew.gt(this, o); }
   /** this ≥ o (bool, no gradient). */
   ge(o: Operand): Tensor { return ew.ge(this, o); }
+  /** this ≠ 0 and o ≠ 0 (bool, no gradient). */
+  logicalAnd(o: Operand): Tensor { return ew.logicalAnd(this, o); }
+  /** this ≠ 0 or o ≠ 0 (bool, no gradient). */
+  logicalOr(o: Operand): Tensor { return ew.logicalOr(this, o); }
   /** −this. */
   neg(): Tensor { return ew.neg(this); }
   /** |this|. */
@@ -233,10 +237,20 @@ export class Tensor {
   tanh(): Tensor { return ew.tanh(this); }
   /** Logistic sigmoid. */
   sigmoid(): Tensor { return ew.sigmoid(this); }
+  /** ln(1 + eˣ), x itself above 20. */
+  softplus(): Tensor { return ew.softplus(this); }
   /** max(x, 0). */
   relu(): Tensor { return ew.relu(this); }
   /** ELU with slope `alpha` for negative inputs. */
   elu(alpha = 1): Tensor { return ew.elu(this, alpha); }
+  /** Rounds down; zero gradient. */
+  floor(): Tensor { return ew.floor(this); }
+  /** Rounds up; zero gradient. */
+  ceil(): Tensor { return ew.ceil(this); }
+  /** Rounds to the nearest integer, halves to even; zero gradient. */
+  round(): Tensor { return ew.round(this); }
+  /** this == 0 (bool, no gradient). */
+  logicalNot(): Tensor { return ew.logicalNot(this); }
   /** Limits to [min, max] (either may be omitted). */
   clamp(min?: number, max?: number): Tensor { return ew.clamp(this, min, max); }
 

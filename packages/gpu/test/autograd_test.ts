@@ -116,6 +116,7 @@ const CASES: [string, Input[], (...xs: Tensor[]) => Tensor, number?][] = [
   ["cos", [{ shape: [3, 4] }], (x) => x!.cos()],
   ["tanh", [{ shape: [3, 4] }], (x) => x!.tanh()],
   ["sigmoid", [{ shape: [3, 4] }], (x) => x!.sigmoid()],
+  ["softplus", [{ shape: [3, 4] }], (x) => x!.softplus()],
   ["relu", [{ shape: [3, 4], gen: "awayFromZero" }], (x) => x!.relu()],
   ["elu", [{ shape: [3, 4], gen: "awayFromZero" }], (x) => x!.elu(0.7)],
   ["clamp", [{ shape: [3, 4], gen: "awayFromZero" }], (x) => x!.clamp(-0.9, 0.8)],

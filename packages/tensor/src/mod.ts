@@ -71,48 +71,9 @@ export {
   zeros,
   zerosLike,
 } from "./ops/creation.ts";
-export { binary as binaryOp, unary as unaryOp } from "./ops/elementwise.ts";
 export { fused, opByOp } from "./ops/fused.ts";
-export {
-  abs,
-  add,
-  ceil,
-  clamp,
-  cos,
-  div,
-  elu,
-  eq,
-  exp,
-  expm1,
-  floor,
-  ge,
-  gt,
-  le,
-  log,
-  log1p,
-  logicalAnd,
-  logicalNot,
-  logicalOr,
-  lt,
-  maximum,
-  minimum,
-  mul,
-  ne,
-  neg,
-  pow,
-  reciprocal,
-  relu,
-  round,
-  rsqrt,
-  sigmoid,
-  sign,
-  sin,
-  sqrt,
-  square,
-  sub,
-  tanh,
-  where,
-} from "./ops/elementwise.ts";
+// Every op of the table has its named function there, so a new op is exported without an edit here.
+export * from "./ops/elementwise.ts";
 export { argmax, argmin, max, mean, min, prod, sum, variance } from "./ops/reduce.ts";
 export { logSoftmax, logSumExp, softmax } from "./ops/softmax.ts";
 export { matmul } from "./ops/matmul.ts";
@@ -131,7 +92,7 @@ export {
 export { gather, indexAdd, indexSelect, oneHot, scatterAdd } from "./ops/indexing.ts";
 export { concat, split, stack } from "./ops/join.ts";
 
-export type { BinaryDef, UnaryDef } from "./ops/op_table.ts";
+export type { BinaryDef, ParamUnaryOp, UnaryDef } from "./ops/op_table.ts";
 export {
   BINARY_OP_NAMES,
   BINARY_TABLE,

@@ -17,7 +17,7 @@ import type { Operand } from "./ops/operands.ts";
  * Views (reshape of contiguous data, permute, transpose, narrow, expand, squeeze, …) share the storage;
  * operations return new arrays. Values are read with `await a.data()` (or `dataSync()` on the CPU).
  */
-export class NDArray implements StridedView {
+export class NDArray implements StridedView, ew.ElementwiseMethods<NDArray, Operand> {
   /** The memory the elements live in, shared by views. */
   readonly storage: Storage;
   /** Size of each dimension (`[]` for a 0-d scalar). */
@@ -383,6 +383,10 @@ export class NDArray implements StridedView {
   gt(other: Operand): NDArray { return ew.gt(this, other); }
   /** Elementwise `>=`, as bool. */
   ge(other: Operand): NDArray { return ew.ge(this, other); }
+  /** Elementwise `this ≠ 0 and other ≠ 0`, as bool. */
+  logicalAnd(other: Operand): NDArray { return ew.logicalAnd(this, other); }
+  /** Elementwise `this ≠ 0 or other ≠ 0`, as bool. */
+  logicalOr(other: Operand): NDArray { return ew.logicalOr(this, other); }
   /** −x. */
   neg(): NDArray { return ew.neg(this); }
   /** |x|. */
@@ -393,6 +397,10 @@ export class NDArray implements StridedView {
   exp(): NDArray { return ew.exp(this); }
   /** Natural logarithm. */
   log(): NDArray { return ew.log(this); }
+  /** ln(1 + x), accurate for small x. */
+  log1p(): NDArray { return ew.log1p(this); }
+  /** eˣ − 1, accurate for small x. */
+  expm1(): NDArray { return ew.expm1(this); }
   /** √x. */
   sqrt(): NDArray { return ew.sqrt(this); }
   /** 1 / √x. */
@@ -401,14 +409,28 @@ export class NDArray implements StridedView {
   square(): NDArray { return ew.square(this); }
   /** 1 / x. */
   reciprocal(): NDArray { return ew.reciprocal(this); }
+  /** Sine. */
+  sin(): NDArray { return ew.sin(this); }
+  /** Cosine. */
+  cos(): NDArray { return ew.cos(this); }
   /** Hyperbolic tangent. */
   tanh(): NDArray { return ew.tanh(this); }
   /** 1 / (1 + e⁻ˣ), computed without overflow. */
   sigmoid(): NDArray { return ew.sigmoid(this); }
+  /** ln(1 + eˣ), x itself above 20. */
+  softplus(): NDArray { return ew.softplus(this); }
   /** max(x, 0). */
   relu(): NDArray { return ew.relu(this); }
   /** x for x > 0, alpha·(eˣ − 1) otherwise. */
   elu(alpha = 1): NDArray { return ew.elu(this, alpha); }
+  /** Largest integer ≤ x. */
+  floor(): NDArray { return ew.floor(this); }
+  /** Smallest integer ≥ x. */
+  ceil(): NDArray { return ew.ceil(this); }
+  /** Nearest integer, halves to even. */
+  round(): NDArray { return ew.round(this); }
+  /** x == 0, as bool. */
+  logicalNot(): NDArray { return ew.logicalNot(this); }
   /** Limits values to [min, max] (either may be omitted). */
   clamp(min?: number, max?: number): NDArray { return ew.clamp(this, min, max); }
 

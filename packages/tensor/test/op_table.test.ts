@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import fc from "fast-check";
-import { BINARY_OP_NAMES, binaryDef, evaluate, UNARY_OP_NAMES, unaryDef } from "../src/mod.ts";
+import { arity, BINARY_OP_NAMES, binaryDef, evaluate, type ParamUnaryOp, UNARY_OP_NAMES, unaryDef } from "../src/mod.ts";
 
 // Each op's expression (what the kernels compile) against its directly written float64 definition.
 const SPECIAL = [NaN, Infinity, -Infinity, 0, -0, 1, -1, 0.5, -0.5, 2.5, 1e-310, -1e-310, 700, -700, 3];
@@ -27,4 +27,16 @@ describe("op table: expression = float64 definition", () => {
       fc.assert(fc.property(fc.double({ min: -50, max: 50, noNaN: true }), fc.double({ min: -50, max: 50, noNaN: true }), (x, y) => close(evaluate(def.expr, [x, y]), def.f64(x, y))));
     });
   }
+});
+
+describe("op table: the facades derive from it", () => {
+  test("every op has a named export and an NDArray method; ops reading a parameter are exactly ParamUnaryOp", async () => {
+    const mod = await import("../src/mod.ts");
+    for (const op of [...UNARY_OP_NAMES, ...BINARY_OP_NAMES]) {
+      expect(typeof (mod as unknown as Record<string, unknown>)[op], op).toBe("function");
+      expect(typeof (mod.NDArray.prototype as unknown as Record<string, unknown>)[op], op).toBe("function");
+    }
+    const withParam: ParamUnaryOp[] = ["elu"];
+    expect(UNARY_OP_NAMES.filter((op) => arity([unaryDef(op).expr]).params > 0)).toEqual(withParam);
+  });
 });

@@ -1,6 +1,6 @@
 import * as T from "@backprop/tensor";
-import type { NDArray, UnaryOp } from "@backprop/tensor";
-import { UNARY_BACKWARD } from "./derivatives.ts";
+import type { BinaryOp, NDArray, UnaryOp } from "@backprop/tensor";
+import { BINARY_BACKWARD, UNARY_BACKWARD } from "./derivatives.ts";
 import { record } from "../record.ts";
 import { Tensor } from "../tensor.ts";
 import { unbroadcast } from "../unbroadcast.ts";
@@ -12,84 +12,61 @@ const arrayOf = (x: Operand): NDArray | number => (x instanceof Tensor ? x.value
 const tensorOrNull = (x: Operand): Tensor | null => (x instanceof Tensor ? x : null);
 const shapeOf = (x: Operand): readonly number[] => (x instanceof Tensor ? x.shape : []);
 
-function binary(
-  name: string,
-  a: Operand,
-  b: Operand,
-  forward: (a: NDArray | number, b: NDArray | number) => NDArray,
-  backward: (g: NDArray, out: NDArray) => [NDArray | null, NDArray | null],
-): Tensor {
+/**
+ * Binary op `op` of the op table, with its backward rule from BINARY_BACKWARD; each tensor operand's gradient is
+ * summed back to its own shape. Ops without a rule (comparisons, logical ops) give a tensor without gradient.
+ */
+export function binaryOp(op: BinaryOp, a: Operand, b: Operand): Tensor {
   if (!(a instanceof Tensor) && !(b instanceof Tensor)) {
-    throw new T.DTypeError(`${name}: needs at least one tensor operand`);
+    throw new T.DTypeError(`${op}: needs at least one tensor operand`);
   }
-  const out = forward(arrayOf(a), arrayOf(b));
-  return record(name, [tensorOrNull(a), tensorOrNull(b)], out, (g) => {
-    const [ga, gb] = backward(g, out);
-    return [
-      ga && a instanceof Tensor && a.requiresGrad ? unbroadcast(ga, shapeOf(a)) : null,
-      gb && b instanceof Tensor && b.requiresGrad ? unbroadcast(gb, shapeOf(b)) : null,
-    ];
+  const av = arrayOf(a), bv = arrayOf(b);
+  const out = T.binaryOp(op, av, bv);
+  const backward = BINARY_BACKWARD[op];
+  if (!backward) return new Tensor(out);
+  return record(op, [tensorOrNull(a), tensorOrNull(b)], out, (g) => {
+    const needs = [a instanceof Tensor && a.requiresGrad, b instanceof Tensor && b.requiresGrad] as const;
+    const [ga, gb] = backward(g, av, bv, out, needs);
+    return [ga && needs[0] ? unbroadcast(ga, shapeOf(a)) : null, gb && needs[1] ? unbroadcast(gb, shapeOf(b)) : null];
   });
 }
 
 /** a + b, broadcasting; each tensor operand's gradient is summed back to its own shape. */
-export const add = (a: Operand, b: Operand): Tensor => binary("add", a, b, T.add, (g) => [g, g]);
+export const add = (a: Operand, b: Operand): Tensor => binaryOp("add", a, b);
 /** a − b, broadcasting. */
-export const sub = (a: Operand, b: Operand): Tensor => binary("sub", a, b, T.sub, (g) => [g, g.neg()]);
+export const sub = (a: Operand, b: Operand): Tensor => binaryOp("sub", a, b);
 /** a · b elementwise, broadcasting. */
-export const mul = (a: Operand, b: Operand): Tensor =>
-  binary("mul", a, b, T.mul, (g) => [T.mul(g, arrayOf(b)), T.mul(g, arrayOf(a))]);
+export const mul = (a: Operand, b: Operand): Tensor => binaryOp("mul", a, b);
 /** a / b elementwise, broadcasting. */
-export const div = (a: Operand, b: Operand): Tensor =>
-  binary("div", a, b, T.div, (g, out) => [
-    T.div(g, arrayOf(b)),
-    b instanceof Tensor && b.requiresGrad ? T.div(g.mul(out), arrayOf(b)).neg() : null,
-  ]);
-
+export const div = (a: Operand, b: Operand): Tensor => binaryOp("div", a, b);
 /**
  * a ** b; the exponent's gradient (out · log a) is only formed when the exponent requires one. Where a formula
- * would give 0 · ∞ = NaN although the function is flat, the gradient is 0 (as PyTorch): b = 0 makes a ** b
- * constant in a, and a = 0 with b ≥ 0 makes it constant in b.
+ * would give 0 · ∞ = NaN although the function is flat, the gradient is 0 (as PyTorch).
  */
-export const pow = (a: Operand, b: Operand): Tensor =>
-  binary("pow", a, b, T.pow, (g, out) => {
-    const av = arrayOf(a), bv = arrayOf(b);
-    let ga: NDArray | null = null, gb: NDArray | null = null;
-    if (a instanceof Tensor && a.requiresGrad) {
-      if (typeof bv === "number") ga = bv === 0 ? T.zerosLike(g) : T.mul(g, T.mul(T.pow(av, bv - 1), bv));
-      else ga = T.mul(g, T.where(T.eq(bv, 0), 0, T.mul(bv, T.pow(av, T.sub(bv, 1)))));
-    }
-    if (b instanceof Tensor && b.requiresGrad) {
-      // The base may be a JS number (2 ** x): its log is a number, not an array.
-      const raw = T.mul(g, T.mul(out, typeof av === "number" ? Math.log(av) : T.log(av)));
-      const flat = typeof av === "number" ? (av === 0 ? T.ge(b.value, 0) : null) : T.logicalAnd(T.eq(av, 0), T.ge(b.value, 0));
-      gb = flat ? T.where(flat, 0, raw) : raw;
-    }
-    return [ga, gb];
-  });
-
+export const pow = (a: Operand, b: Operand): Tensor => binaryOp("pow", a, b);
 /** The larger of a and b; where they tie, each gets half the gradient (as PyTorch). */
-export const maximum = (a: Operand, b: Operand): Tensor => extremum("maximum", a, b, T.maximum, T.gt);
+export const maximum = (a: Operand, b: Operand): Tensor => binaryOp("maximum", a, b);
 /** The smaller of a and b; where they tie, each gets half the gradient (as PyTorch). */
-export const minimum = (a: Operand, b: Operand): Tensor => extremum("minimum", a, b, T.minimum, T.lt);
+export const minimum = (a: Operand, b: Operand): Tensor => binaryOp("minimum", a, b);
+/** a = b as a bool tensor (no gradient). */
+export const eq = (a: Operand, b: Operand): Tensor => binaryOp("eq", a, b);
+/** a ≠ b as a bool tensor (no gradient). */
+export const ne = (a: Operand, b: Operand): Tensor => binaryOp("ne", a, b);
+/** a < b as a bool tensor (no gradient). */
+export const lt = (a: Operand, b: Operand): Tensor => binaryOp("lt", a, b);
+/** a ≤ b as a bool tensor (no gradient). */
+export const le = (a: Operand, b: Operand): Tensor => binaryOp("le", a, b);
+/** a > b as a bool tensor (no gradient). */
+export const gt = (a: Operand, b: Operand): Tensor => binaryOp("gt", a, b);
+/** a ≥ b as a bool tensor (no gradient). */
+export const ge = (a: Operand, b: Operand): Tensor => binaryOp("ge", a, b);
+/** a ≠ 0 and b ≠ 0 as a bool tensor (no gradient). */
+export const logicalAnd = (a: Operand, b: Operand): Tensor => binaryOp("logicalAnd", a, b);
+/** a ≠ 0 or b ≠ 0 as a bool tensor (no gradient). */
+export const logicalOr = (a: Operand, b: Operand): Tensor => binaryOp("logicalOr", a, b);
 
-function extremum(
-  name: string,
-  a: Operand,
-  b: Operand,
-  forward: (a: NDArray | number, b: NDArray | number) => NDArray,
-  wins: (a: NDArray | number, b: NDArray | number) => NDArray,
-): Tensor {
-  return binary(name, a, b, forward, (g) => {
-    const av = arrayOf(a), bv = arrayOf(b);
-    const aWins = wins(av, bv).cast(g.dtype), tie = T.eq(av, bv).cast(g.dtype);
-    const aShare = aWins.add(tie.mul(0.5));
-    return [g.mul(aShare), g.mul(T.sub(1, aShare))];
-  });
-}
-
-/** Unary op `op` of the op table, with its backward rule from UNARY_BACKWARD. */
-function unary(op: UnaryOp, x: Tensor, param?: number): Tensor {
+/** Unary op `op` of the op table, with its backward rule from UNARY_BACKWARD (`param`: ELU's alpha). */
+export function unaryOp(op: UnaryOp, x: Tensor, param?: number): Tensor {
   const backward = UNARY_BACKWARD[op];
   const out = T.unaryOp(op, x.value, param);
   if (!backward) return new Tensor(out);
@@ -97,47 +74,51 @@ function unary(op: UnaryOp, x: Tensor, param?: number): Tensor {
 }
 
 /** −x. */
-export const neg = (x: Tensor): Tensor => unary("neg", x);
+export const neg = (x: Tensor): Tensor => unaryOp("neg", x);
 /** |x|; the gradient is sign(x), 0 at 0. */
-export const abs = (x: Tensor): Tensor => unary("abs", x);
+export const abs = (x: Tensor): Tensor => unaryOp("abs", x);
 /** −1, 0 or 1; piecewise constant, so its gradient is 0. */
-export const sign = (x: Tensor): Tensor => unary("sign", x);
+export const sign = (x: Tensor): Tensor => unaryOp("sign", x);
 /** eˣ. */
-export const exp = (x: Tensor): Tensor => unary("exp", x);
+export const exp = (x: Tensor): Tensor => unaryOp("exp", x);
 /** Natural logarithm. */
-export const log = (x: Tensor): Tensor => unary("log", x);
+export const log = (x: Tensor): Tensor => unaryOp("log", x);
 /** log(1 + x), accurate for small x. */
-export const log1p = (x: Tensor): Tensor => unary("log1p", x);
+export const log1p = (x: Tensor): Tensor => unaryOp("log1p", x);
 /** eˣ − 1, accurate for small x. */
-export const expm1 = (x: Tensor): Tensor => unary("expm1", x);
+export const expm1 = (x: Tensor): Tensor => unaryOp("expm1", x);
 /** √x. */
-export const sqrt = (x: Tensor): Tensor => unary("sqrt", x);
+export const sqrt = (x: Tensor): Tensor => unaryOp("sqrt", x);
 /** 1 / √x. */
-export const rsqrt = (x: Tensor): Tensor => unary("rsqrt", x);
+export const rsqrt = (x: Tensor): Tensor => unaryOp("rsqrt", x);
 /** x². */
-export const square = (x: Tensor): Tensor => unary("square", x);
+export const square = (x: Tensor): Tensor => unaryOp("square", x);
 /** 1 / x. */
-export const reciprocal = (x: Tensor): Tensor => unary("reciprocal", x);
+export const reciprocal = (x: Tensor): Tensor => unaryOp("reciprocal", x);
 /** sin x. */
-export const sin = (x: Tensor): Tensor => unary("sin", x);
+export const sin = (x: Tensor): Tensor => unaryOp("sin", x);
 /** cos x. */
-export const cos = (x: Tensor): Tensor => unary("cos", x);
+export const cos = (x: Tensor): Tensor => unaryOp("cos", x);
 /** Hyperbolic tangent; the gradient is 1 − tanh². */
-export const tanh = (x: Tensor): Tensor => unary("tanh", x);
+export const tanh = (x: Tensor): Tensor => unaryOp("tanh", x);
 /** 1 / (1 + e⁻ˣ); the gradient is σ(1 − σ). */
-export const sigmoid = (x: Tensor): Tensor => unary("sigmoid", x);
+export const sigmoid = (x: Tensor): Tensor => unaryOp("sigmoid", x);
+/** ln(1 + eˣ), x itself above 20 (as PyTorch); the gradient is σ(x). */
+export const softplus = (x: Tensor): Tensor => unaryOp("softplus", x);
 /** max(x, 0); the gradient is 1 where x > 0 and 0 elsewhere (also at 0, as PyTorch). */
-export const relu = (x: Tensor): Tensor => unary("relu", x);
+export const relu = (x: Tensor): Tensor => unaryOp("relu", x);
 /** Rounds down; piecewise constant, so its gradient is 0. */
-export const floor = (x: Tensor): Tensor => unary("floor", x);
+export const floor = (x: Tensor): Tensor => unaryOp("floor", x);
 /** Rounds up; piecewise constant, so its gradient is 0. */
-export const ceil = (x: Tensor): Tensor => unary("ceil", x);
+export const ceil = (x: Tensor): Tensor => unaryOp("ceil", x);
 /** Rounds to the nearest integer (halves to even); piecewise constant, so its gradient is 0. */
-export const round = (x: Tensor): Tensor => unary("round", x);
+export const round = (x: Tensor): Tensor => unaryOp("round", x);
+/** x == 0 as a bool tensor (no gradient). */
+export const logicalNot = (x: Tensor): Tensor => unaryOp("logicalNot", x);
 
 /** ELU: x for x > 0, alpha·(eˣ − 1) otherwise; its slope there is out + alpha. */
 export function elu(x: Tensor, alpha = 1): Tensor {
-  return unary("elu", x, alpha);
+  return unaryOp("elu", x, alpha);
 }
 
 /** Limits to [min, max]; the gradient passes where min ≤ x ≤ max (as PyTorch). */
@@ -160,16 +141,3 @@ export function where(cond: Tensor | NDArray, a: Operand, b: Operand): Tensor {
     b instanceof Tensor && b.requiresGrad ? unbroadcast(T.where(c, 0, g), b.shape) : null,
   ]);
 }
-
-/** Comparisons give bool tensors, which carry no gradient. */
-export const eq = (a: Tensor, b: Operand): Tensor => new Tensor(T.eq(a.value, arrayOf(b)));
-/** a ≠ b as a bool tensor (no gradient). */
-export const ne = (a: Tensor, b: Operand): Tensor => new Tensor(T.ne(a.value, arrayOf(b)));
-/** a < b as a bool tensor (no gradient). */
-export const lt = (a: Tensor, b: Operand): Tensor => new Tensor(T.lt(a.value, arrayOf(b)));
-/** a ≤ b as a bool tensor (no gradient). */
-export const le = (a: Tensor, b: Operand): Tensor => new Tensor(T.le(a.value, arrayOf(b)));
-/** a > b as a bool tensor (no gradient). */
-export const gt = (a: Tensor, b: Operand): Tensor => new Tensor(T.gt(a.value, arrayOf(b)));
-/** a ≥ b as a bool tensor (no gradient). */
-export const ge = (a: Tensor, b: Operand): Tensor => new Tensor(T.ge(a.value, arrayOf(b)));

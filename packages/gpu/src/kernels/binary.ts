@@ -1,6 +1,6 @@
 import type { BinaryOp, DType } from "@backprop/tensor";
 import { binaryDef, BOOL_BINARY_OPS } from "@backprop/tensor";
-import { renderCondition, renderWgsl } from "./expr_wgsl.ts";
+import { renderCondition, renderConditionI32, renderWgsl, renderWgslI32 } from "./expr_wgsl.ts";
 import { entry1d, storageDecls } from "../bindings.ts";
 import type { KernelSpec } from "../runtime.ts";
 import { elementwiseOperands } from "../strided.ts";
@@ -14,25 +14,11 @@ function floatExpr(op: BinaryOp): string {
   return def.bool ? renderCondition(def.expr, leaves) : renderWgsl(def.expr, leaves);
 }
 
+/** WGSL of `op` on int32 `a`, `b` (bool operands load as 0/1), rendered from the same expression. */
 function intExpr(op: BinaryOp): string {
-  switch (op) {
-    case "add": return "a + b";
-    case "sub": return "a - b";
-    case "mul": return "a * b";
-    // Integer division truncates (the tensor ops send true division to float32); x / 0 gives 0 as on the CPU.
-    case "div": return "select(a / b, 0i, b == 0i)";
-    case "pow": return "powi_(a, b)";
-    case "maximum": return "max(a, b)";
-    case "minimum": return "min(a, b)";
-    case "eq": return "a == b";
-    case "ne": return "a != b";
-    case "lt": return "a < b";
-    case "le": return "a <= b";
-    case "gt": return "a > b";
-    case "ge": return "a >= b";
-    case "logicalAnd": return "a != 0i && b != 0i";
-    case "logicalOr": return "a != 0i || b != 0i";
-  }
+  const leaves = { input: (i: number) => (i === 0 ? "a" : "b"), param: () => "0i" };
+  const def = binaryDef(op);
+  return def.bool ? renderConditionI32(def.expr, leaves) : renderWgslI32(def.expr, leaves);
 }
 
 /**

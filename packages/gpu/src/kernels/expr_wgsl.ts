@@ -2,7 +2,7 @@
 // WGSL lets a compiler assume no NaN reaches a comparison, so every comparison asks `isnan_` (a bit test) too.
 // The helpers it calls (`log_`, `pow_`, `isnan_`, …) are in MATH_WGSL and CONVERT_WGSL.
 import type { Expr, PrimBinary, PrimUnary } from "@backprop/tensor";
-import { PRIM_COMPARISONS } from "@backprop/tensor";
+import { DTypeError, PRIM_COMPARISONS } from "@backprop/tensor";
 
 /** Where an expression's leaves come from in the shader. */
 export interface WgslLeaves {
@@ -81,5 +81,74 @@ export function renderWgsl(e: Expr, leaves: WgslLeaves): string {
     }
     case "select":
       return `select(${renderWgsl(e.b, leaves)}, ${renderWgsl(e.a, leaves)}, ${renderCondition(e.cond, leaves)})`;
+  }
+}
+
+// The same expressions on int32 values (the int32 and bool kernels of ops that keep integers): rounding is the
+// identity, there is no NaN, and functions without an integer meaning are an error (the tensor ops compute them
+// in float32, so they never reach an integer kernel).
+
+/** An i32 literal; the op table's integer-keeping ops use only integral constants. */
+function i32Literal(v: number): string {
+  if (!Number.isInteger(v) || v < -(2 ** 31) || v >= 2 ** 31) {
+    throw new DTypeError(`webgpu: the constant ${v} of an int32 expression is not an int32`);
+  }
+  return v < 0 ? `(${v}i)` : `${v === 0 ? 0 : v}i`;
+}
+
+const UNARY_I32: Partial<Record<PrimUnary, (x: string) => string>> = {
+  neg: (x) => `(-${x})`,
+  abs: (x) => `abs(${x})`,
+  floor: (x) => x,
+  ceil: (x) => x,
+  round: (x) => x,
+  isnan: () => "0i",
+  nonzero: (x) => `select(0i, 1i, ${x} != 0i)`,
+};
+
+const ARITHMETIC_I32: Partial<Record<PrimBinary, (a: string, b: string) => string>> = {
+  add: (a, b) => `(${a} + ${b})`,
+  sub: (a, b) => `(${a} - ${b})`,
+  mul: (a, b) => `(${a} * ${b})`,
+  // Integer division truncates; x / 0 gives 0, as on the CPU.
+  div: (a, b) => `select(${a} / ${b}, 0i, ${b} == 0i)`,
+  pow: (a, b) => `powi_(${a}, ${b})`,
+  max: (a, b) => `max(${a}, ${b})`,
+  min: (a, b) => `min(${a}, ${b})`,
+};
+
+/** A WGSL bool expression for a comparison node (or any node, read as "non-zero") on int32 values. */
+export function renderConditionI32(e: Expr, leaves: WgslLeaves): string {
+  if (e.kind === "binary" && PRIM_COMPARISONS.has(e.op)) {
+    const a = renderWgslI32(e.a, leaves), b = renderWgslI32(e.b, leaves);
+    switch (e.op) {
+      case "and": return `(${a} != 0i && ${b} != 0i)`;
+      case "or": return `(${a} != 0i || ${b} != 0i)`;
+      default: {
+        const sym = { eq: "==", ne: "!=", lt: "<", le: "<=", gt: ">", ge: ">=" }[e.op as "eq" | "ne" | "lt" | "le" | "gt" | "ge"];
+        return `(${a} ${sym} ${b})`;
+      }
+    }
+  }
+  return `(${renderWgslI32(e, leaves)} != 0i)`;
+}
+
+/** A WGSL i32 expression computing `e`; a primitive without an integer meaning (exp, sqrt, …) is a DTypeError. */
+export function renderWgslI32(e: Expr, leaves: WgslLeaves): string {
+  switch (e.kind) {
+    case "input": return leaves.input(e.index);
+    case "param": return leaves.param(e.index);
+    case "const": return i32Literal(e.value);
+    case "unary": {
+      const render = UNARY_I32[e.op];
+      if (!render) throw new DTypeError(`webgpu: ${e.op} is not defined on int32 (the tensor ops compute it in float32)`);
+      return render(renderWgslI32(e.x, leaves));
+    }
+    case "binary": {
+      if (PRIM_COMPARISONS.has(e.op)) return `select(0i, 1i, ${renderConditionI32(e, leaves)})`;
+      return ARITHMETIC_I32[e.op]!(renderWgslI32(e.a, leaves), renderWgslI32(e.b, leaves));
+    }
+    case "select":
+      return `select(${renderWgslI32(e.b, leaves)}, ${renderWgslI32(e.a, leaves)}, ${renderConditionI32(e.cond, leaves)})`;
   }
 }

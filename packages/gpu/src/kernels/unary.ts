@@ -1,6 +1,6 @@
 import type { DType, UnaryOp } from "@backprop/tensor";
 import { DTypeError, unaryDef } from "@backprop/tensor";
-import { renderCondition, renderWgsl } from "./expr_wgsl.ts";
+import { renderCondition, renderConditionI32, renderWgsl, renderWgslI32 } from "./expr_wgsl.ts";
 import { entry1d, storageDecls } from "../bindings.ts";
 import type { KernelSpec } from "../runtime.ts";
 import { stridedOffsets } from "../strided.ts";
@@ -15,20 +15,14 @@ function floatExpr(op: UnaryOp): string {
   return def.bool ? `select(0u, 1u, ${renderCondition(def.expr, leaves)})` : renderWgsl(def.expr, leaves);
 }
 
+/** WGSL of `op` on an int32 `x` (bool inputs load as 0/1), rendered from the same expression. */
 function intExpr(op: UnaryOp): string {
-  switch (op) {
-    case "neg": return "-x";
-    case "abs": return "abs(x)";
-    case "sign": return "sign(x)";
-    case "square": return "x * x";
-    case "relu": return "max(x, 0i)";
-    case "floor":
-    case "ceil":
-    case "round": return "x";
-    case "logicalNot": return "select(0u, 1u, x == 0i)";
-    default:
-      throw new DTypeError(`webgpu.unary: ${op} is not defined on int32 (the tensor ops compute it in float32)`);
+  const def = unaryDef(op);
+  if (def.ints !== "keep") {
+    throw new DTypeError(`webgpu.unary: ${op} is not defined on int32 (the tensor ops compute it in float32)`);
   }
+  const leaves = { input: () => "x", param: () => "0i" };
+  return def.bool ? `select(0u, 1u, ${renderConditionI32(def.expr, leaves)})` : renderWgslI32(def.expr, leaves);
 }
 
 /** Elementwise `op` over a strided view of rank `rank`, into a contiguous output. */

@@ -3,136 +3,49 @@ import type { TypedArray } from "../dtype.ts";
 import { dataOf } from "./storage.ts";
 import { BINARY_TABLE, UNARY_TABLE } from "../ops/op_table.ts";
 import { collapseDims, forEachRow } from "./strided.ts";
+import { type BinaryRow, binaryRowLoop, type UnaryRow, unaryRowLoop } from "../expr/row_loop.ts";
 
-type Unary = (x: number) => number;
-type Binary = (a: number, b: number) => number;
+const unaryRows = new Map<UnaryOp, UnaryRow>();
+const binaryRows = new Map<BinaryOp, BinaryRow>();
 
-/** The float64 function of `op` from the op table; `param` is ELU's alpha. */
-export function unaryFn(op: UnaryOp, param = 1): Unary {
-  const f = UNARY_TABLE[op].f64;
-  return (x) => f(x, param);
+/** The row loop of unary `op`, generated from its op-table expression on first use. */
+function unaryRow(op: UnaryOp): UnaryRow {
+  let row = unaryRows.get(op);
+  if (!row) unaryRows.set(op, (row = unaryRowLoop(UNARY_TABLE[op].expr)));
+  return row;
 }
 
-/** The float64 function of `op` from the op table. */
-export function binaryFn(op: BinaryOp): Binary {
-  return BINARY_TABLE[op].f64;
+/** The row loop of binary `op`, generated from its op-table expression on first use. */
+function binaryRow(op: BinaryOp): BinaryRow {
+  let row = binaryRows.get(op);
+  if (!row) binaryRows.set(op, (row = binaryRowLoop(BINARY_TABLE[op].expr)));
+  return row;
 }
 
-// The hot operations get their arithmetic written into the loop. Going through `unaryFn`/`binaryFn` costs a
-// call per element that V8 cannot inline (the call site sees every op), which made a float32 multiply
-// 20–30× slower than the loop itself. Each inlined loop computes exactly what the closure computes (in
-// double precision, rounded once on the store), so results are bit-identical to the generic path.
-
-/** out[o … o+n) = a ⊕ b over one row with strides as, bs; false when `op` has no inlined loop. */
-function binaryRow(
-  op: BinaryOp, a: TypedArray, ai: number, as: number, b: TypedArray, bi: number, bs: number,
-  out: TypedArray, o: number, n: number,
-): boolean {
-  const end = o + n;
-  if (bs === 0) {
-    const y = b[bi]!;
-    switch (op) {
-      case "add": for (; o < end; o++, ai += as) out[o] = a[ai]! + y; return true;
-      case "sub": for (; o < end; o++, ai += as) out[o] = a[ai]! - y; return true;
-      case "mul": for (; o < end; o++, ai += as) out[o] = a[ai]! * y; return true;
-      case "div": for (; o < end; o++, ai += as) out[o] = a[ai]! / y; return true;
-      case "gt": for (; o < end; o++, ai += as) out[o] = +(a[ai]! > y); return true;
-      case "lt": for (; o < end; o++, ai += as) out[o] = +(a[ai]! < y); return true;
-      case "ge": for (; o < end; o++, ai += as) out[o] = +(a[ai]! >= y); return true;
-      case "le": for (; o < end; o++, ai += as) out[o] = +(a[ai]! <= y); return true;
-      case "eq": for (; o < end; o++, ai += as) out[o] = +(a[ai]! === y); return true;
-      case "ne": for (; o < end; o++, ai += as) out[o] = +(a[ai]! !== y); return true;
-      default: return false;
-    }
-  }
-  if (as === 0) {
-    const x = a[ai]!;
-    switch (op) {
-      case "add": for (; o < end; o++, bi += bs) out[o] = x + b[bi]!; return true;
-      case "sub": for (; o < end; o++, bi += bs) out[o] = x - b[bi]!; return true;
-      case "mul": for (; o < end; o++, bi += bs) out[o] = x * b[bi]!; return true;
-      case "div": for (; o < end; o++, bi += bs) out[o] = x / b[bi]!; return true;
-      default: return false;
-    }
-  }
-  switch (op) {
-    case "add": for (; o < end; o++, ai += as, bi += bs) out[o] = a[ai]! + b[bi]!; return true;
-    case "sub": for (; o < end; o++, ai += as, bi += bs) out[o] = a[ai]! - b[bi]!; return true;
-    case "mul": for (; o < end; o++, ai += as, bi += bs) out[o] = a[ai]! * b[bi]!; return true;
-    case "div": for (; o < end; o++, ai += as, bi += bs) out[o] = a[ai]! / b[bi]!; return true;
-    case "gt": for (; o < end; o++, ai += as, bi += bs) out[o] = +(a[ai]! > b[bi]!); return true;
-    case "lt": for (; o < end; o++, ai += as, bi += bs) out[o] = +(a[ai]! < b[bi]!); return true;
-    case "eq": for (; o < end; o++, ai += as, bi += bs) out[o] = +(a[ai]! === b[bi]!); return true;
-    case "maximum":
-      for (; o < end; o++, ai += as, bi += bs) {
-        const x = a[ai]!, y = b[bi]!;
-        out[o] = x !== x || y !== y ? NaN : x > y ? x : y;
-      }
-      return true;
-    case "minimum":
-      for (; o < end; o++, ai += as, bi += bs) {
-        const x = a[ai]!, y = b[bi]!;
-        out[o] = x !== x || y !== y ? NaN : x < y ? x : y;
-      }
-      return true;
-    default: return false;
-  }
-}
-
-/** out[o … o+n) = f(x) over one row with stride xs; false when `op` has no inlined loop. */
-function unaryRow(op: UnaryOp, x: TypedArray, xi: number, xs: number, out: TypedArray, o: number, n: number): boolean {
-  const end = o + n;
-  switch (op) {
-    case "neg": for (; o < end; o++, xi += xs) out[o] = -x[xi]!; return true;
-    case "square": for (; o < end; o++, xi += xs) { const v = x[xi]!; out[o] = v * v; } return true;
-    case "sqrt": for (; o < end; o++, xi += xs) out[o] = Math.sqrt(x[xi]!); return true;
-    case "rsqrt": for (; o < end; o++, xi += xs) out[o] = 1 / Math.sqrt(x[xi]!); return true;
-    case "reciprocal": for (; o < end; o++, xi += xs) out[o] = 1 / x[xi]!; return true;
-    case "exp": for (; o < end; o++, xi += xs) out[o] = Math.exp(x[xi]!); return true;
-    case "log": for (; o < end; o++, xi += xs) out[o] = Math.log(x[xi]!); return true;
-    case "abs": for (; o < end; o++, xi += xs) out[o] = Math.abs(x[xi]!); return true;
-    case "relu":
-      for (; o < end; o++, xi += xs) {
-        const v = x[xi]!;
-        out[o] = v > 0 ? v : v !== v ? v : 0;
-      }
-      return true;
-    default: return false;
-  }
-}
-
+/** out = op(x), contiguous; `param` is ELU's alpha. Values are computed in float64 and rounded once on the store. */
 export function unaryInto(op: UnaryOp, param: number | undefined, x: StridedView, out: TypedArray): void {
   const xd = dataOf(x.storage);
   const { shape, views } = collapseDims(x.shape, [x]);
-  let f: Unary | undefined;
+  const row = unaryRow(op), p = param ?? 1;
   let k = 0;
   const xs = shape.length ? views[0]!.strides[shape.length - 1]! : 1;
   forEachRow(shape, views, (bases, n) => {
-    const xb = bases[0]!;
-    if (!f && unaryRow(op, xd, xb, xs, out, k, n)) {
-      k += n;
-      return;
-    }
-    f ??= unaryFn(op, param);
-    for (let i = 0, xi = xb; i < n; i++, xi += xs) out[k++] = f(xd[xi]!);
+    row(xd, bases[0]!, xs, out, k, n, p);
+    k += n;
   });
 }
 
+/** out = a ⊕ b, contiguous, over the broadcast `shape`. */
 export function binaryInto(op: BinaryOp, a: StridedView, b: StridedView, shape: readonly number[], out: TypedArray): void {
   const ad = dataOf(a.storage), bd = dataOf(b.storage);
   const c = collapseDims(shape, [a, b]);
   const last = c.shape.length - 1;
   const as = last >= 0 ? c.views[0]!.strides[last]! : 1, bs = last >= 0 ? c.views[1]!.strides[last]! : 1;
-  let f: Binary | undefined;
+  const row = binaryRow(op);
   let k = 0;
   forEachRow(c.shape, c.views, (bases, n) => {
-    const ab = bases[0]!, bb = bases[1]!;
-    if (!f && binaryRow(op, ad, ab, as, bd, bb, bs, out, k, n)) {
-      k += n;
-      return;
-    }
-    f ??= binaryFn(op);
-    for (let i = 0, ai = ab, bi = bb; i < n; i++, ai += as, bi += bs) out[k++] = f(ad[ai]!, bd[bi]!);
+    row(ad, bases[0]!, as, bd, bases[1]!, bs, out, k, n);
+    k += n;
   });
 }
 

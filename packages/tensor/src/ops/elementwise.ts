@@ -3,16 +3,25 @@ import type { DType } from "../dtype.ts";
 import { DTypeError, fmtShape, ValueError } from "../errors.ts";
 import { NDArray } from "../ndarray.ts";
 import { broadcastShapes } from "../shape.ts";
-import { binaryDef, BOOL_BINARY_OPS, unaryDef } from "./op_table.ts";
+import { binaryDef, BOOL_BINARY_OPS, type ParamUnaryOp, unaryDef } from "./op_table.ts";
 import { broadcastPair, disposeAll, type Operand, resultDtype, sameDevice, scalarArray } from "./operands.ts";
 
+/**
+ * One method per op of the op table, for the array classes (`NDArray`, autograd's `Tensor`): binary ops take the
+ * other operand, unary ops nothing (or their optional scalar argument). A class that `implements` this type and
+ * lacks a method for some table op does not compile, so a new table entry cannot be forgotten in a facade.
+ */
+export type ElementwiseMethods<Self, Other> =
+  & { readonly [K in BinaryOp]: (other: Other) => Self }
+  & { readonly [K in Exclude<UnaryOp, ParamUnaryOp>]: () => Self }
+  & { readonly [K in ParamUnaryOp]: (param?: number) => Self };
 
 function describe(x: Operand): string {
   return x instanceof NDArray ? `${x.dtype} ${fmtShape(x.shape)}` : String(x);
 }
 
 /** Binary op `op` by its name in the op table (what the named functions below call). */
-export function binary(op: BinaryOp, a: Operand, b: Operand): NDArray {
+export function binaryOp(op: BinaryOp, a: Operand, b: Operand): NDArray {
   let dtype = resultDtype(a, b);
   const def = binaryDef(op);
   // True division, as PyTorch: integers divide into float32.
@@ -38,38 +47,38 @@ export function binary(op: BinaryOp, a: Operand, b: Operand): NDArray {
 }
 
 /** Elementwise a + b with broadcasting (bool: logical or). */
-export const add = (a: Operand, b: Operand): NDArray => binary("add", a, b);
+export const add = (a: Operand, b: Operand): NDArray => binaryOp("add", a, b);
 /** Elementwise a − b with broadcasting (not for two bools). */
-export const sub = (a: Operand, b: Operand): NDArray => binary("sub", a, b);
+export const sub = (a: Operand, b: Operand): NDArray => binaryOp("sub", a, b);
 /** Elementwise a · b with broadcasting (bool: logical and). */
-export const mul = (a: Operand, b: Operand): NDArray => binary("mul", a, b);
+export const mul = (a: Operand, b: Operand): NDArray => binaryOp("mul", a, b);
 /** Elementwise true division a / b; integers divide into float32. */
-export const div = (a: Operand, b: Operand): NDArray => binary("div", a, b);
+export const div = (a: Operand, b: Operand): NDArray => binaryOp("div", a, b);
 /** Elementwise aᵇ. */
-export const pow = (a: Operand, b: Operand): NDArray => binary("pow", a, b);
+export const pow = (a: Operand, b: Operand): NDArray => binaryOp("pow", a, b);
 /** Elementwise larger of a and b; NaN propagates. */
-export const maximum = (a: Operand, b: Operand): NDArray => binary("maximum", a, b);
+export const maximum = (a: Operand, b: Operand): NDArray => binaryOp("maximum", a, b);
 /** Elementwise smaller of a and b; NaN propagates. */
-export const minimum = (a: Operand, b: Operand): NDArray => binary("minimum", a, b);
+export const minimum = (a: Operand, b: Operand): NDArray => binaryOp("minimum", a, b);
 /** Elementwise a == b, as bool. */
-export const eq = (a: Operand, b: Operand): NDArray => binary("eq", a, b);
+export const eq = (a: Operand, b: Operand): NDArray => binaryOp("eq", a, b);
 /** Elementwise a != b, as bool. */
-export const ne = (a: Operand, b: Operand): NDArray => binary("ne", a, b);
+export const ne = (a: Operand, b: Operand): NDArray => binaryOp("ne", a, b);
 /** Elementwise a < b, as bool. */
-export const lt = (a: Operand, b: Operand): NDArray => binary("lt", a, b);
+export const lt = (a: Operand, b: Operand): NDArray => binaryOp("lt", a, b);
 /** Elementwise a <= b, as bool. */
-export const le = (a: Operand, b: Operand): NDArray => binary("le", a, b);
+export const le = (a: Operand, b: Operand): NDArray => binaryOp("le", a, b);
 /** Elementwise a > b, as bool. */
-export const gt = (a: Operand, b: Operand): NDArray => binary("gt", a, b);
+export const gt = (a: Operand, b: Operand): NDArray => binaryOp("gt", a, b);
 /** Elementwise a >= b, as bool. */
-export const ge = (a: Operand, b: Operand): NDArray => binary("ge", a, b);
+export const ge = (a: Operand, b: Operand): NDArray => binaryOp("ge", a, b);
 /** Elementwise a ≠ 0 and b ≠ 0, as bool. */
-export const logicalAnd = (a: Operand, b: Operand): NDArray => binary("logicalAnd", a, b);
+export const logicalAnd = (a: Operand, b: Operand): NDArray => binaryOp("logicalAnd", a, b);
 /** Elementwise a ≠ 0 or b ≠ 0, as bool. */
-export const logicalOr = (a: Operand, b: Operand): NDArray => binary("logicalOr", a, b);
+export const logicalOr = (a: Operand, b: Operand): NDArray => binaryOp("logicalOr", a, b);
 
 /** Unary op `op` by its name in the op table; `param` is the op's scalar argument (ELU's alpha). */
-export function unary(op: UnaryOp, x: NDArray, param?: number): NDArray {
+export function unaryOp(op: UnaryOp, x: NDArray, param?: number): NDArray {
   sameDevice(op, x);
   let outDtype: DType = x.dtype;
   const def = unaryDef(op);
@@ -89,49 +98,51 @@ export function unary(op: UnaryOp, x: NDArray, param?: number): NDArray {
 }
 
 /** −x (int32 stays int32; not for bool). */
-export const neg = (x: NDArray): NDArray => unary("neg", x);
+export const neg = (x: NDArray): NDArray => unaryOp("neg", x);
 /** |x|. */
-export const abs = (x: NDArray): NDArray => unary("abs", x);
+export const abs = (x: NDArray): NDArray => unaryOp("abs", x);
 /** −1, 0 or 1 by the sign of x. */
-export const sign = (x: NDArray): NDArray => unary("sign", x);
+export const sign = (x: NDArray): NDArray => unaryOp("sign", x);
 /** eˣ. */
-export const exp = (x: NDArray): NDArray => unary("exp", x);
+export const exp = (x: NDArray): NDArray => unaryOp("exp", x);
 /** Natural logarithm. */
-export const log = (x: NDArray): NDArray => unary("log", x);
+export const log = (x: NDArray): NDArray => unaryOp("log", x);
 /** ln(1 + x), accurate for small x. */
-export const log1p = (x: NDArray): NDArray => unary("log1p", x);
+export const log1p = (x: NDArray): NDArray => unaryOp("log1p", x);
 /** eˣ − 1, accurate for small x. */
-export const expm1 = (x: NDArray): NDArray => unary("expm1", x);
+export const expm1 = (x: NDArray): NDArray => unaryOp("expm1", x);
 /** √x. */
-export const sqrt = (x: NDArray): NDArray => unary("sqrt", x);
+export const sqrt = (x: NDArray): NDArray => unaryOp("sqrt", x);
 /** 1 / √x. */
-export const rsqrt = (x: NDArray): NDArray => unary("rsqrt", x);
+export const rsqrt = (x: NDArray): NDArray => unaryOp("rsqrt", x);
 /** x². */
-export const square = (x: NDArray): NDArray => unary("square", x);
+export const square = (x: NDArray): NDArray => unaryOp("square", x);
 /** 1 / x. */
-export const reciprocal = (x: NDArray): NDArray => unary("reciprocal", x);
+export const reciprocal = (x: NDArray): NDArray => unaryOp("reciprocal", x);
 /** Sine. */
-export const sin = (x: NDArray): NDArray => unary("sin", x);
+export const sin = (x: NDArray): NDArray => unaryOp("sin", x);
 /** Cosine. */
-export const cos = (x: NDArray): NDArray => unary("cos", x);
+export const cos = (x: NDArray): NDArray => unaryOp("cos", x);
 /** Hyperbolic tangent. */
-export const tanh = (x: NDArray): NDArray => unary("tanh", x);
+export const tanh = (x: NDArray): NDArray => unaryOp("tanh", x);
 /** Logistic function 1 / (1 + e⁻ˣ), without overflow. */
-export const sigmoid = (x: NDArray): NDArray => unary("sigmoid", x);
+export const sigmoid = (x: NDArray): NDArray => unaryOp("sigmoid", x);
+/** ln(1 + eˣ), x itself above 20 (PyTorch's softplus, beta = 1, threshold = 20). */
+export const softplus = (x: NDArray): NDArray => unaryOp("softplus", x);
 /** max(x, 0). */
-export const relu = (x: NDArray): NDArray => unary("relu", x);
+export const relu = (x: NDArray): NDArray => unaryOp("relu", x);
 /** Largest integer ≤ x. */
-export const floor = (x: NDArray): NDArray => unary("floor", x);
+export const floor = (x: NDArray): NDArray => unaryOp("floor", x);
 /** Smallest integer ≥ x. */
-export const ceil = (x: NDArray): NDArray => unary("ceil", x);
+export const ceil = (x: NDArray): NDArray => unaryOp("ceil", x);
 /** Nearest integer, halves to even (as PyTorch). */
-export const round = (x: NDArray): NDArray => unary("round", x);
+export const round = (x: NDArray): NDArray => unaryOp("round", x);
 /** x == 0, as bool. */
-export const logicalNot = (x: NDArray): NDArray => unary("logicalNot", x);
+export const logicalNot = (x: NDArray): NDArray => unaryOp("logicalNot", x);
 
 /** ELU: x for x > 0, alpha·(eˣ − 1) otherwise. */
 export function elu(x: NDArray, alpha = 1): NDArray {
-  return unary("elu", x, alpha);
+  return unaryOp("elu", x, alpha);
 }
 
 /** Picks `a` where `cond` is true and `b` elsewhere, with broadcasting of all three. */

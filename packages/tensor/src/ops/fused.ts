@@ -8,13 +8,13 @@ import { arity, type Expr, exprKey, type PrimBinary } from "../expr/ir.ts";
 import { NDArray } from "../ndarray.ts";
 import { broadcastShapes } from "../shape.ts";
 import { full } from "./creation.ts";
-import { binary, unary, where } from "./elementwise.ts";
+import { binaryOp, unaryOp, where } from "./elementwise.ts";
 import { sameDevice } from "./operands.ts";
 
 const programs = new Map<string, FusedProgram>();
 
 /** Primitive binary ops by the op table's name for them. */
-const BINARY_NAME: Record<PrimBinary, Parameters<typeof binary>[0]> = {
+const BINARY_NAME: Record<PrimBinary, Parameters<typeof binaryOp>[0]> = {
   add: "add", sub: "sub", mul: "mul", div: "div", pow: "pow", max: "maximum", min: "minimum",
   eq: "eq", ne: "ne", lt: "lt", le: "le", gt: "gt", ge: "ge", and: "logicalAnd", or: "logicalOr",
 };
@@ -69,20 +69,20 @@ export function opByOp(e: Expr, inputs: readonly NDArray[], params: readonly num
       case "unary": {
         const x = go(n.x);
         if (typeof x === "number") return round(primUnary(n.op, x));
-        if (n.op === "isnan") return made(made(binary("ne", x, x)).cast(dtype));
-        if (n.op === "nonzero") return made(made(binary("ne", x, 0)).cast(dtype));
-        return made(unary(n.op, x));
+        if (n.op === "isnan") return made(made(binaryOp("ne", x, x)).cast(dtype));
+        if (n.op === "nonzero") return made(made(binaryOp("ne", x, 0)).cast(dtype));
+        return made(unaryOp(n.op, x));
       }
       case "binary": {
         const a = go(n.a), b = go(n.b);
         if (typeof a === "number" && typeof b === "number") return round(primBinary(n.op, a, b));
-        const out = made(binary(BINARY_NAME[n.op], a, b));
+        const out = made(binaryOp(BINARY_NAME[n.op], a, b));
         return out.dtype === dtype ? out : made(out.cast(dtype));
       }
       case "select": {
         const c = go(n.cond), a = go(n.a), b = go(n.b);
         if (typeof c === "number") return c !== 0 ? a : b;
-        const cond = made(binary("ne", c, 0));
+        const cond = made(binaryOp("ne", c, 0));
         // Two JS numbers would pick where's default dtype; a 0-d array of the program's dtype keeps it.
         const typed = (v: NDArray | number) => (typeof v === "number" ? made(full([], v, { dtype, device: c.device })) : v);
         return made(where(cond, typed(a), typed(b)));

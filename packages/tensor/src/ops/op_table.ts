@@ -45,7 +45,10 @@ export interface BinaryDef {
 /** Elementwise functions of one operand (the `unary` kernel); each has its entry in UNARY_TABLE. */
 export type UnaryOp =
   | "neg" | "abs" | "sign" | "exp" | "log" | "log1p" | "expm1" | "sqrt" | "rsqrt" | "square" | "reciprocal"
-  | "sin" | "cos" | "tanh" | "sigmoid" | "relu" | "elu" | "floor" | "ceil" | "round" | "logicalNot";
+  | "sin" | "cos" | "tanh" | "sigmoid" | "softplus" | "relu" | "elu" | "floor" | "ceil" | "round" | "logicalNot";
+
+/** Unary ops with a scalar argument (their expression reads `param(0)`): their methods and functions take it. */
+export type ParamUnaryOp = "elu";
 
 /**
  * Elementwise functions of two operands (the `binary` kernel); comparisons and logical ops produce bool. Each has
@@ -88,6 +91,13 @@ export const UNARY_TABLE: Readonly<Record<UnaryOp, UnaryDef>> = {
       const e = E.exp(E.neg(E.abs(x)));
       return E.select(E.ge(x, 0), E.div(1, E.add(1, e)), E.div(e, E.add(1, e)));
     })(),
+  },
+  softplus: {
+    doc: "ln(1 + eˣ), x itself above 20 (PyTorch's beta = 1, threshold = 20)",
+    ints: "float",
+    signedZero: false,
+    f64: (x) => (x > 20 ? x : Math.log1p(Math.exp(x))),
+    expr: E.select(E.gt(x, 20), x, E.log1p(E.exp(x))),
   },
   relu: {
     doc: "max(x, 0); NaN propagates (torch.relu(nan) = nan)",

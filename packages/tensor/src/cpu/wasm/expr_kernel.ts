@@ -12,7 +12,16 @@ import type { Expr, PrimBinary, PrimUnary } from "../../expr/ir.ts";
 import { PRIM_COMPARISONS } from "../../expr/ir.ts";
 import { InternalError } from "../../errors.ts";
 import { type FunctionBuilder, type Local, ModuleBuilder, ValType } from "./emitter.ts";
-import { emitExpF32x4, emitExpm1F32x4, emitLog1pF32x4, emitLogF32x4, emitTanhF32x4 } from "./expr_math.ts";
+import {
+  emitCosF32x4,
+  emitExpF32x4,
+  emitExpm1F32x4,
+  emitLog1pF32x4,
+  emitLogF32x4,
+  emitPowF32x4,
+  emitSinF32x4,
+  emitTanhF32x4,
+} from "./expr_math.ts";
 
 const { i32, f32, v128 } = ValType;
 
@@ -23,10 +32,16 @@ const LANE_FUNCTIONS: Partial<Record<PrimUnary, (f: FunctionBuilder, x: Local) =
   expm1: emitExpm1F32x4,
   log1p: emitLog1pF32x4,
   tanh: emitTanhF32x4,
+  sin: emitSinF32x4,
+  cos: emitCosF32x4,
 };
 
-/** Whether every node of `e` has a float32 WebAssembly form here (sin, cos and pow do not yet: programs using
- * them run op by op). */
+/** Binary primitives as f32x4 lane code, likewise. */
+const BINARY_LANE_FUNCTIONS: Partial<Record<PrimBinary, (f: FunctionBuilder, a: Local, b: Local) => void>> = {
+  pow: emitPowF32x4,
+};
+
+/** Whether every node of `e` has a float32 WebAssembly form here (every primitive of the IR has one today). */
 export function wasmCompilable(e: Expr): boolean {
   switch (e.kind) {
     case "input":
@@ -37,7 +52,7 @@ export function wasmCompilable(e: Expr): boolean {
       return (["neg", "abs", "sqrt", "floor", "ceil", "round", "isnan", "nonzero"].includes(e.op) || e.op in LANE_FUNCTIONS) &&
         wasmCompilable(e.x);
     case "binary":
-      return e.op !== "pow" && wasmCompilable(e.a) && wasmCompilable(e.b);
+      return wasmCompilable(e.a) && wasmCompilable(e.b);
     case "select":
       return wasmCompilable(e.cond) && wasmCompilable(e.a) && wasmCompilable(e.b);
   }
@@ -107,7 +122,9 @@ function emitValue(f: FunctionBuilder, e: Expr, leaf: Leaves): void {
         case "log":
         case "expm1":
         case "log1p":
-        case "tanh": {
+        case "tanh":
+        case "sin":
+        case "cos": {
           const t = f.local(v128);
           f.set(t, () => f.f32x4Splat(x));
           f.f32x4ExtractLane(0, () => LANE_FUNCTIONS[e.op]!(f, t));
@@ -141,6 +158,13 @@ function emitValue(f: FunctionBuilder, e: Expr, leaf: Leaves): void {
           f.set(ta, a);
           f.set(tb, b);
           f.select(ta, tb, () => f.i32Or(() => f.f32Compare(e.op === "max" ? "gt" : "lt", ta, tb), () => f.f32Ne(ta, ta)));
+          return;
+        }
+        case "pow": {
+          const ta = f.local(v128), tb = f.local(v128);
+          f.set(ta, () => f.f32x4Splat(a));
+          f.set(tb, () => f.f32x4Splat(b));
+          f.f32x4ExtractLane(0, () => BINARY_LANE_FUNCTIONS.pow!(f, ta, tb));
           return;
         }
       }
@@ -189,7 +213,9 @@ function emitVector(f: FunctionBuilder, e: Expr, leaf: Leaves): void {
         case "log":
         case "expm1":
         case "log1p":
-        case "tanh": {
+        case "tanh":
+        case "sin":
+        case "cos": {
           const t = f.local(v128);
           f.set(t, x);
           LANE_FUNCTIONS[e.op]!(f, t);
@@ -223,6 +249,13 @@ function emitVector(f: FunctionBuilder, e: Expr, leaf: Leaves): void {
           f.set(ta, a);
           f.set(tb, b);
           f.v128Bitselect(ta, tb, () => f.v128Or(() => f.f32x4Compare(e.op === "max" ? "gt" : "lt", ta, tb), () => f.f32x4Compare("ne", ta, ta)));
+          return;
+        }
+        case "pow": {
+          const ta = f.local(v128), tb = f.local(v128);
+          f.set(ta, a);
+          f.set(tb, b);
+          BINARY_LANE_FUNCTIONS.pow!(f, ta, tb);
           return;
         }
       }

@@ -120,3 +120,72 @@ export function emitTanhF32x4(f: FunctionBuilder, x: Local): void {
   const sign = () => splatI(f, 0x80000000 | 0);
   f.v128Or(() => f.v128And(r, () => splatI(f, 0x7fffffff)), () => f.v128And(x, sign));
 }
+
+// sin and cos: x = n·π/2 + r with |r| ≤ π/4 (Cody–Waite: π/2 in three float32 parts, the first two short enough
+// that n·part is exact for |n| ≤ 2¹²), then Cephes' sinf/cosf polynomials on r and the quadrant n mod 4 picking
+// ±sin r or ±cos r. Within 2e−7 + 2e−7·|ref| of the float64 reference for |x| ≤ 1e4; the reduction loses about
+// 1e−11·|x| beyond that (float32 numbers there are ≥ 0.001 apart). NaN and ±∞ give NaN; sin(±0) = ±0.
+const PIO2_1 = 1.5703125, PIO2_2 = 4.837512969970703125e-4, PIO2_3 = 7.54978995489188216e-8;
+
+/** Pushes sin (quadrant offset 0) or cos (offset 1) of the lanes of `x`. */
+function emitSinCos(f: FunctionBuilder, x: Local, offset: 0 | 1): void {
+  const n = f.local(v128), r = f.local(v128), z = f.local(v128), s = f.local(v128), c = f.local(v128), q = f.local(v128);
+  f.set(n, () => f.f32x4Nearest(() => f.f32x4Mul(x, () => splat(f, 0.636619772367581343))));
+  f.set(r, () => f.f32x4Sub(x, () => f.f32x4Mul(n, () => splat(f, PIO2_1))));
+  f.set(r, () => f.f32x4Sub(r, () => f.f32x4Mul(n, () => splat(f, PIO2_2))));
+  f.set(r, () => f.f32x4Sub(r, () => f.f32x4Mul(n, () => splat(f, PIO2_3))));
+  f.set(z, () => f.f32x4Mul(r, r));
+  // sin r = r + r·z·P(z); cos r = 1 − z/2 + z²·Q(z).
+  f.set(s, () => f.f32x4Add(() => f.f32x4Mul(() => f.f32x4Mul(() => horner(f, z, [-1.9515295891e-4, 8.3321608736e-3, -1.6666654611e-1]), z), r), r));
+  f.set(c, () =>
+    f.f32x4Add(
+      () => f.f32x4Sub(() => splat(f, 1), () => f.f32x4Mul(z, () => splat(f, 0.5))),
+      () => f.f32x4Mul(() => f.f32x4Mul(() => horner(f, z, [2.443315711809948e-5, -1.388731625493765e-3, 4.166664568298827e-2]), z), z),
+    )
+  );
+  // Quadrant q = n + offset (mod 4): odd q takes the other function, q ≥ 2 the negative.
+  f.set(q, () => f.i32x4Add(() => f.i32x4TruncSatF32x4S(n), () => splatI(f, offset)));
+  f.set(s, () => f.v128Bitselect(c, s, () => f.i32x4Sub(() => f.v128Zero(), () => f.v128And(q, () => splatI(f, 1)))));
+  f.set(s, () => f.f32x4Mul(s, () => f.f32x4ConvertI32x4S(() => f.i32x4Sub(() => splatI(f, 1), () => f.v128And(q, () => splatI(f, 2))))));
+  if (offset === 1) return void f.get(s);
+  // sin(±0) = ±0 (the reduction gives +0 for −0).
+  f.v128Bitselect(x, s, () => f.f32x4Compare("eq", x, () => f.v128Zero()));
+}
+
+/** Pushes sin of the lanes of `x`. */
+export function emitSinF32x4(f: FunctionBuilder, x: Local): void {
+  emitSinCos(f, x, 0);
+}
+
+/** Pushes cos of the lanes of `x`. */
+export function emitCosF32x4(f: FunctionBuilder, x: Local): void {
+  emitSinCos(f, x, 1);
+}
+
+/**
+ * Pushes aᵇ with C's special cases (as PyTorch): e^(b·ln|a|), negated for a negative base and an odd integer
+ * exponent, NaN for a finite negative base and a non-integer exponent, and pow(a, ±0) = pow(1, b) = 1 even for
+ * NaN. Relative error about 1e−7·(1 + |b·ln|a||): under 1e−5 wherever the result is a normal float32.
+ */
+export function emitPowF32x4(f: FunctionBuilder, a: Local, b: Local): void {
+  const absA = f.local(v128), y = f.local(v128), half = f.local(v128), odd = f.local(v128);
+  f.set(absA, () => f.f32x4Abs(a));
+  f.set(y, () => f.f32x4Mul(b, () => emitLogF32x4(f, absA)));
+  f.set(y, () => emitExpF32x4(f, y));
+  // b is odd when b − 2·floor(b/2) = 1 (never for ±∞: ∞ − ∞ is NaN).
+  f.set(half, () => f.f32x4Mul(b, () => splat(f, 0.5)));
+  f.set(odd, () => f.f32x4Compare("eq", () => f.f32x4Sub(b, () => f.f32x4Add(() => f.f32x4Floor(half), () => f.f32x4Floor(half))), () => splat(f, 1)));
+  // The sign bit of a, where b is odd: pow(−0, 3) = −0, pow(−∞, 3) = −∞.
+  f.set(y, () => f.v128Or(y, () => f.v128And(() => f.v128And(a, odd), () => splatI(f, 0x80000000 | 0))));
+  const negativeFinite = () => f.v128And(() => f.f32x4Compare("lt", a, () => f.v128Zero()), () => f.f32x4Compare("gt", a, () => splat(f, -Infinity)));
+  const nonInteger = () => f.v128And(() => f.f32x4Compare("ne", b, () => f.f32x4Floor(b)), () => f.f32x4Compare("eq", b, b));
+  f.set(y, () => f.v128Bitselect(() => splat(f, NaN), y, () => f.v128And(negativeFinite, nonInteger)));
+  // pow(a, ±0) = pow(1, b) = pow(−1, ±∞) = 1.
+  const oneToInfinity = () =>
+    f.v128And(() => f.f32x4Compare("eq", absA, () => splat(f, 1)), () => f.f32x4Compare("eq", () => f.f32x4Abs(b), () => splat(f, Infinity)));
+  f.v128Bitselect(
+    () => splat(f, 1),
+    y,
+    () => f.v128Or(() => f.v128Or(() => f.f32x4Compare("eq", b, () => f.v128Zero()), () => f.f32x4Compare("eq", a, () => splat(f, 1))), oneToInfinity),
+  );
+}

@@ -13,6 +13,7 @@ import { tensor } from "../../ops/creation.ts";
 import { expectMatches } from "../compare.ts";
 import { type CaseContext, type ConformanceCase, evaluate, propertyCase } from "../context.ts";
 import { broadcast, refArray, storeAs } from "../reference.ts";
+import { BINARY_OP_NAMES, binaryDef, UNARY_OP_NAMES, unaryDef } from "../../ops/op_table.ts";
 
 /** Primitives whose float32 results every backend rounds alike (within its division and square-root accuracy). */
 const UNARY: readonly PrimUnary[] = ["neg", "abs", "sqrt", "floor", "ceil", "round", "isnan", "nonzero"];
@@ -81,6 +82,7 @@ export function fusedCases(ctx: CaseContext): ConformanceCase[] {
     param: fc.integer({ min: -8, max: 8 }).map((v) => v / 4),
   });
   return [
+    tableOpsCase(ctx),
     propertyCase(ctx, "fused: random expression graphs over broadcast inputs", arb, async ({ dtype, outputs, shapes, values, param }) => {
       const datas = shapes.map((s, k) => {
         const n = s.reduce((a, b) => a * b, 1);
@@ -106,4 +108,52 @@ export function fusedCases(ctx: CaseContext): ConformanceCase[] {
       );
     }),
   ];
+}
+
+/**
+ * Every op of the op table, run as a fused program of its expression (one pass, as the op-by-op kernels also run
+ * it where a backend compiles expressions): over a [3, 40] input and a broadcast [40] one, values in [−4, 4] with
+ * NaN, ±∞, ±0 and subnormals mixed in, against the op's directly written float64 definition.
+ */
+function tableOpsCase(ctx: CaseContext): ConformanceCase {
+  const value = fc.oneof(
+    { weight: 8, arbitrary: fc.integer({ min: -400, max: 400 }).map((v) => v / 100) },
+    { weight: 1, arbitrary: fc.constantFrom(NaN, Infinity, -Infinity, 0, -0, 2 ** -149, -(2 ** -127)) },
+  );
+  const arb = fc.record({
+    dtype: fc.constantFrom(...ctx.floatDtypes),
+    a: fc.array(value, { minLength: 120, maxLength: 120 }),
+    b: fc.array(value, { minLength: 40, maxLength: 40 }),
+    alpha: fc.integer({ min: 1, max: 8 }).map((v) => v / 4),
+  });
+  const shapeA = [3, 40], shapeB = [40];
+  return propertyCase(ctx, "fused: every op of the op table as one pass of its expression", arb, async ({ dtype, a, b, alpha }) => {
+    const as = a.map((v) => storeAs(dtype, v)), bs = b.map((v) => storeAs(dtype, v));
+    const p = storeAs(dtype, alpha);
+    const ops = [
+      ...UNARY_OP_NAMES.map((op) => ({
+        op,
+        expr: unaryDef(op).expr,
+        signedZero: unaryDef(op).signedZero,
+        want: as.map((x) => storeAs(dtype, unaryDef(op).f64(x, p))),
+      })),
+      ...BINARY_OP_NAMES.map((op) => ({
+        op,
+        expr: binaryDef(op).expr,
+        signedZero: binaryDef(op).signedZero,
+        want: as.map((x, i) => storeAs(dtype, binaryDef(op).f64(x, bs[i % 40]!))),
+      })),
+    ];
+    await evaluate(
+      () => {
+        const x = tensor(as, { dtype, device: ctx.device, shape: shapeA }), y = tensor(bs, { dtype, device: ctx.device, shape: shapeB });
+        return ops.map(({ expr }) => fused([expr], [x, y], [p])[0]!);
+      },
+      (arrays, read) =>
+        arrays.forEach((out, j) => {
+          const { op, want, signedZero } = ops[j]!;
+          expectMatches(`fused ${op} over [3, 40] and [40] ${dtype}`, out, read[j]!, refArray(shapeA, dtype, want), ctx.tolerance(dtype, op), signedZero);
+        }),
+    );
+  });
 }
