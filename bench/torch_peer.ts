@@ -74,8 +74,13 @@ export class TorchPeer {
   /** Per-round milliseconds of `rounds` rounds of workload `key` (after warm-up) at `threads` threads. */
   async time(key: string, threads: 1 | 2, rounds: number): Promise<number[]> {
     if (this.#closed) throw new Error(`TorchPeer.time(${key}): the PyTorch child is closed`);
-    await this.#writer.write(new TextEncoder().encode(JSON.stringify({ op: "time", key, threads, rounds }) + "\n"));
-    const line = await this.#lines.next();
+    let line: IteratorResult<string>;
+    try {
+      await this.#writer.write(new TextEncoder().encode(JSON.stringify({ op: "time", key, threads, rounds }) + "\n"));
+      line = await this.#lines.next();
+    } catch {
+      line = { done: true, value: undefined }; // stdin or stdout broke: the child is gone
+    }
     if (line.done) {
       this.#closed = true;
       const status = await this.#child.status;
