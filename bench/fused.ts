@@ -1,9 +1,12 @@
 // Fused against unfused elementwise work, interleaved round by round in one process so that load from other
-// processes hits both alike: each row is a ratio of medians measured side by side.
+// processes hits both alike: each row is a ratio of medians measured side by side. The Adam (1 Mi elements) and
+// BatchNorm2d training rows also time PyTorch (bench/torch_peer.ts) in the same rounds, 1 and 2 threads, and
+// keep the better median.
 //
 //   deno run -A bench/fused.ts [elements=1048576] [rounds=15]
 import { noGrad, Tensor } from "@backprop/autograd";
 import { Adam, AdamW, batchNorm, ConvNet, type Optimizer, Parameter, SGD } from "@backprop/nn";
+import { TorchPeer } from "./torch_peer.ts";
 import { E, fused, Generator, type NDArray, opByOp, randn, tidy, UNARY_TABLE, unaryOp } from "@backprop/tensor";
 
 const n = Number(Deno.args[0] ?? 1 << 20);
@@ -39,6 +42,12 @@ function chainCase(): (fusedOn: boolean) => () => void {
   const e = E.max(E.div(E.add(E.mul(x, E.input(1)), E.input(2)), E.sqrt(E.add(E.abs(x), 1))), 0);
   return (fusedOn) => () => tidy(() => void (fusedOn ? fused([e], [a!, b!, c!]) : opByOp(e, [a!, b!, c!], [], [n])));
 }
+
+/** Rows with a PyTorch twin (a key of bench/torch_bench.py), timed in the same rounds. */
+const TORCH_KEYS: Record<string, string> = {
+  "Adam step": n === 1 << 20 ? "adam1m" : "",
+  "BatchNorm2d training forward + backward, [32, 64, 32, 32]": "bn2d",
+};
 
 const cases: [string, (fusedOn: boolean) => () => void][] = [
   ["Adam step", optimizerCase((ps) => new Adam(ps, { lr: 1e-3 }))],
@@ -97,9 +106,21 @@ function batchNormTrainCase(): (fusedOn: boolean) => () => void {
 
 const median = (xs: number[]) => [...xs].sort((u, v) => u - v)[xs.length >> 1]!;
 console.log(`fused vs unfused, ${n.toLocaleString("en")} float32 elements, ${rounds} interleaved rounds, load ${(await Deno.readTextFile("/proc/loadavg")).split(" ").slice(0, 3).join(" ")}`);
-console.log("| workload | unfused ms | fused ms | unfused / fused |");
-console.log("| --- | ---: | ---: | ---: |");
-for (const [name, make] of cases) {
+const peer = await TorchPeer.start();
+if (typeof peer === "string") console.log(`PyTorch: ${peer}`);
+else console.log(`PyTorch ${peer.version}, ${peer.blas}`);
+console.log("| workload | unfused ms | fused ms | unfused / fused | PyTorch ms | PyTorch / fused |");
+console.log("| --- | ---: | ---: | ---: | ---: | ---: |");
+try {
+  for (const [name, make] of cases) await row(name, make);
+} finally {
+  if (typeof peer !== "string") await peer.close();
+}
+
+async function row(name: string, make: (fusedOn: boolean) => () => void): Promise<void> {
+  const key = typeof peer === "string" ? "" : TORCH_KEYS[name] ?? "";
+  const torchTimes: Record<1 | 2, number[]> = { 1: [], 2: [] };
+  let torchNote = "";
   const runs = [make(false), make(true)];
   for (const r of runs) for (let i = 0; i < 3; i++) r(); // compile and warm up
   const times: number[][] = [[], []];
@@ -109,7 +130,17 @@ for (const [name, make] of cases) {
       runs[(i + k) % 2]!();
       times[(i + k) % 2]!.push(performance.now() - t);
     }
+    if (key && !torchNote && typeof peer !== "string") {
+      try {
+        for (const threads of [1, 2] as const) torchTimes[threads].push(...(await peer.time(key, threads, 1)));
+      } catch (e) {
+        torchNote = e instanceof Error ? e.message : String(e);
+      }
+    }
   }
   const [u, f] = times.map(median) as [number, number];
-  console.log(`| ${name} | ${u.toFixed(2)} | ${f.toFixed(2)} | ${(u / f).toFixed(2)}× |`);
+  const [t1, t2] = [median(torchTimes[1]), median(torchTimes[2])];
+  const pt = !key || torchNote ? undefined : t2 < t1 ? { ms: t2, threads: 2 } : { ms: t1, threads: 1 };
+  const ptCells = pt ? `${pt.ms.toFixed(2)} (${pt.threads}t) | ${(pt.ms / f).toFixed(2)}` : `${torchNote ? `fails: ${torchNote}` : "—"} | —`;
+  console.log(`| ${name} | ${u.toFixed(2)} | ${f.toFixed(2)} | ${(u / f).toFixed(2)}× | ${ptCells} |`);
 }

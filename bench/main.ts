@@ -1,6 +1,6 @@
 // CPU benchmark: backprop against TensorFlow.js (cpu and wasm backends) in the same process, interleaved
 // round by round so a change in machine load hits every framework alike, and PyTorch (when python3 has
-// torch) in a child process. Also this engine's WebAssembly-SIMD ceiling, and the default MLP job against NumPy
+// torch) in a long-lived child whose bursts (1 and 2 threads) interleave with those rounds. Also this engine's WebAssembly-SIMD ceiling, and the default MLP job against NumPy
 // (bench/numpy_mlp.py) by phase and as the whole CLI command. Prints Markdown.
 //
 //   pnpm bench                     (= deno run -A bench/main.ts)
@@ -8,6 +8,7 @@
 import { cpuKernelInfo, measureCpuPeakGflops } from "@backprop/tensor";
 import { backpropRunner } from "./backprop.ts";
 import { tfRunner, tfVersion, useTfBackend } from "./tfjs.ts";
+import { TorchPeer } from "./torch_peer.ts";
 import { type Runner, type Workload, WORKLOADS } from "./workloads.ts";
 
 const args = Deno.args;
@@ -75,7 +76,42 @@ function shortError(e: unknown): string {
   return m.split("\n")[0]!.slice(0, 120);
 }
 
-async function measure(w: Workload): Promise<Record<Framework, Measured>> {
+interface TorchMeasured {
+  ms?: number;
+  threads?: number;
+  note?: string;
+}
+
+/** PyTorch's rounds of one workload at 1 and 2 threads, one burst each per `round()` call. */
+class TorchRounds {
+  times: Record<1 | 2, number[]> = { 1: [], 2: [] };
+  reps: Record<1 | 2, number> = { 1: 1, 2: 1 };
+  note?: string;
+  constructor(readonly peer: TorchPeer, readonly key: string) {}
+
+  async warm(): Promise<void> {
+    for (const t of [1, 2] as const) {
+      const [ms] = await this.peer.time(this.key, t, 1);
+      this.reps[t] = Math.min(MAX_BURST, Math.max(1, Math.ceil(BURST_MS / Math.max(ms!, 1e-3))));
+    }
+  }
+
+  async round(): Promise<void> {
+    for (const t of [1, 2] as const) {
+      const ms = await this.peer.time(this.key, t, this.reps[t]);
+      this.times[t].push(ms.reduce((a, b) => a + b, 0) / ms.length);
+    }
+  }
+
+  /** The median of the better thread count. */
+  result(): TorchMeasured {
+    if (this.note) return { note: this.note };
+    const m1 = median(this.times[1]), m2 = median(this.times[2]);
+    return m2 < m1 ? { ms: m2, threads: 2 } : { ms: m1, threads: 1 };
+  }
+}
+
+async function measure(w: Workload, peer?: TorchPeer): Promise<{ r: Record<Framework, Measured>; pt?: TorchMeasured }> {
   const result = {} as Record<Framework, Measured>;
   const active: { fw: Framework; runner: Runner; reps: number; times: number[] }[] = [];
   for (const fw of FRAMEWORKS) {
@@ -101,6 +137,12 @@ async function measure(w: Workload): Promise<Record<Framework, Measured>> {
       result[fw] = { note: `fails: ${shortError(e)}` };
     }
   }
+  const torch = peer ? new TorchRounds(peer, w.key) : undefined;
+  try {
+    await torch?.warm();
+  } catch (e) {
+    torch!.note = `fails: ${shortError(e)}`;
+  }
   for (let round = 0; round < ROUNDS; round++) {
     for (const a of active) {
       try {
@@ -110,40 +152,28 @@ async function measure(w: Workload): Promise<Record<Framework, Measured>> {
         result[a.fw] = { note: `fails: ${shortError(e)}` };
       }
     }
+    if (torch && !torch.note) {
+      try {
+        await torch.round();
+      } catch (e) {
+        torch.note = `fails: ${shortError(e)}`;
+      }
+    }
   }
+  return finish(result, active, torch?.result());
+}
+
+async function finish(
+  result: Record<Framework, Measured>,
+  active: { fw: Framework; runner: Runner; times: number[] }[],
+  pt: TorchMeasured | undefined,
+): Promise<{ r: Record<Framework, Measured>; pt?: TorchMeasured }> {
   for (const a of active) {
     await select(a.fw);
     a.runner.dispose();
     if (!result[a.fw]) result[a.fw] = { ms: median(a.times), runs: a.times.length };
   }
-  return result;
-}
-
-interface TorchResult {
-  torch: string;
-  blas: string;
-  results: Record<string, { ms: number; threads: number }>;
-}
-
-/** PyTorch in a child process, with the OpenBLAS overrides of this machine removed (see PLATFORM.md). */
-async function runTorch(keys: string[]): Promise<TorchResult | string> {
-  const env = { ...Deno.env.toObject() };
-  delete env.OPENBLAS_CORETYPE;
-  delete env.OPENBLAS_L2_SIZE;
-  const script = new URL("./torch_bench.py", import.meta.url).pathname;
-  for (const python of ["python3", "/usr/bin/python3"]) {
-    try {
-      const probe = await new Deno.Command(python, { args: ["-c", "import torch"], env, clearEnv: true, stdout: "null", stderr: "null" }).output();
-      if (!probe.success) continue;
-      const out = await new Deno.Command(python, { args: [script, "--rounds", String(ROUNDS), ...keys], env, clearEnv: true, stderr: "inherit" }).output();
-      if (!out.success) return `${python} ${script} failed`;
-      const text = new TextDecoder().decode(out.stdout).trim().split("\n").pop()!;
-      return JSON.parse(text) as TorchResult;
-    } catch {
-      // no such interpreter
-    }
-  }
-  return "no python3 with torch (Debian: apt-get install python3-torch)";
+  return { r: result, pt };
 }
 
 /** Where the full CIFAR-10 set is, or why the job rows are skipped. */
@@ -262,13 +292,17 @@ async function main(): Promise<void> {
   console.log(`- rounds: ${ROUNDS} per framework after warm-up, interleaved; each times a burst of back-to-back runs of about ${BURST_MS} ms (at most ${MAX_BURST} runs; one run when a run is longer); medians of the time per run\n`);
 
   const peak1 = measureCpuPeakGflops(1), peak2 = measureCpuPeakGflops(2);
-  const rows: { w: Workload; r: Record<Framework, Measured> }[] = [];
-  for (const w of workloads) {
-    console.error(`… ${w.key}: ${w.title}`);
-    rows.push({ w, r: await measure(w) });
+  const peer = flag("no-torch") ? "skipped (--no-torch)" : await TorchPeer.start();
+  const rows: { w: Workload; r: Record<Framework, Measured>; pt?: TorchMeasured }[] = [];
+  try {
+    for (const w of workloads) {
+      console.error(`… ${w.key}: ${w.title}`);
+      rows.push({ w, ...(await measure(w, typeof peer === "string" ? undefined : peer)) });
+    }
+  } finally {
+    if (typeof peer !== "string") await peer.close();
   }
-  const torch = flag("no-torch") ? "skipped (--no-torch)" : await runTorch(workloads.map((w) => w.key));
-  const tr = typeof torch === "string" ? undefined : torch.results;
+  const torch = typeof peer === "string" ? peer : { torch: peer.version, blas: peer.blas, results: Object.fromEntries(rows.map(({ w, pt }) => [w.key, pt])) };
 
   const rate = (w: Workload, ms?: number) => {
     if (ms === undefined) return "—";
@@ -276,16 +310,19 @@ async function main(): Promise<void> {
   };
   console.log("| workload | backprop ms | backprop GFLOP/s | TF.js wasm ms | TF.js cpu ms | PyTorch ms | wasm / backprop | cpu / backprop | PyTorch / backprop |");
   console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
-  for (const { w, r } of rows) {
-    const ours = r.backprop.ms, pt = tr?.[w.key];
+  for (const { w, r, pt } of rows) {
+    const ours = r.backprop.ms;
     const cell = (m: Measured) => (m.ms !== undefined ? fmtMs(m) + (m.runs === 1 ? " (1 run)" : "") : m.note ? `— ¹` : "—");
     console.log(
       `| ${w.key} ${w.title} | ${fmtMs(r.backprop)} | ${rate(w, ours)} | ${cell(r["tfjs-wasm"])} | ${cell(r["tfjs-cpu"])} | ` +
-        `${pt ? `${pt.ms >= 100 ? pt.ms.toFixed(0) : pt.ms.toFixed(2)} (${pt.threads}t)` : "—"} | ${fmtRatio(r["tfjs-wasm"].ms, ours)} | ` +
+        `${pt?.ms !== undefined ? `${pt.ms >= 100 ? pt.ms.toFixed(0) : pt.ms.toFixed(2)} (${pt.threads}t)` : pt?.note ? "— ¹" : "—"} | ${fmtRatio(r["tfjs-wasm"].ms, ours)} | ` +
         `${fmtRatio(r["tfjs-cpu"].ms, ours)} | ${fmtRatio(pt?.ms, ours)} |`,
     );
   }
-  const notes = rows.flatMap(({ w, r }) => FRAMEWORKS.filter((f) => r[f].note).map((f) => `${w.key} ${f}: ${r[f].note}`));
+  const notes = rows.flatMap(({ w, r, pt }) => [
+    ...FRAMEWORKS.filter((f) => r[f].note).map((f) => `${w.key} ${f}: ${r[f].note}`),
+    ...(pt?.note ? [`${w.key} PyTorch: ${pt.note}`] : []),
+  ]);
   if (notes.length) console.log(`\n¹ ${notes.join("; ")}`);
   const w4 = rows.find((x) => x.w.key === "W4");
   console.log(`\n- Wasm-SIMD ceiling (${info.relaxedSimd ? "relaxed_madd" : "mul+add"} loop, no memory traffic): ${peak1.toFixed(1)} GFLOP/s on 1 thread, ${peak2.toFixed(1)} on 2`);
@@ -293,7 +330,7 @@ async function main(): Promise<void> {
     const g = w4.w.flops / w4.r.backprop.ms / 1e6;
     console.log(`- backprop GEMM 1024³: ${g.toFixed(1)} GFLOP/s = ${((100 * g) / peak2).toFixed(0)} % of the 2-thread ceiling`);
   }
-  console.log(`- PyTorch: ${typeof torch === "string" ? torch : `${torch.torch}, ${torch.blas}; better of 1 and 2 threads (t), run after the JavaScript rounds`}`);
+  console.log(`- PyTorch: ${typeof torch === "string" ? torch : `${torch.torch}, ${torch.blas}; medians of the better of 1 and 2 threads (t), bursts interleaved with the JavaScript rounds`}`);
   if (!flag("no-mlp-run")) await jobTable(Number(option("job-rounds", "3")));
   console.log(`- load average after: ${await loadAverage()}`);
   const json = option("json", "");

@@ -1,6 +1,9 @@
 """The benchmark's workloads in PyTorch (same shapes as bench/workloads.ts). Prints one JSON object:
 {"torch": version, "blas": ..., "results": {key: {"ms": median, "threads": n}}}; for each workload the
-better of 1 and 2 threads. Run by bench/main.ts; alone: python3 bench/torch_bench.py --rounds 5."""
+better of 1 and 2 threads. Alone: python3 bench/torch_bench.py --rounds 5.
+With --serve it stays alive for bench/torch_peer.ts (interleaved timing): it prints a hello line, then answers
+one JSON line per request line on stdin: {"op": "time", "key": "W3", "threads": 1, "rounds": 5} gives
+{"key": ..., "threads": ..., "ms": [per-round ms]}; {"op": "quit"} exits; a bad request gives {"error": ...}."""
 import json
 import statistics
 import sys
@@ -74,10 +77,27 @@ def runner(key):
             with torch.no_grad():
                 F.conv2d(x, w, padding=1)
         return run
+    if key == "adam1m":
+        # One Adam step (default hyper-parameters) on a 1 Mi-element float32 parameter: the fused.ts row.
+        p = nn.Parameter(torch.randn(1 << 20))
+        p.grad = torch.randn(1 << 20)
+        opt = torch.optim.Adam([p])
+        return opt.step
+    if key == "bn2d":
+        # BatchNorm2d forward + backward in training mode at the ConvNet's largest activation (first block, batch 32).
+        bn = nn.BatchNorm2d(64).train()
+        x = torch.randn(32, 64, 32, 32, requires_grad=True)
+        w = torch.randn(32, 64, 32, 32)
+
+        def run():
+            bn.zero_grad()
+            x.grad = None
+            (bn(x) * w).sum().backward()
+        return run
     raise KeyError(key)
 
 
-def median_ms(run, rounds):
+def round_ms(run, rounds):
     run()
     run()
     times = []
@@ -85,7 +105,11 @@ def median_ms(run, rounds):
         t = time.perf_counter()
         run()
         times.append((time.perf_counter() - t) * 1000)
-    return statistics.median(times)
+    return times
+
+
+def median_ms(run, rounds):
+    return statistics.median(round_ms(run, rounds))
 
 
 def blas():
@@ -114,5 +138,44 @@ def main():
     print(json.dumps({"torch": torch.__version__, "blas": blas(), "results": results}))
 
 
+def answer(request, runners):
+    if request.get("op") != "time":
+        raise ValueError(f"unknown op {request.get('op')!r}; expected 'time' or 'quit'")
+    key, threads, rounds = request.get("key"), request.get("threads"), request.get("rounds")
+    if threads not in (1, 2) or not isinstance(rounds, int) or rounds < 1:
+        raise ValueError(f"time {key}: expected threads 1 or 2 and rounds >= 1, found threads={threads!r} rounds={rounds!r}")
+    if key not in runners:
+        try:
+            runners[key] = runner(key)
+        except KeyError:
+            raise ValueError(f"time: unknown key {key!r}") from None
+    torch.set_num_threads(threads)
+    run, times = runners[key], []
+    # One warm-up run per request: a thread-count switch or another framework's rounds in between leave the
+    # caches and thread pool cold.
+    run()
+    for _ in range(rounds):
+        t = time.perf_counter()
+        run()
+        times.append((time.perf_counter() - t) * 1000)
+    return {"key": key, "threads": threads, "ms": times}
+
+
+def serve():
+    print(json.dumps({"hello": True, "torch": torch.__version__, "blas": blas()}), flush=True)
+    runners = {}
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        try:
+            request = json.loads(line)
+            if request.get("op") == "quit":
+                return
+            reply = answer(request, runners)
+        except Exception as e:  # a bad request must not end the session
+            reply = {"error": str(e)}
+        print(json.dumps(reply), flush=True)
+
+
 if __name__ == "__main__":
-    main()
+    serve() if "--serve" in sys.argv else main()
