@@ -33,19 +33,26 @@ export async function runMlpJob(dataDir: string, options: JobOptions = {}): Prom
 
   const mlp = new ManualMLP(3072, [100], 10, { generator: new Generator(seed) });
   const ce = new CrossEntropyModule();
+  // The test split as one float32 (N, 3072) array, built on the first evaluation (and timed there) rather than
+  // gathered and converted again on every pass; each chunk is then a view of it.
+  let testSet: { images: NDArray; labels: NDArray } | null = null;
   const evaluate = (): number => {
-    let correct = 0;
-    for (let from = 0; from < data.test.numExamples; from += evalBatchSize) {
-      const indices = Array.from({ length: Math.min(evalBatchSize, data.test.numExamples - from) }, (_, i) => from + i);
-      const batch = data.test.gather(indices);
-      correct += tidy(() => {
-        const probs = mlp.forward(batch.images.reshape([batch.size, -1]));
-        mlp.clearCache();
-        return probs.argmax(1).eq(batch.labels).sum().itemSync();
-      });
-      batch.dispose();
+    const n = data.test.numExamples;
+    if (!testSet) {
+      const all = data.test.gather(Array.from({ length: n }, (_, i) => i));
+      testSet = { images: all.images.reshape([n, -1]), labels: all.labels };
     }
-    return correct / data.test.numExamples;
+    const { images, labels } = testSet;
+    let correct = 0;
+    for (let from = 0; from < n; from += evalBatchSize) {
+      const size = Math.min(evalBatchSize, n - from);
+      correct += tidy(() => {
+        const probs = mlp.forward(images.narrow(0, from, size));
+        mlp.clearCache();
+        return probs.argmax(1).eq(labels.narrow(0, from, size)).sum().itemSync();
+      });
+    }
+    return correct / n;
   };
 
   let train = 0, evaluation = 0, accuracy = NaN;
