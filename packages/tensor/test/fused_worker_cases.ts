@@ -103,5 +103,23 @@ export function fusedWorkerCases(): KernelCase[] {
         }
       },
     },
+    {
+      name: "fused kernel: more arguments than a pool job carries (Adam's kind) still runs, on the calling thread",
+      run: () => {
+        try {
+          const ins = [0, 1, 2, 3, 4, 5].map((i) => E.input(i));
+          const e = [E.add(ins[0]!, E.mul(ins[1]!, E.param(0))), E.sub(ins[2]!, ins[3]!), E.max(ins[4]!, E.mul(ins[5]!, E.param(1)))];
+          const make = () => [0, 1, 2, 3, 4, 5].map((i) => tensor(values(PARALLEL_MIN_ELEMENTS + 7, 7 + i), { dtype: "float32" }));
+          const one = runAt(1, e, make);
+          const two = runAt(2, e, make);
+          one.forEach((o, j) => {
+            const diff = sameBits(o, two[j]!);
+            if (diff) throw new Error(`output ${j} differs at ${diff}`);
+          });
+        } finally {
+          setNumThreads(1);
+        }
+      },
+    },
   ];
 }

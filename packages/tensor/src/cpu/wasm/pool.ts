@@ -138,7 +138,8 @@ export class WorkerPool {
   /**
    * Runs the `fused` export of a fused expression module (`bytes`, identified by `id`: the same id must always
    * mean the same bytes) over the chunks, like `run`. Arguments from `floatFrom` on are passed as float32.
-   * False when the module is too large for the shared module buffer (the caller then runs it alone).
+   * False when the module is too large for the shared module buffer or a chunk has more than MAX_ARGS arguments
+   * (the caller then runs it alone).
    */
   runModule(
     id: number,
@@ -147,7 +148,7 @@ export class WorkerPool {
     floatFrom: number,
     onCaller: (args: readonly number[]) => void,
   ): boolean {
-    if (bytes.length > this.moduleBuffer.length || id < 0) return false;
+    if (bytes.length > this.moduleBuffer.length || id < 0 || (chunks[0]?.length ?? 0) > C.MAX_ARGS) return false;
     if (this.loadedModule !== id) {
       // No job is running (run is synchronous), so no worker reads the buffer while it changes.
       this.moduleBuffer.set(bytes);
