@@ -4,7 +4,7 @@
 // when the operands do not fit (another dtype, an ordinary array too large to stage, a layout that is
 // strided within rows), and the caller runs the TypeScript loop instead.
 import type { BinaryOp, Storage, StridedView, UnaryOp } from "../backend.ts";
-import { activeKernels, activeVariant, workerPool } from "./wasm/runtime.ts";
+import { activeKernels, activeVariant, PARALLEL_MIN_ELEMENTS, workerPool } from "./wasm/runtime.ts";
 import type { KernelExports, KernelName } from "./wasm/kernel_module.ts";
 import type { StridedBinaryName, StridedUnaryName } from "./wasm/strided_kernel.ts";
 import { type Collapsed, collapseDims } from "./strided.ts";
@@ -109,11 +109,6 @@ export const SUM_ARGS: ArgLayout = {
   splitCols: false,
 };
 
-/**
- * Below this many elements an operation stays on the calling thread: waking a worker and waiting for it
- * costs tens of microseconds, about what 128 Ki elements take to stream through on one core.
- */
-const PARALLEL_MIN_ELEMENTS = 1 << 17;
 /** Pieces per thread, so a thread the OS runs late only shifts a small share to the others. */
 const PIECES_PER_THREAD = 4;
 const MAX_CHUNKS = 64;

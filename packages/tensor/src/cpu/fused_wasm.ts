@@ -3,7 +3,7 @@
 import type { FusedProgram, Storage, StridedView } from "../backend.ts";
 import { arity, type Expr, exprKey } from "../expr/ir.ts";
 import { buildExprModule, wasmCompilable } from "./wasm/expr_kernel.ts";
-import { wasmRuntime } from "./wasm/runtime.ts";
+import { PARALLEL_MIN_ELEMENTS, wasmRuntime, workerPool } from "./wasm/runtime.ts";
 import { collapseDims, forEachRow } from "./strided.ts";
 import { operandAddress } from "./operand_address.ts";
 import { ptrOf } from "./storage.ts";
@@ -11,26 +11,66 @@ import { BINARY_TABLE, type BinaryOp, UNARY_TABLE, type UnaryOp } from "../ops/o
 
 type FusedFn = (...args: number[]) => void;
 
+/** A compiled expression kernel with the bytes and id under which the worker threads compile and cache it. */
+export interface FusedKernel {
+  readonly fn: FusedFn;
+  readonly id: number;
+  readonly bytes: Uint8Array;
+}
+
 /** Compiled kernels by expression text; `null` remembers an expression list with no WebAssembly form. */
-const compiled = new Map<string, FusedFn | null>();
+const compiled = new Map<string, FusedKernel | null>();
+/** Pieces per thread, so a thread the OS runs late only shifts a small share to the others. */
+const PIECES_PER_THREAD = 4;
+const MAX_CHUNKS = 64;
 
 /**
  * The compiled kernel of `outputs` for inputs of which `broadcast[k]` are one value per row, or null when one of
  * its primitives has no WebAssembly form yet.
  */
-export function fusedKernel(outputs: readonly Expr[], broadcast: readonly boolean[], params: number): FusedFn | null {
+export function fusedKernel(outputs: readonly Expr[], broadcast: readonly boolean[], params: number): FusedKernel | null {
   const key = `${broadcast.map((b) => (b ? "b" : "c")).join("")}:${params}:${outputs.map(exprKey).join(";")}`;
-  let fn = compiled.get(key);
-  if (fn !== undefined) return fn;
-  fn = null;
+  let kernel = compiled.get(key);
+  if (kernel !== undefined) return kernel;
+  kernel = null;
   if (outputs.every(wasmCompilable)) {
     const rt = wasmRuntime();
-    const module = new WebAssembly.Module(buildExprModule(outputs, broadcast, params, rt.heap));
+    const bytes = buildExprModule(outputs, broadcast, params, rt.heap);
+    const module = new WebAssembly.Module(bytes);
     const instance = new WebAssembly.Instance(module, { env: { memory: rt.heap.memory } });
-    fn = instance.exports.fused as FusedFn;
+    kernel = { fn: instance.exports.fused as FusedFn, id: compiled.size, bytes };
   }
-  compiled.set(key, fn);
-  return fn;
+  compiled.set(key, kernel);
+  return kernel;
+}
+
+/**
+ * Calls `kernel` once per segment, or, when the work is large and a worker pool runs, cuts the segments into
+ * element ranges spread over the pool (each range is one call, so results equal the single-thread run exactly).
+ */
+function runSegments(kernel: FusedKernel, segments: number[][], inputs: number, outputs: number, elements: number): void {
+  const n = 2 * inputs + outputs;
+  const pool = elements >= PARALLEL_MIN_ELEMENTS && segments.length <= MAX_CHUNKS ? workerPool() : undefined;
+  if (pool) {
+    const perSegment = Math.max(1, Math.floor(Math.min(MAX_CHUNKS, PIECES_PER_THREAD * (pool.size + 1)) / segments.length));
+    const chunks: number[][] = [];
+    for (const seg of segments) {
+      const len = seg[n]!, parts = Math.min(perSegment, Math.ceil(len / 16));
+      for (let i = 0; i < parts; i++) {
+        // Ranges start on 16-element boundaries so every piece keeps the vector loop's alignment.
+        const from = Math.min(len, Math.floor((len * i) / parts) & ~15);
+        const to = i === parts - 1 ? len : Math.min(len, Math.floor((len * (i + 1)) / parts) & ~15);
+        if (to <= from) continue;
+        const piece = [...seg];
+        for (let k = 0; k < inputs; k++) piece[2 * k] = seg[2 * k]! + from * seg[2 * k + 1]!;
+        for (let j = 0; j < outputs; j++) piece[2 * inputs + j] = seg[2 * inputs + j]! + from * 4;
+        piece[n] = to - from;
+        chunks.push(piece);
+      }
+    }
+    if (pool.runModule(kernel.id, kernel.bytes, chunks, n + 1, (args) => kernel.fn(...args))) return;
+  }
+  for (const seg of segments) kernel.fn(...seg);
 }
 
 /**
@@ -54,27 +94,35 @@ export function fusedWasm(
   const last = c.shape.length - 1;
   const steps = c.views.map((v) => (last >= 0 ? v.strides[last]! : 0));
   if (steps.some((s) => s > 1)) return false;
-  const fn = fusedKernel(program.outputs, steps.map((s) => s === 0), Math.max(nParams, params.length));
-  if (!fn) return false;
+  const kernel = fusedKernel(program.outputs, steps.map((s) => s === 0), Math.max(nParams, params.length));
+  if (!kernel) return false;
   const bases: number[] = [];
   for (let k = 0; k < inputs.length; k++) {
     const at = operandAddress(inputs[k]!.storage, k);
     if (!at) return false;
     bases.push(at);
   }
-  const args: number[] = new Array(2 * inputs.length + outs.length + 1 + params.length).fill(0);
-  params.forEach((p, i) => (args[2 * inputs.length + outs.length + 1 + i] = p));
+  // Small work runs row by row at once with one argument array; large work collects its rows for the pool.
+  const direct = shape.reduce((a, b) => a * b, 1) < PARALLEL_MIN_ELEMENTS;
+  const segments: number[][] = [];
+  let args: number[] = [];
   let written = 0;
   forEachRow(c.shape, c.views, (rowBases, n) => {
+    if (!direct || written === 0) {
+      args = new Array(2 * inputs.length + outs.length + 1 + params.length).fill(0);
+      params.forEach((p, i) => (args[2 * inputs.length + outs.length + 1 + i] = p));
+    }
     for (let k = 0; k < inputs.length; k++) {
       args[2 * k] = bases[k]! + rowBases[k]! * 4;
       args[2 * k + 1] = steps[k]! * 4;
     }
     for (let j = 0; j < outs.length; j++) args[2 * inputs.length + j] = outPtrs[j]! + written * 4;
     args[2 * inputs.length + outs.length] = n;
-    fn(...args);
+    if (direct) kernel.fn(...args);
+    else segments.push(args);
     written += n;
   });
+  if (!direct) runSegments(kernel, segments, inputs.length, outs.length, written);
   return true;
 }
 

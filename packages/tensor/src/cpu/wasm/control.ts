@@ -25,6 +25,12 @@ export const QUIT = 8;
 export const READY = 9;
 /** Index of the argument each thread replaces with the address of its own scratch, or −1. */
 export const SCRATCH_ARG = 10;
+/** Id of the job's fused expression module (see WorkerPool.runModule), or −1 for the kernel modules. */
+export const MODULE = 11;
+/** Byte length of that module in the pool's shared module buffer. */
+export const MODULE_BYTES = 12;
+/** Arguments from this index on are float32 bit patterns (a fused kernel's scalar parameters). */
+export const FLOAT_FROM = 13;
 /** Chunk i's arguments start at TABLE + i * ARGC. Padded so the table starts on its own cache line. */
 export const TABLE = 32;
 export const MAX_CHUNKS = 64;
@@ -41,3 +47,6 @@ export const NEXT_CLOSED = (GENERATION_MASK + 1) << 16;
 
 /** Atomics.load polls before sleeping: in a training loop the next job often comes within microseconds. */
 export const SPIN = 1 << 14;
+
+/** Size of the shared buffer that carries a fused module's bytes to the workers (expression modules are a few KiB). */
+export const MODULE_BUFFER_BYTES = 1 << 16;

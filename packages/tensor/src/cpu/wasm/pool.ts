@@ -64,6 +64,11 @@ export class WorkerPool {
   private readonly control = new Int32Array(
     new SharedArrayBuffer(C.CONTROL_INTS * 4),
   );
+  private readonly floats = new Float32Array(this.control.buffer);
+  /** Bytes of the fused module a job names; workers compile each id once and cache it. */
+  private readonly moduleBuffer = new Uint8Array(new SharedArrayBuffer(C.MODULE_BUFFER_BYTES));
+  /** Id of the module now in moduleBuffer, so a module's bytes are copied once per change, not per job. */
+  private loadedModule = -1;
   private readonly workers: WorkerHandle[] = [];
   private disposed = false;
 
@@ -92,6 +97,7 @@ export class WorkerPool {
         modules: init.modules,
         names: kernelNames,
         scratch: init.scratch[i],
+        moduleBuffer: pool.moduleBuffer,
       });
     }
     // Wait until every worker has its instances. Worker start-up runs on the workers' own threads
@@ -126,6 +132,43 @@ export class WorkerPool {
     onCaller: (args: readonly number[]) => void,
     scratchArg = -1,
   ): void {
+    this.post(kernelNames.indexOf(fn), fn, variant, -1, chunks, chunks[0]?.length ?? 0, onCaller, scratchArg);
+  }
+
+  /**
+   * Runs the `fused` export of a fused expression module (`bytes`, identified by `id`: the same id must always
+   * mean the same bytes) over the chunks, like `run`. Arguments from `floatFrom` on are passed as float32.
+   * False when the module is too large for the shared module buffer or a chunk has more than MAX_ARGS arguments
+   * (the caller then runs it alone).
+   */
+  runModule(
+    id: number,
+    bytes: Uint8Array,
+    chunks: readonly (readonly number[])[],
+    floatFrom: number,
+    onCaller: (args: readonly number[]) => void,
+  ): boolean {
+    if (bytes.length > this.moduleBuffer.length || id < 0 || (chunks[0]?.length ?? 0) > C.MAX_ARGS) return false;
+    if (this.loadedModule !== id) {
+      // No job is running (run is synchronous), so no worker reads the buffer while it changes.
+      this.moduleBuffer.set(bytes);
+      this.loadedModule = id;
+    }
+    this.control[C.MODULE_BYTES] = bytes.length;
+    this.post(-1, `fused module ${id}`, 0, id, chunks, floatFrom, onCaller, -1);
+    return true;
+  }
+
+  private post(
+    fnIndex: number,
+    fn: string,
+    variant: 0 | 1,
+    moduleId: number,
+    chunks: readonly (readonly number[])[],
+    floatFrom: number,
+    onCaller: (args: readonly number[]) => void,
+    scratchArg: number,
+  ): void {
     if (this.disposed) {
       throw new InternalError("wasm worker pool: used after dispose()");
     }
@@ -141,13 +184,21 @@ export class WorkerPool {
     }
     const c = this.control;
     Atomics.store(c, C.NEXT, C.NEXT_CLOSED);
-    c[C.FN] = kernelNames.indexOf(fn);
+    c[C.FN] = fnIndex;
+    c[C.MODULE] = moduleId;
+    c[C.FLOAT_FROM] = Math.min(floatFrom, argc);
     c[C.VARIANT] = variant;
     c[C.ARGC] = argc;
     c[C.CHUNKS] = chunks.length;
     c[C.ERROR] = 0;
     c[C.SCRATCH_ARG] = scratchArg;
-    chunks.forEach((args, i) => c.set(args, C.TABLE + i * argc));
+    chunks.forEach((args, i) => {
+      const at = C.TABLE + i * argc;
+      for (let a = 0; a < argc; a++) {
+        if (a < floatFrom) c[at + a] = args[a]!;
+        else this.floats[at + a] = args[a]!;
+      }
+    });
     Atomics.store(c, C.COMPLETED, 0);
     const generation = (Atomics.load(c, C.JOB_SEQ) + 1) & C.GENERATION_MASK;
     // Publishing NEXT with the new generation makes the job claimable; the plain writes above are

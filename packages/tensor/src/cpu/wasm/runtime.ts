@@ -141,6 +141,12 @@ export function callerWorkArea(): number {
   return callerWork;
 }
 
+/**
+ * Below this many elements an elementwise operation (plain or fused) stays on the calling thread: waking a worker
+ * and waiting for it costs tens of microseconds, about what 128 Ki elements take to stream through on one core.
+ */
+export const PARALLEL_MIN_ELEMENTS = 1 << 17;
+
 /** The worker pool for the configured thread count, started on first need; undefined if single-threaded. */
 export function workerPool(): WorkerPool | undefined {
   const r = wasmRuntime();

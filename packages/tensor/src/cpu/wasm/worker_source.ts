@@ -4,16 +4,28 @@
 import * as C from "./control.ts";
 
 /**
- * Receives {control, memory, modules, names, scratch} once, instantiates every module on the shared memory, then
+ * Receives {control, memory, modules, names, scratch, moduleBuffer} once, instantiates every module on the shared memory, then
  * loops: sleep until JOB_SEQ moves, claim and run chunks of that job until none are left.
  */
 export const workerSource = `"use strict";
 const JOB_SEQ = ${C.JOB_SEQ}, NEXT = ${C.NEXT}, COMPLETED = ${C.COMPLETED}, CHUNKS = ${C.CHUNKS}, FN = ${C.FN},
   VARIANT = ${C.VARIANT}, ARGC = ${C.ARGC}, ERROR = ${C.ERROR}, QUIT = ${C.QUIT}, READY = ${C.READY},
-  SCRATCH_ARG = ${C.SCRATCH_ARG},
+  SCRATCH_ARG = ${C.SCRATCH_ARG}, MODULE = ${C.MODULE}, MODULE_BYTES = ${C.MODULE_BYTES}, FLOAT_FROM = ${C.FLOAT_FROM},
   TABLE = ${C.TABLE}, GENERATION_MASK = ${C.GENERATION_MASK}, SPIN = ${C.SPIN};
 function run(init) {
-  const { control, memory, modules, names, scratch } = init;
+  const { control, memory, modules, names, scratch, moduleBuffer } = init;
+  const floats = new Float32Array(control.buffer);
+  // Fused expression modules by id, compiled from the shared module buffer the first time a job names one.
+  const fused = new Map();
+  const fusedKernel = (id) => {
+    let fn = fused.get(id);
+    if (!fn) {
+      const bytes = new Uint8Array(moduleBuffer.subarray(0, control[MODULE_BYTES]));
+      fn = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports.fused;
+      fused.set(id, fn);
+    }
+    return fn;
+  };
   const variants = modules.map((m) => {
     if (!m) return undefined;
     const exports = new WebAssembly.Instance(m, { env: { memory } }).exports;
@@ -43,8 +55,10 @@ function run(init) {
       if (Atomics.compareExchange(control, NEXT, next, next + 1) !== next) continue;
       const argc = control[ARGC];
       try {
-        const fn = variants[control[VARIANT]][control[FN]];
+        const id = control[MODULE];
+        const fn = id >= 0 ? fusedKernel(id) : variants[control[VARIANT]][control[FN]];
         const args = Array.from(control.subarray(TABLE + index * argc, TABLE + (index + 1) * argc));
+        for (let a = control[FLOAT_FROM]; a < argc; a++) args[a] = floats[TABLE + index * argc + a];
         const scratchArg = control[SCRATCH_ARG];
         if (scratchArg >= 0) args[scratchArg] = scratch;
         fn(...args);

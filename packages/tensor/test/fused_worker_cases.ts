@@ -1,0 +1,125 @@
+// The fused elementwise kernel split over the worker pool: the same bits as on one thread for random expressions
+// at sizes around the parallel threshold (contiguous, broadcast rows and columns, parameters), and a pool started
+// after the module was compiled (its workers never saw the module) still runs it.
+// Shared by vitest (Node) and the Deno run (fused_workers_deno_test.ts).
+import fc from "fast-check";
+import { E, type Expr, fused, setNumThreads, tensor, tidy } from "../src/mod.ts";
+import { PARALLEL_MIN_ELEMENTS } from "../src/cpu/wasm/runtime.ts";
+import { runningWorkers, stopWorkers } from "../src/cpu/wasm/runtime.ts";
+import type { KernelCase } from "./cpu_kernel_cases.ts";
+
+const x0 = E.input(0), x1 = E.input(1), x2 = E.input(2);
+
+const exprArb: fc.Arbitrary<Expr> = fc.letrec<{ e: Expr }>((tie) => ({
+  e: fc.oneof(
+    { depthSize: "small", withCrossShrink: true },
+    fc.constantFrom(x0, x1, x2, E.param(0), E.param(1)),
+    fc.double({ min: -4, max: 4, noNaN: true }).map((v) => E.constant(v)),
+    fc.tuple(fc.constantFrom("neg", "abs", "sqrt", "floor"), tie("e")).map(([op, x]) => E[op as "neg"](x)),
+    fc.tuple(fc.constantFrom("add", "sub", "mul", "div", "max", "min", "lt"), tie("e"), tie("e"))
+      .map(([op, a, b]) => E[op as "add"](a, b)),
+    fc.tuple(tie("e"), tie("e"), tie("e")).map(([c, a, b]) => E.select(c, a, b)),
+  ),
+})).e;
+
+/** [rows, cols] with rows·cols around the threshold; inputs full, one per row, or one per column. */
+const layoutArb = fc.record({
+  total: fc.constantFrom(PARALLEL_MIN_ELEMENTS - 17, PARALLEL_MIN_ELEMENTS, PARALLEL_MIN_ELEMENTS + 13, 3 * PARALLEL_MIN_ELEMENTS + 5),
+  rows: fc.constantFrom(1, 2, 7, 40),
+  kinds: fc.tuple(...[0, 1, 2].map(() => fc.constantFrom("full", "row", "col"))),
+  seed: fc.integer({ min: 1, max: 1e6 }),
+});
+
+function values(n: number, seed: number): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed;
+  for (let i = 0; i < n; i++) {
+    s = (s * 1103515245 + 12345) % 2147483648;
+    out[i] = (s / 2147483648) * 8 - 4;
+  }
+  return out;
+}
+
+function sameBits(a: ArrayLike<number>, b: ArrayLike<number>): string | undefined {
+  if (a.length !== b.length) return `length ${a.length} vs ${b.length}`;
+  for (let i = 0; i < a.length; i++) {
+    if (!Object.is(a[i], b[i]) && !(Number.isNaN(a[i]) && Number.isNaN(b[i]))) return `element ${i}: ${a[i]} vs ${b[i]}`;
+  }
+  return undefined;
+}
+
+function runAt(threads: number, outs: Expr[], make: () => ReturnType<typeof tensor>[]): Float32Array[] {
+  setNumThreads(threads);
+  return tidy(() => fused(outs, make(), [0.75, -2.5]).map((t) => Float32Array.from(t.dataSync() as Float32Array)));
+}
+
+export function fusedWorkerCases(): KernelCase[] {
+  return [
+    {
+      name: "fused kernel: two threads give the bits of one thread on random expressions and sizes around the threshold",
+      run: () => {
+        try {
+          fc.assert(
+            fc.property(fc.array(exprArb, { minLength: 1, maxLength: 2 }), layoutArb, (outs, l) => {
+              const cols = Math.ceil(l.total / l.rows);
+              const make = () =>
+                l.kinds.map((k, i) => {
+                  const shape = k === "full" ? [l.rows, cols] : k === "row" ? [l.rows, 1] : [cols];
+                  const n = shape.reduce((a, b) => a * b, 1);
+                  return tensor(values(n, l.seed + i), { dtype: "float32" }).reshape(shape);
+                });
+              const one = runAt(1, outs, make);
+              const two = runAt(2, outs, make);
+              one.forEach((o, j) => {
+                const diff = sameBits(o, two[j]!);
+                if (diff) throw new Error(`output ${j} differs at ${diff}`);
+              });
+            }),
+            { numRuns: 25 },
+          );
+        } finally {
+          setNumThreads(1);
+        }
+      },
+    },
+    {
+      name: "fused kernel: workers started after the module was compiled receive it",
+      run: () => {
+        try {
+          stopWorkers();
+          const e = [E.add(E.mul(x0, E.param(0)), E.abs(x1)), E.max(x0, E.param(1))];
+          const n = 2 * PARALLEL_MIN_ELEMENTS + 3;
+          const make = () => [0, 1].map((i) => tensor(values(n, 99 + i), { dtype: "float32" }));
+          const one = runAt(1, e, make);
+          stopWorkers();
+          const two = runAt(2, e, make);
+          if (runningWorkers() < 1) throw new Error("expected the worker pool to run");
+          one.forEach((o, j) => {
+            const diff = sameBits(o, two[j]!);
+            if (diff) throw new Error(`output ${j} differs at ${diff}`);
+          });
+        } finally {
+          setNumThreads(1);
+        }
+      },
+    },
+    {
+      name: "fused kernel: more arguments than a pool job carries (Adam's kind) still runs, on the calling thread",
+      run: () => {
+        try {
+          const ins = [0, 1, 2, 3, 4, 5].map((i) => E.input(i));
+          const e = [E.add(ins[0]!, E.mul(ins[1]!, E.param(0))), E.sub(ins[2]!, ins[3]!), E.max(ins[4]!, E.mul(ins[5]!, E.param(1)))];
+          const make = () => [0, 1, 2, 3, 4, 5].map((i) => tensor(values(PARALLEL_MIN_ELEMENTS + 7, 7 + i), { dtype: "float32" }));
+          const one = runAt(1, e, make);
+          const two = runAt(2, e, make);
+          one.forEach((o, j) => {
+            const diff = sameBits(o, two[j]!);
+            if (diff) throw new Error(`output ${j} differs at ${diff}`);
+          });
+        } finally {
+          setNumThreads(1);
+        }
+      },
+    },
+  ];
+}
