@@ -40,6 +40,7 @@ import { whereKernel } from "./kernels/where.ts";
 import { ParamWriter } from "./params.ts";
 import type { PoolStats } from "./pool.ts";
 import { type DeviceLimits, GpuRuntime, grid, type KernelSpec } from "./runtime.ts";
+import type { GpuStats } from "./stats.ts";
 import { GpuStorage, gpuStorage } from "./storage.ts";
 import { checkRank, collapse, stridedWords, writeStrided } from "./strided.ts";
 
@@ -115,6 +116,16 @@ export class WebGpuBackend implements Backend {
   /** Compute pipelines compiled so far (one per kernel variant used). */
   get pipelinesCompiled(): number {
     return this.#runtime.compiledPipelines;
+  }
+
+  /** What was recorded on the device since the last `resetStats()`: dispatches (by kernel), copies, submissions, buffers created. */
+  stats(): GpuStats {
+    return this.#runtime.counters.snapshot();
+  }
+
+  /** Starts the `stats()` counters from zero. */
+  resetStats(): void {
+    this.#runtime.counters.reset();
   }
 
   // ---- memory ----
