@@ -3,9 +3,11 @@
 // so the software adapter gives the same numbers as a real GPU (time is not measured).
 //
 //   deno run -A bench/gpu_dispatches.ts --batch 32
-//   options: --batch N (default 32)  --json file
+//   options: --batch N (default 32)  --steps K (counted steps, default 3)  --json file
 //
-// Each mode runs one step first (the optimizer's state is created then), then counts one more step.
+// Each mode runs one step first (the optimizer's state is created then), then counts K more and prints the
+// counts per step. Deferred work runs when its result is needed, sometimes steps later (the running statistics
+// of batch norm), or never; the averages over K steps include what ran during them.
 import { Tensor } from "@backprop/autograd";
 import { diffStats, GpuUnavailableError, type GpuStats, initWebGPU, type WebGPUInfo } from "@backprop/gpu";
 import { Adam, ConvNet, crossEntropy } from "@backprop/nn";
@@ -17,6 +19,7 @@ const flag = (name: string, fallback: string) => {
   return at >= 0 && argv[at + 1] ? argv[at + 1]! : fallback;
 };
 const batch = Number(flag("batch", "32"));
+const steps = Number(flag("steps", "3"));
 const jsonOut = flag("json", "");
 
 let gpu: WebGPUInfo;
@@ -32,8 +35,9 @@ try {
 const backend = gpu.backend;
 console.log(`adapter: ${gpu.adapter.description || gpu.adapter.device || "unknown"}; ConvNet, Adam, batch ${batch}`);
 
-/** The stats of one training step, after one uncounted step, with deferral on or off. */
-async function countStep(_deferral: boolean): Promise<GpuStats> {
+/** The stats of `steps` training steps, after one uncounted step, with deferral on or off. */
+async function countStep(deferral: boolean): Promise<GpuStats> {
+  backend.deferral = deferral;
   const g = new Generator(7);
   const model = new ConvNet(3, 10, { generator: g, device: "webgpu" });
   model.train();
@@ -49,7 +53,7 @@ async function countStep(_deferral: boolean): Promise<GpuStats> {
   step();
   await backend.sync();
   const before = backend.stats();
-  step();
+  for (let i = 0; i < steps; i++) step();
   backend.flush();
   const counted = diffStats(backend.stats(), before);
   await backend.sync();
@@ -61,13 +65,16 @@ async function countStep(_deferral: boolean): Promise<GpuStats> {
 
 const opByOp = await countStep(false);
 const deferred = await countStep(true);
+backend.deferral = true;
 
+const perStep = (n: number) => (Number.isInteger(n / steps) ? String(n / steps) : (n / steps).toFixed(1));
+console.log(`counts per step (average of ${steps} steps)`);
 const families = [...new Set([...Object.keys(opByOp.byKernel), ...Object.keys(deferred.byKernel)])]
   .sort((a, b) => (opByOp.byKernel[b] ?? 0) - (opByOp.byKernel[a] ?? 0) || a.localeCompare(b));
 console.log("\n| kernel | op by op | deferred |\n| --- | ---: | ---: |");
-for (const f of families) console.log(`| ${f} | ${opByOp.byKernel[f] ?? 0} | ${deferred.byKernel[f] ?? 0} |`);
+for (const f of families) console.log(`| ${f} | ${perStep(opByOp.byKernel[f] ?? 0)} | ${perStep(deferred.byKernel[f] ?? 0)} |`);
 const ratio = opByOp.dispatches / Math.max(1, deferred.dispatches);
-console.log(`| **dispatches** | **${opByOp.dispatches}** | **${deferred.dispatches}** (${ratio.toFixed(2)}× fewer) |`);
+console.log(`| **dispatches** | **${perStep(opByOp.dispatches)}** | **${perStep(deferred.dispatches)}** (${ratio.toFixed(2)}× fewer) |`);
 const fields = ["bufferCopies", "uploads", "submissions", "reads", "buffersCreated", "deferred", "deferredRuns", "deferredDropped"] as const;
-for (const k of fields) console.log(`| ${k} | ${opByOp[k]} | ${deferred[k]} |`);
-if (jsonOut) await Deno.writeTextFile(jsonOut, JSON.stringify({ batch, opByOp, deferred, ratio }, null, 2));
+for (const k of fields) console.log(`| ${k} | ${perStep(opByOp[k])} | ${perStep(deferred[k])} |`);
+if (jsonOut) await Deno.writeTextFile(jsonOut, JSON.stringify({ batch, steps, opByOp, deferred, ratio }, null, 2));
