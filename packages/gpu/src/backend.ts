@@ -16,6 +16,7 @@ import {
   type TypedArray,
   type UnaryOp,
 } from "@backprop/tensor";
+import { Deferral } from "./deferral.ts";
 import { GpuLimitError } from "./errors.ts";
 import { binaryKernel } from "./kernels/binary.ts";
 import { fusedKernel } from "./kernels/fused.ts";
@@ -40,6 +41,7 @@ import { whereKernel } from "./kernels/where.ts";
 import { ParamWriter } from "./params.ts";
 import type { PoolStats } from "./pool.ts";
 import { type DeviceLimits, GpuRuntime, grid, type KernelSpec } from "./runtime.ts";
+import type { GpuStats } from "./stats.ts";
 import { GpuStorage, gpuStorage } from "./storage.ts";
 import { checkRank, collapse, stridedWords, writeStrided } from "./strided.ts";
 
@@ -93,6 +95,12 @@ export class WebGpuBackend implements Backend {
   #bytes = 0;
 
   readonly #runtime: GpuRuntime;
+  readonly #deferral: Deferral;
+  /**
+   * Whether float32/bool elementwise ops and whole copies are deferred and run fused when needed (deferral.ts);
+   * `false` runs every op as its own kernel when called.
+   */
+  deferral = true;
 
   /**
    * A backend on an open device (`initWebGPU`/`openWebGPU` create it). `poolFreeBytes`: released buffer bytes
@@ -100,6 +108,16 @@ export class WebGpuBackend implements Backend {
    */
   constructor(device: GPUDevice, limits: DeviceLimits, poolFreeBytes: number) {
     this.#runtime = new GpuRuntime(device, limits, poolFreeBytes);
+    this.#deferral = new Deferral({
+      newStorage: (dtype, size, op) => this.#newStorage(dtype, size, op),
+      run: (spec, buffers, p, threads, perGroup = 256) => {
+        const limit = this.#runtime.limits.maxComputeWorkgroupsPerDimension;
+        this.#runtime.dispatch(spec, buffers, p, grid(Math.ceil(threads / perGroup), limit));
+      },
+      freeBuffer: (s) => this.#freeBuffer(s),
+      pool: this.#runtime.pool,
+      counters: this.#runtime.counters,
+    });
   }
 
   /** The WebGPU device. */
@@ -117,6 +135,16 @@ export class WebGpuBackend implements Backend {
     return this.#runtime.compiledPipelines;
   }
 
+  /** What was recorded on the device since the last `resetStats()`: dispatches (by kernel), copies, submissions, buffers created. */
+  stats(): GpuStats {
+    return this.#runtime.counters.snapshot();
+  }
+
+  /** Starts the `stats()` counters from zero. */
+  resetStats(): void {
+    this.#runtime.counters.reset();
+  }
+
   // ---- memory ----
 
   #newStorage(dtype: DType, size: number, op: string): GpuStorage {
@@ -130,11 +158,17 @@ export class WebGpuBackend implements Backend {
           `this adapter's maxStorageBufferBindingSize is ${limit} bytes`,
       );
     }
-    const s = new GpuStorage(this, dtype, size, this.#runtime.pool.acquire(bytes), (t, bits) => this.#writeConstant(t, bits));
+    const s = new GpuStorage(this, dtype, size, this.#storageHooks);
     this.#storages++;
     this.#bytes += bytes;
     return s;
   }
+
+  readonly #storageHooks = {
+    acquire: (bytes: number) => this.#runtime.pool.acquire(bytes),
+    writeConstant: (s: GpuStorage, bits: number) => this.#writeConstant(s, bits),
+    materialize: (s: GpuStorage) => this.#deferral.materialize(s),
+  };
 
   alloc(dtype: DType, size: number): Storage {
     const s = this.#newStorage(dtype, size, "alloc");
@@ -177,14 +211,24 @@ export class WebGpuBackend implements Backend {
     s.released = true;
     this.#storages--;
     this.#bytes -= s.bytes;
-    this.#runtime.pool.release(s.raw);
+    this.#deferral.release(s);
+    // A buffer that pending expressions still read goes back to the pool when the last of them is done.
+    if (!s.dependents?.size) this.#freeBuffer(s);
+  }
+
+  #freeBuffer(s: GpuStorage): void {
+    const b = s.takeBuffer();
+    if (b) this.#runtime.pool.release(b);
   }
 
   memory(): GpuMemoryInfo {
     return { storages: this.#storages, bytes: this.#bytes, ...this.#runtime.pool.stats() };
   }
 
-  /** Submits the recorded work (kernels are recorded and submitted in batches; reads submit on their own). */
+  /**
+   * Submits the recorded work (kernels are recorded and submitted in batches; reads submit on their own).
+   * Deferred elementwise work is not recorded until something needs its result.
+   */
   flush(): void {
     this.#runtime.flush();
   }
@@ -192,6 +236,11 @@ export class WebGpuBackend implements Backend {
   /** Resolves when the GPU has finished all work recorded so far (for timing). */
   sync(): Promise<void> {
     return this.#runtime.sync();
+  }
+
+  /** Storages whose deferred contents have not been computed yet. */
+  get pendingStorages(): number {
+    return this.#deferral.pendingCount;
   }
 
   /**
@@ -209,7 +258,7 @@ export class WebGpuBackend implements Backend {
 
   // ---- helpers ----
 
-  #run(spec: KernelSpec, buffers: GpuStorage[], p: ParamWriter, threads: number, perGroup = 256): void {
+  #run(spec: KernelSpec, buffers: readonly GpuStorage[], p: ParamWriter, threads: number, perGroup = 256): void {
     const limit = this.#runtime.limits.maxComputeWorkgroupsPerDimension;
     this.#runtime.dispatch(spec, buffers.map((b) => b.buf), p, grid(Math.ceil(threads / perGroup), limit));
   }
@@ -234,8 +283,14 @@ export class WebGpuBackend implements Backend {
   copy(src: StridedView, dst: StridedView): void {
     const n = src.shape.reduce((a, b) => a * b, 1);
     if (n === 0) return;
+    src = this.#deferral.viewOf(src);
     const from = gpuStorage(src.storage), to = gpuStorage(dst.storage);
     const whole = n === to.size && dst.offset === 0 && isRowMajor(dst.shape, dst.strides);
+    if (whole && this.deferral && this.#deferral.copyWhole(src, to)) return;
+    // Deferred expressions reading `to` need its contents before this write.
+    this.#deferral.materializeDependents(to);
+    // A whole overwrite makes `to`'s own deferred contents irrelevant, unless it copies from itself.
+    if (whole && to.pending && from !== to) this.#deferral.discard(to);
     if (whole && from.constantBits !== null && from.dtype === to.dtype) {
       to.setConstant(from.constantBits);
       return;
@@ -266,6 +321,9 @@ export class WebGpuBackend implements Backend {
   }
 
   unary(op: UnaryOp, x: StridedView, outDtype: DType, param?: number): Storage {
+    const deferred = this.deferral ? this.#deferral.unary(op, x, outDtype, param) : undefined;
+    if (deferred) return deferred;
+    x = this.#deferral.viewOf(x);
     const n = x.shape.reduce((a, b) => a * b, 1);
     const out = this.#newStorage(outDtype, n, op);
     if (n === 0) return out;
@@ -283,6 +341,7 @@ export class WebGpuBackend implements Backend {
    * strided parameters and scalars exceed the parameter block or the views and outputs the storage bindings.
    */
   fused(program: FusedProgram, inputs: readonly StridedView[], shape: readonly number[], params: readonly number[]): Storage[] | undefined {
+    if (this.deferral) return this.#deferral.fused(program, inputs, shape, params);
     if (program.dtype !== "float32" || inputs.some((v) => v.storage.dtype !== "float32")) return undefined;
     if (inputs.length + program.outputs.length > MAX_STORAGE_BINDINGS) return undefined;
     const c = collapse(shape, inputs);
@@ -299,11 +358,15 @@ export class WebGpuBackend implements Backend {
   }
 
   binary(op: BinaryOp, a: StridedView, b: StridedView, outShape: readonly number[], outDtype: DType): Storage {
+    const deferred = this.deferral ? this.#deferral.binary(op, a, b, outShape, outDtype) : undefined;
+    if (deferred) return deferred;
     return this.#elementwise(op, [a, b], outShape, outDtype, (constant, rank) =>
       binaryKernel(op, a.storage.dtype, b.storage.dtype, outDtype, rank, constant[0]!, constant[1]!));
   }
 
   where(cond: StridedView, a: StridedView, b: StridedView, outShape: readonly number[], outDtype: DType): Storage {
+    const deferred = this.deferral ? this.#deferral.where(cond, a, b, outShape, outDtype) : undefined;
+    if (deferred) return deferred;
     return this.#elementwise("where", [cond, a, b], outShape, outDtype, (constant, rank) =>
       whereKernel(cond.storage.dtype, a.storage.dtype, b.storage.dtype, outDtype, rank, [constant[0]!, constant[1]!, constant[2]!]));
   }
@@ -322,6 +385,7 @@ export class WebGpuBackend implements Backend {
     const n = outShape.reduce((x, y) => x * y, 1);
     const out = this.#newStorage(outDtype, n, op);
     if (n === 0) return out;
+    operands = operands.map((v) => this.#deferral.viewOf(v));
     const bits: (number | null)[] = operands.map((v) => gpuStorage(v.storage).constantBits);
     // With every operand constant one of them is written, so the kernel has a buffer to size the launch.
     if (!bits.includes(null)) bits[0] = null;
@@ -350,6 +414,12 @@ export class WebGpuBackend implements Backend {
       return out;
     }
     const segs = outer < 64 && reduceSize > 4 * SEGMENT ? Math.ceil(reduceSize / SEGMENT) : 1;
+    // A deferred input is evaluated inside the reduction.
+    const fused = segs === 1 && dtype === "float32" ? this.#deferral.reduce(op, gpuStorage(x), outer, reduceSize) : undefined;
+    if (fused) {
+      this.release(out);
+      return fused;
+    }
     if (segs === 1) {
       this.#reducePass(op, dtype, gpuStorage(x), out, outer, reduceSize, reduceSize, 1);
       return out;
@@ -417,10 +487,10 @@ export class WebGpuBackend implements Backend {
       this.#runtime.clear(out.buf, out.bytes);
       return out;
     }
-    let A = a, B = b;
+    let A = this.#deferral.viewOf(a), B = this.#deferral.viewOf(b);
     const owned: Storage[] = [];
-    if (a.storage.dtype !== outDtype) owned.push((A = this.#castView(a, outDtype)).storage);
-    if (b.storage.dtype !== outDtype) owned.push((B = this.#castView(b, outDtype)).storage);
+    if (A.storage.dtype !== outDtype) owned.push((A = this.#castView(A, outDtype)).storage);
+    if (B.storage.dtype !== outDtype) owned.push((B = this.#castView(B, outDtype)).storage);
     const [sab, sam, sak] = A.strides as [number, number, number];
     const [sbb, sbk, sbn] = B.strides as [number, number, number];
     // Size-1 dimensions may carry any stride; give them 0 so the layout tests below see the real layout.

@@ -20,4 +20,6 @@ export { WebGpuBackend } from "./backend.ts";
 export type { GpuMemoryInfo } from "./backend.ts";
 export type { DeviceLimits } from "./runtime.ts";
 export type { PoolStats } from "./pool.ts";
+export { diffStats } from "./stats.ts";
+export type { GpuStats } from "./stats.ts";
 export { GpuDeviceLostError, GpuLimitError, GpuUnavailableError, GpuValidationError } from "./errors.ts";

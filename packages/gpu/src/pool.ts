@@ -57,6 +57,8 @@ export class BufferPool {
     public maxFreeBytes: number,
     /** Destroys a buffer once no pending command uses it. */
     private readonly destroyLater: (b: GPUBuffer) => void,
+    /** Called for every buffer created (the backend's statistics). */
+    private readonly onCreate: () => void = () => {},
   ) {}
 
   acquire(bytes: number): PooledBuffer {
@@ -71,6 +73,7 @@ export class BufferPool {
     const buffer = this.device.createBuffer({ size, usage: BUFFER_STORAGE | BUFFER_COPY_SRC | BUFFER_COPY_DST });
     this.#held += size;
     this.#buffers++;
+    this.onCreate();
     return { buffer, id: this.#nextId++, bytes: size, lastBatch: -1 };
   }
 

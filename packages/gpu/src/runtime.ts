@@ -2,6 +2,7 @@ import { ValueError } from "@backprop/tensor";
 import { GpuDeviceLostError, GpuLimitError, GpuValidationError } from "./errors.ts";
 import { PARAM_BYTES, type ParamWriter, PRELUDE } from "./params.ts";
 import { BufferPool, type PooledBuffer } from "./pool.ts";
+import { GpuCounters } from "./stats.ts";
 import { BUFFER_COPY_DST, BUFFER_COPY_SRC, BUFFER_MAP_READ, BUFFER_STORAGE, BUFFER_UNIFORM, MAP_READ, STAGE_COMPUTE } from "./usage.ts";
 
 /** A compute kernel: its pipeline-cache key, how many read-only and read-write buffers it binds, its WGSL. */
@@ -78,9 +79,13 @@ export class GpuRuntime {
   lost: { reason: string; message: string } | null = null;
   /** Pipelines compiled so far (for tests and the bench). */
   compiledPipelines = 0;
+  /** Dispatches, copies, submissions and buffers recorded (the backend's `stats()`). */
+  readonly counters: GpuCounters = new GpuCounters();
 
   constructor(readonly device: GPUDevice, readonly limits: DeviceLimits, maxFreeBytes: number) {
-    this.pool = new BufferPool(device, limits.maxStorageBufferBindingSize, maxFreeBytes, (b) => this.destroyLater(b));
+    this.pool = new BufferPool(device, limits.maxStorageBufferBindingSize, maxFreeBytes, (b) => this.destroyLater(b), () => {
+      this.counters.current.buffersCreated++;
+    });
     this.#paramStride = Math.max(PARAM_BYTES, limits.minUniformBufferOffsetAlignment);
     const arenaBytes = this.#paramStride * MAX_DISPATCHES_PER_BATCH;
     this.#arena = new Uint32Array(arenaBytes / 4);
@@ -216,6 +221,7 @@ export class GpuRuntime {
     pass.setPipeline(p.pipeline);
     pass.setBindGroup(0, this.bindGroup(p, buffers), [offset]);
     pass.dispatchWorkgroups(groups[0], groups[1], groups[2]);
+    this.counters.dispatch(spec.key);
     for (const b of buffers) b.lastBatch = this.#batch;
     if (++this.#dispatches >= MAX_DISPATCHES_PER_BATCH) this.flush();
   }
@@ -226,6 +232,7 @@ export class GpuRuntime {
     if (bytes === 0) return;
     this.endPass();
     this.encoder().clearBuffer(b.buffer, 0, bytes);
+    this.counters.current.bufferCopies++;
     b.lastBatch = this.#batch;
   }
 
@@ -235,6 +242,7 @@ export class GpuRuntime {
     if (bytes === 0) return;
     this.endPass();
     this.encoder().copyBufferToBuffer(src.buffer, srcOffset, dst.buffer, dstOffset, bytes);
+    this.counters.current.bufferCopies++;
     src.lastBatch = dst.lastBatch = this.#batch;
   }
 
@@ -244,6 +252,7 @@ export class GpuRuntime {
     const bytes = data.byteLength;
     if (bytes === 0) return;
     const src = new Uint8Array(data.buffer as ArrayBuffer, data.byteOffset, bytes);
+    this.counters.current.uploads++;
     if (b.lastBatch !== this.#batch) {
       // Nothing recorded in this batch touched `b`: writing before the batch runs is the same as writing now.
       this.device.queue.writeBuffer(b.buffer, 0, src);
@@ -276,6 +285,7 @@ export class GpuRuntime {
     this.#arenaUsed = 0;
     this.#batch++;
     this.device.queue.submit([commands]);
+    this.counters.current.submissions++;
     for (const b of this.#destroyAfterSubmit.splice(0)) b.destroy();
   }
 
@@ -290,6 +300,7 @@ export class GpuRuntime {
   /** Reads `bytes` from the start of `b` (and the device error word with them). */
   async read(b: PooledBuffer, bytes: number): Promise<ArrayBuffer> {
     this.checkAlive("read");
+    this.counters.current.reads++;
     const staging = this.device.createBuffer({ size: bytes + 16, usage: BUFFER_MAP_READ | BUFFER_COPY_DST });
     this.endPass();
     const enc = this.encoder();

@@ -7,7 +7,7 @@ import { wgslType } from "../wgsl_types.ts";
 export const SEQUENTIAL_MAX = 32;
 export const REDUCE_WG = 256;
 
-function combine(op: ReduceOp, t: string): { identity: string; fn: string } {
+export function combine(op: ReduceOp, t: string): { identity: string; fn: string } {
   const isF = t === "f32";
   switch (op) {
     case "sum": return { identity: isF ? "0.0" : "0i", fn: "a + b" };

@@ -1,0 +1,171 @@
+// Kernels that run deferred elementwise work (see deferral.ts): a straight-line program over strided leaves,
+// written into one or more outputs, or evaluated per element inside a row reduction (so the elementwise work
+// before a sum costs no pass of its own).
+//
+// Each operation's result goes through `opq_`, an OR with the parameter block's always-zero word 63: the shader
+// compiler cannot see through it, so it cannot fold across operations (x + (−x) → 0 is wrong for ∞ and NaN) or
+// contract a product and a sum into one FMA. Every operation therefore rounds as its own kernel would, and a
+// deferred chain gives the op-by-op results.
+import type { DType, Expr, ReduceOp } from "@backprop/tensor";
+import { exprKey } from "@backprop/tensor";
+import { entry1d, storageDecls } from "../bindings.ts";
+import type { KernelSpec } from "../runtime.ts";
+import { stridedOffsets, stridedWords } from "../strided.ts";
+import { convert, CONVERT_WGSL, wgslType } from "../wgsl_types.ts";
+import { renderWgsl } from "./expr_wgsl.ts";
+import { MATH_WGSL } from "./math.ts";
+import { combine, REDUCE_WG, SEQUENTIAL_MAX } from "./reduce.ts";
+
+/** One step of a deferred program; steps refer to earlier steps by index. */
+export type Step =
+  /** Leaf `leaf` (a strided input binding), converted from its dtype to f32. */
+  | { readonly kind: "leaf"; readonly leaf: number }
+  /** Scalar parameter `param` (after the strided words of the parameter block). */
+  | { readonly kind: "param"; readonly param: number }
+  /** An expression whose input k is step `args[k]`. */
+  | { readonly kind: "op"; readonly expr: Expr; readonly args: readonly number[] };
+
+/** A straight-line program over leaves of `leafDtypes`, storing steps `outputs` as `outputDtypes`. */
+export interface DeferredProgram {
+  readonly steps: readonly Step[];
+  readonly leafDtypes: readonly DType[];
+  readonly params: number;
+  readonly outputs: readonly number[];
+  readonly outputDtypes: readonly DType[];
+  /** Identifies the program (not its parameter values). */
+  readonly key: string;
+}
+
+export function programKey(steps: readonly Step[], leafDtypes: readonly DType[], outputs: readonly number[], outputDtypes: readonly DType[]): string {
+  const body = steps.map((s) =>
+    s.kind === "leaf" ? `L${s.leaf}` : s.kind === "param" ? `P${s.param}` : `${exprKey(s.expr)}[${s.args.join(",")}]`
+  );
+  return `${leafDtypes.join(",")}|${body.join(";")}|${outputs.map((o, j) => `${o}:${outputDtypes[j]}`).join(",")}`;
+}
+
+const OPAQUE_WGSL = /* wgsl */ `
+fn opq_(x: f32) -> f32 { return bitcast<f32>(bitcast<u32>(x) | pu(63u)); }
+`;
+
+/** `let t<j> = …;` for every step, leaves read at `o<k>` (declared by `stridedOffsets`). */
+function renderSteps(program: DeferredProgram, firstParam: number): string {
+  return program.steps.map((s, j) => {
+    switch (s.kind) {
+      case "leaf":
+        return `let t${j} = ${convert(`x${s.leaf}_[o${s.leaf}]`, program.leafDtypes[s.leaf]!, "float32")};`;
+      case "param":
+        return `let t${j} = pf(${firstParam + s.param}u);`;
+      case "op":
+        return `let t${j} = opq_(${renderWgsl(s.expr, { input: (k) => `t${s.args[k]}`, param: () => "0.0" })});`;
+    }
+  }).join("\n  ");
+}
+
+/** The value output `j` stores: a leaf of the output's dtype is copied exactly (int32 included), not through f32. */
+function stored(program: DeferredProgram, j: number): string {
+  const step = program.steps[program.outputs[j]!]!, dtype = program.outputDtypes[j]!;
+  if (step.kind === "leaf" && program.leafDtypes[step.leaf] === dtype) return `x${step.leaf}_[o${step.leaf}]`;
+  const value = `t${program.outputs[j]}`;
+  return dtype === "float32" ? value : convert(value, "float32", dtype);
+}
+
+function leafDecls(program: DeferredProgram): [string, string][] {
+  return program.leafDtypes.map((d, k) => [`x${k}_`, `array<${wgslType(d)}>`]);
+}
+
+/** The elementwise kernel: every output is contiguous over the (collapsed) shape of rank `rank`. */
+export function deferredKernel(program: DeferredProgram, rank: number): KernelSpec {
+  const leaves = program.leafDtypes.length;
+  return {
+    key: `deferred:${rank}:${program.key}`,
+    inputs: leaves,
+    outputs: program.outputs.length,
+    source: () => {
+      const outs = program.outputDtypes.map((d, j) => [`out${j}`, `array<${wgslType(d)}>`] as [string, string]);
+      const stores = program.outputs.map((_, j) => `out${j}[i] = ${stored(program, j)};`);
+      return `${MATH_WGSL}${CONVERT_WGSL}${OPAQUE_WGSL}
+${storageDecls(leafDecls(program), outs)}
+${entry1d(256)}
+  if (i >= pu(0u)) { return; }
+  ${stridedOffsets(rank, leaves)}
+  ${renderSteps(program, stridedWords(rank, leaves))}
+  ${stores.join("\n  ")}
+}`;
+    },
+  };
+}
+
+/** Word of the parameter block where a prologue reduction's (outer, size, segLen, segs) start. */
+export function reduceWordsBase(rank: number, leaves: number, params: number): number {
+  return stridedWords(rank, leaves) + params;
+}
+
+/**
+ * `reduceKernel` (reduce.ts) with its row elements computed by the program's single float32 output at each flat
+ * index, instead of read from a buffer: the same loop order and tree, so the same sums as the two passes.
+ */
+export function deferredReduceKernel(op: ReduceOp, program: DeferredProgram, rank: number, sequential: boolean): KernelSpec {
+  const leaves = program.leafDtypes.length;
+  const base = reduceWordsBase(rank, leaves, program.params);
+  const { identity, fn } = combine(op, "f32");
+  const key = `deferred-reduce:${op}:${sequential ? "seq" : "tree"}:${rank}:${program.key}`;
+  const head = () => `${MATH_WGSL}${CONVERT_WGSL}${OPAQUE_WGSL}
+fn combine_(a: f32, b: f32) -> f32 { return ${fn}; }
+${storageDecls(leafDecls(program), [["out", "array<f32>"]])}
+fn load_(i: u32) -> f32 {
+  ${stridedOffsets(rank, leaves)}
+  ${renderSteps(program, stridedWords(rank, leaves))}
+  return t${program.outputs[0]};
+}
+fn reduceParams_() -> vec4<u32> { return vec4<u32>(pu(${base}u), pu(${base + 1}u), pu(${base + 2}u), pu(${base + 3}u)); }`;
+  if (sequential) {
+    return {
+      key,
+      inputs: leaves,
+      outputs: 1,
+      source: () => `${head()}
+${entry1d(64)}
+  let rp = reduceParams_();
+  let outer = rp.x; let size = rp.y; let segLen = rp.z; let segs = rp.w;
+  if (i >= outer * segs) { return; }
+  let r = i / segs; let s = i % segs;
+  let begin = r * size + s * segLen;
+  let end = r * size + min(size, (s + 1u) * segLen);
+  var acc: f32 = ${identity};
+  for (var j = begin; j < end; j++) { acc = combine_(acc, load_(j)); }
+  out[i] = acc;
+}`,
+    };
+  }
+  return {
+    key,
+    inputs: leaves,
+    outputs: 1,
+    source: () => `${head()}
+var<workgroup> sh: array<f32, ${REDUCE_WG}>;
+@compute @workgroup_size(${REDUCE_WG})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let rp = reduceParams_();
+  let outer = rp.x; let size = rp.y; let segLen = rp.z; let segs = rp.w;
+  let g = wid.x + wid.y * nwg.x;
+  let valid = g < outer * segs;
+  let r = g / segs; let s = g % segs;
+  let begin = r * size + s * segLen;
+  let end = r * size + min(size, (s + 1u) * segLen);
+  var acc: f32 = ${identity};
+  if (valid) {
+    for (var j = begin + lid; j < end; j += ${REDUCE_WG}u) { acc = combine_(acc, load_(j)); }
+  }
+  sh[lid] = acc;
+  workgroupBarrier();
+  for (var w = ${REDUCE_WG / 2}u; w > 0u; w = w >> 1u) {
+    if (lid < w) { sh[lid] = combine_(sh[lid], sh[lid + w]); }
+    workgroupBarrier();
+  }
+  if (lid == 0u && valid) { out[g] = sh[0]; }
+}`,
+  };
+}
+
+export { SEQUENTIAL_MAX };
