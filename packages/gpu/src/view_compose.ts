@@ -4,21 +4,13 @@
 // can take the leaves directly only when that window maps to leaf positions affinely; these functions find that
 // map, or say there is none (the caller then runs the deferred work first).
 
+import { contiguousStrides } from "@backprop/tensor";
+
 /** A strided window: strides in elements per dimension of `shape`, and the first element's index. */
 export interface Window {
   readonly shape: readonly number[];
   readonly strides: readonly number[];
   readonly offset: number;
-}
-
-function rowMajorStrides(shape: readonly number[]): number[] {
-  const s = new Array<number>(shape.length);
-  let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    s[i] = acc;
-    acc *= shape[i]!;
-  }
-  return s;
 }
 
 /** Whether `w` walks all of a row-major `inner`-shaped block in order, from its start (a reshape of it, or itself). */
@@ -75,7 +67,7 @@ export function composeWindow(inner: readonly number[], leaf: Window, outer: Win
     const s = reshapeStrides(inner, leaf.strides, outer.shape);
     return s && { shape: outer.shape, strides: s, offset: leaf.offset };
   }
-  const rows = rowMajorStrides(inner);
+  const rows = contiguousStrides(inner);
   if (outer.offset >= size) return null;
   // The multi-index of the window's first element, then each window dimension as a step along one inner
   // dimension; valid when no combination of steps carries into the next inner dimension.
