@@ -14,7 +14,7 @@ import { stridedOffsets, stridedWords } from "../strided.ts";
 import { convert, CONVERT_WGSL, wgslType } from "../wgsl_types.ts";
 import { renderWgsl } from "./expr_wgsl.ts";
 import { MATH_WGSL } from "./math.ts";
-import { combine, REDUCE_WG, SEQUENTIAL_MAX } from "./reduce.ts";
+import { combine, REDUCE_WG, SEQUENTIAL_MAX, sequentialReduceBody, treeReduceBody } from "./reduce.ts";
 
 /** One step of a deferred program; steps refer to earlier steps by index. */
 export type Step =
@@ -127,14 +127,7 @@ fn reduceParams_() -> vec4<u32> { return vec4<u32>(pu(${base}u), pu(${base + 1}u
 ${entry1d(64)}
   let rp = reduceParams_();
   let outer = rp.x; let size = rp.y; let segLen = rp.z; let segs = rp.w;
-  if (i >= outer * segs) { return; }
-  let r = i / segs; let s = i % segs;
-  let begin = r * size + s * segLen;
-  let end = r * size + min(size, (s + 1u) * segLen);
-  var acc: f32 = ${identity};
-  for (var j = begin; j < end; j++) { acc = combine_(acc, load_(j)); }
-  out[i] = acc;
-}`,
+${sequentialReduceBody("f32", identity, "load_(j)")}`,
     };
   }
   return {
@@ -148,23 +141,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         @builtin(local_invocation_index) lid: u32) {
   let rp = reduceParams_();
   let outer = rp.x; let size = rp.y; let segLen = rp.z; let segs = rp.w;
-  let g = wid.x + wid.y * nwg.x;
-  let valid = g < outer * segs;
-  let r = g / segs; let s = g % segs;
-  let begin = r * size + s * segLen;
-  let end = r * size + min(size, (s + 1u) * segLen);
-  var acc: f32 = ${identity};
-  if (valid) {
-    for (var j = begin + lid; j < end; j += ${REDUCE_WG}u) { acc = combine_(acc, load_(j)); }
-  }
-  sh[lid] = acc;
-  workgroupBarrier();
-  for (var w = ${REDUCE_WG / 2}u; w > 0u; w = w >> 1u) {
-    if (lid < w) { sh[lid] = combine_(sh[lid], sh[lid + w]); }
-    workgroupBarrier();
-  }
-  if (lid == 0u && valid) { out[g] = sh[0]; }
-}`,
+${treeReduceBody("f32", identity, "load_(j)")}`,
   };
 }
 

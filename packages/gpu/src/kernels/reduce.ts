@@ -43,14 +43,7 @@ ${storageDecls([["x", `array<${t}>`]], [["out", `array<${t}>`]])}`;
       source: () => `${head}
 ${entry1d(64)}
   let outer = pu(0u); let size = pu(1u); let segLen = pu(2u); let segs = pu(3u);
-  if (i >= outer * segs) { return; }
-  let r = i / segs; let s = i % segs;
-  let begin = r * size + s * segLen;
-  let end = r * size + min(size, (s + 1u) * segLen);
-  var acc: ${t} = ${identity};
-  for (var j = begin; j < end; j++) { acc = combine_(acc, x[j]); }
-  out[i] = acc;
-}`,
+${sequentialReduceBody(t, identity, "x[j]")}`,
     };
   }
   return {
@@ -63,23 +56,7 @@ var<workgroup> sh: array<${t}, ${REDUCE_WG}>;
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
   let outer = pu(0u); let size = pu(1u); let segLen = pu(2u); let segs = pu(3u);
-  let g = wid.x + wid.y * nwg.x;
-  let valid = g < outer * segs;
-  let r = g / segs; let s = g % segs;
-  let begin = r * size + s * segLen;
-  let end = r * size + min(size, (s + 1u) * segLen);
-  var acc: ${t} = ${identity};
-  if (valid) {
-    for (var j = begin + lid; j < end; j += ${REDUCE_WG}u) { acc = combine_(acc, x[j]); }
-  }
-  sh[lid] = acc;
-  workgroupBarrier();
-  for (var w = ${REDUCE_WG / 2}u; w > 0u; w = w >> 1u) {
-    if (lid < w) { sh[lid] = combine_(sh[lid], sh[lid + w]); }
-    workgroupBarrier();
-  }
-  if (lid == 0u && valid) { out[g] = sh[0]; }
-}`,
+${treeReduceBody(t, identity, "x[j]")}`,
   };
 }
 
@@ -150,4 +127,40 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   if (lid == 0u && valid) { out[r] = max(shi[0], 0i); }
 }`,
   };
+}
+
+// The two reduction bodies, shared by the plain reduction and the one that reads a deferred expression; they run
+// after `outer, size, segLen, segs` are bound, and `load` is the WGSL expression that reads element j.
+
+/** One thread per (row, segment), left to right; the entry binds `i`. */
+export function sequentialReduceBody(t: string, identity: string, load: string): string {
+  return `  if (i >= outer * segs) { return; }
+  let r = i / segs; let s = i % segs;
+  let begin = r * size + s * segLen;
+  let end = r * size + min(size, (s + 1u) * segLen);
+  var acc: ${t} = ${identity};
+  for (var j = begin; j < end; j++) { acc = combine_(acc, ${load}); }
+  out[i] = acc;
+}`;
+}
+
+/** One workgroup per (row, segment), a tree over `sh`; the entry binds `wid`, `nwg` and `lid`. */
+export function treeReduceBody(t: string, identity: string, load: string): string {
+  return `  let g = wid.x + wid.y * nwg.x;
+  let valid = g < outer * segs;
+  let r = g / segs; let s = g % segs;
+  let begin = r * size + s * segLen;
+  let end = r * size + min(size, (s + 1u) * segLen);
+  var acc: ${t} = ${identity};
+  if (valid) {
+    for (var j = begin + lid; j < end; j += ${REDUCE_WG}u) { acc = combine_(acc, ${load}); }
+  }
+  sh[lid] = acc;
+  workgroupBarrier();
+  for (var w = ${REDUCE_WG / 2}u; w > 0u; w = w >> 1u) {
+    if (lid < w) { sh[lid] = combine_(sh[lid], sh[lid + w]); }
+    workgroupBarrier();
+  }
+  if (lid == 0u && valid) { out[g] = sh[0]; }
+}`;
 }
