@@ -36,7 +36,7 @@ export type { FactoryOptions } from "./options.ts";
 export * as init from "./init.ts";
 
 export { Linear } from "./layers/linear.ts";
-export { ELU, Identity, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh } from "./layers/activations.ts";
+export { ELU, Identity, LogSoftmax, ReLU, Sigmoid, Softmax, Softplus, Tanh } from "./layers/activations.ts";
 export { Flatten } from "./layers/flatten.ts";
 export { Dropout } from "./layers/dropout.ts";
 export { Conv2d } from "./layers/conv2d.ts";
