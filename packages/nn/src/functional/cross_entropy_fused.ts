@@ -1,13 +1,17 @@
 // Softmax cross-entropy as reductions and fused passes: the row max and Σ exp(x − max) are reductions, the
 // per-sample loss is one pass over [N, 1, …], and the gradient is one pass over the logits — instead of the
 // log-softmax, gather/multiply, sum, negation and reduction the composed graph records (each with its own
-// whole-array backward). The log-probabilities are never stored: backward recomputes them from x, max and Σ.
+// whole-array backward). The log-probabilities are never stored: backward recomputes them from x, the row max
+// and log Σ.
 import { Function, type FunctionCtx, Tensor } from "@backprop/autograd";
 import { arange, E, type Expr, fused, type NDArray } from "@backprop/tensor";
 import type { Reduction } from "./losses.ts";
 
-/** log-softmax (x − m) − log s, in the composed graph's operation order (so float64 results equal it bit for bit). */
-const logProbOf = (x: Expr, m: Expr, s: Expr): Expr => E.sub(E.sub(x, m), E.log(s));
+/**
+ * log-softmax (x − m) − log s from log s computed once per row, in the composed graph's operation order (so
+ * float64 results equal it bit for bit).
+ */
+const logProbOf = (x: Expr, m: Expr, logS: Expr): Expr => E.sub(E.sub(x, m), logS);
 
 /** Disposes every array of `arrays` that is not one of `keep`. */
 function disposeAll(arrays: readonly NDArray[], keep: readonly NDArray[] = []): void {
@@ -30,17 +34,18 @@ export class CrossEntropyFused extends Function {
     const x = input.value;
     const m = x.max(1, true);
     const [e] = fused([E.exp(E.sub(E.input(0), E.input(1)))], [x, m]);
-    const s = e!.sum(1, true);
-    e!.dispose();
+    const sum = e!.sum(1, true);
+    const logS = sum.log();
+    disposeAll([e!, sum]);
     let perSample: NDArray;
     if (target.dtype === "int32") {
       const index = target.unsqueeze(1);
       const picked = x.gather(1, index);
-      const [loss] = fused([E.neg(logProbOf(E.input(0), E.input(1), E.input(2)))], [picked, m, s]);
+      const [loss] = fused([E.neg(logProbOf(E.input(0), E.input(1), E.input(2)))], [picked, m, logS]);
       perSample = loss!.squeeze(1);
       disposeAll([index, picked, loss!], [perSample]);
     } else {
-      const [weighted] = fused([E.mul(logProbOf(E.input(0), E.input(1), E.input(2)), E.input(3))], [x, m, s, target]);
+      const [weighted] = fused([E.mul(logProbOf(E.input(0), E.input(1), E.input(2)), E.input(3))], [x, m, logS, target]);
       const summed = weighted!.sum(1);
       perSample = summed.neg();
       disposeAll([weighted!, summed]);
@@ -49,10 +54,10 @@ export class CrossEntropyFused extends Function {
     const out = reduceValue(perSample, reduction);
     if (out !== perSample) perSample.dispose();
     if (ctx.needsInputGrad[0]) {
-      Object.assign(ctx, { m, s, target, reduction, count });
+      Object.assign(ctx, { m, logS, target, reduction, count });
       ctx.saveForBackward(input);
     } else {
-      disposeAll([m, s]);
+      disposeAll([m, logS]);
     }
     return new Tensor(out);
   }
@@ -60,8 +65,8 @@ export class CrossEntropyFused extends Function {
   static override backward(ctx: FunctionCtx, grad: Tensor): (Tensor | null)[] {
     if (!ctx.needsInputGrad[0]) return [null, null, null];
     const [input] = ctx.savedTensors as [Tensor];
-    const { m, s, target, reduction, count } = ctx as unknown as {
-      m: NDArray; s: NDArray; target: NDArray; reduction: Reduction; count: number;
+    const { m, logS, target, reduction, count } = ctx as unknown as {
+      m: NDArray; logS: NDArray; target: NDArray; reduction: Reduction; count: number;
     };
     const x = input.value, dtype = x.dtype;
     // The upstream gradient per sample, broadcastable over the logits: a scalar, or [N, 1, …] for "none".
@@ -77,11 +82,11 @@ export class CrossEntropyFused extends Function {
       const labels = made(made(target.unsqueeze(1)).cast(dtype));
       const oneHot = E.eq(E.input(4), E.input(5));
       const expr = E.sub(E.mul(oneHot, scale), E.mul(E.exp(logProb), scale));
-      dx = fused([expr], [g, x, m, s, classes, labels], [count])[0]!;
+      dx = fused([expr], [g, x, m, logS, classes, labels], [count])[0]!;
     } else {
       const massPerRow = made(target.sum(1, true));
       const expr = E.mul(E.sub(E.mul(E.exp(logProb), E.input(5)), E.input(4)), E.neg(scale));
-      dx = fused([expr], [g, x, m, s, target, massPerRow], [count])[0]!;
+      dx = fused([expr], [g, x, m, logS, target, massPerRow], [count])[0]!;
     }
     if (g !== grad.value) g.dispose();
     disposeAll(temporaries);
