@@ -46,20 +46,27 @@ function chainCase(): (fusedOn: boolean) => () => void {
 
 /** Logit shapes of the cross-entropy rows: the MLP's and the ConvNet's batches of 10 classes, and a wide one. */
 const CROSS_ENTROPY_SHAPES: [number, number][] = [[32, 10], [200, 10], [1024, 1000]];
+/** Calls per timing, so that one covers about 100 Ki logits (a single small call is below the timer's noise). */
+const crossEntropyReps = (batch: number, classes: number) => Math.max(1, Math.min(100, Math.floor(100_000 / (batch * classes))));
 function crossEntropyName(batch: number, classes: number): string {
-  return `cross-entropy forward + backward, [${batch}, ${classes}] logits, class indices`;
+  const reps = crossEntropyReps(batch, classes);
+  return `cross-entropy forward + backward${reps > 1 ? ` ×${reps}` : ""}, [${batch}, ${classes}] logits, class indices`;
 }
 
 /** crossEntropy (mean) and its backward to the logits: fused passes against the composed graph. */
 function crossEntropyCase(batch: number, classes: number): (fusedOn: boolean) => () => void {
   const x = new Tensor(randn([batch, classes], { generator: g }).keep(), { requiresGrad: true });
   const y = randint(0, classes, [batch], { generator: g }).keep();
-  return (fusedOn) => () =>
-    tidy(() => {
-      x.grad?.value.dispose();
-      x.grad = null;
-      crossEntropy(x, y, { fused: fusedOn }).backward();
-    });
+  const reps = crossEntropyReps(batch, classes);
+  return (fusedOn) => () => {
+    for (let i = 0; i < reps; i++) {
+      tidy(() => {
+        x.grad?.value.dispose();
+        x.grad = null;
+        crossEntropy(x, y, { fused: fusedOn }).backward();
+      });
+    }
+  };
 }
 
 /** Rows with a PyTorch twin (a key of bench/torch_bench.py), timed in the same rounds. */
