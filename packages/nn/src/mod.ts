@@ -47,7 +47,7 @@ export type { BatchNormLayerOptions } from "./layers/batch_norm.ts";
 
 export * as functional from "./functional/mod.ts";
 export { batchNorm, crossEntropy, dropout, linear, mseLoss, nllLoss } from "./functional/mod.ts";
-export type { BatchNormOptions, LossOptions, Reduction } from "./functional/mod.ts";
+export type { BatchNormOptions, CrossEntropyOptions, LossOptions, Reduction } from "./functional/mod.ts";
 export { CrossEntropyLoss } from "./losses/cross_entropy_loss.ts";
 export { NLLLoss } from "./losses/nll_loss.ts";
 export { MSELoss } from "./losses/mse_loss.ts";
