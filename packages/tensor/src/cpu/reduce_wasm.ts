@@ -1,12 +1,12 @@
-// Float32 row sums on storages in the kernels' memory. A sum over non-trailing axes arrives here as the
-// rows of a contiguous copy of a permuted view; when that copy is still pending (deferred_copy.ts) the rows
-// are read from the permuted source directly and the copy never runs.
-import type { Storage, StridedView } from "../backend.ts";
+// Float32 row sums on storages in the kernels' memory, read in place: dense rows, or a permuted view whose
+// kept dimensions merge into one and whose summed ones into at most two with a contiguous inner one (a sum
+// over [N, H, W] of [N, C, H, W], as batch norm does). Other layouts take the TypeScript loop (reduce.ts).
+import type { StridedView } from "../backend.ts";
 import { type ArgLayout, dispatch, SUM_ARGS } from "./elementwise_wasm.ts";
 import { wasmRuntime } from "./wasm/runtime.ts";
 import { stagingBlock } from "./operand_address.ts";
-import { type CpuStorage, ptrOf } from "./storage.ts";
-import { collapseDims } from "./strided.ts";
+import { ptrOf } from "./storage.ts";
+import { collapseDims, isDense } from "./strided.ts";
 
 const SUM_SLOT = 2;
 /** Below this many elements the JavaScript-to-WebAssembly call costs more than the loop it replaces. */
@@ -20,16 +20,15 @@ const SUM_STRIDED_ARGS: ArgLayout = {
   splitCols: false,
 };
 
-/** out[r] = Σ x[r, :] over a contiguous float32 [outer, size] storage; false when this path does not apply. */
-export function sumRowsWasm(x: Storage, outer: number, size: number, out: Float32Array): boolean {
-  if (x.dtype !== "float32" || outer * size < MIN_ELEMENTS) return false;
-  const pending = (x as CpuStorage).pendingCopy;
-  if (pending && sumOfView(pending.source, outer, size, out)) return true;
-  const px = ptrOf(x);
+/** out[r] = Σ x[r, :] over a float32 view seen as [outer, size]; false when this path does not apply. */
+export function sumRowsWasm(x: StridedView, outer: number, size: number, out: Float32Array): boolean {
+  if (x.storage.dtype !== "float32" || outer * size < MIN_ELEMENTS) return false;
+  if (!isDense(x)) return sumOfView(x, outer, size, out);
+  const px = ptrOf(x.storage);
   if (!px) return false;
   const at = stagingBlock(SUM_SLOT, outer * 4);
   // Rows are independent: a long enough sum splits by ranges of rows.
-  dispatch("sumRowsF32", [[px, at, outer, size]], SUM_ARGS, outer * size);
+  dispatch("sumRowsF32", [[px + x.offset * 4, at, outer, size]], SUM_ARGS, outer * size);
   out.set(wasmRuntime().heap.f32.subarray(at >>> 2, (at >>> 2) + outer));
   return true;
 }
