@@ -5,7 +5,7 @@
 import type { ArgReduceOp, ReduceOp, StridedView } from "../backend.ts";
 import type { TypedArray } from "../dtype.ts";
 import { ValueError } from "../errors.ts";
-import { collapseDims, forEachRow } from "./strided.ts";
+import { collapseDims, forEachRow, isDense } from "./strided.ts";
 
 /** Number of leading dimensions of `shape` whose product is `outer` (the kept ones). */
 export function keptDims(op: string, shape: readonly number[], outer: number): number {
@@ -40,6 +40,20 @@ function memoryOrder(x: StridedView, kept: number): { shape: number[]; xStrides:
 /** out[r] = op over row r of `x` (data = the storage's elements) seen as [outer, size]. */
 export function reduceStrided(op: ReduceOp, x: StridedView, data: TypedArray, outer: number, size: number, out: TypedArray): void {
   const identity = op === "sum" ? 0 : op === "prod" ? 1 : op === "max" ? -Infinity : Infinity;
+  // Dense rows (softmax's max over the last axis): one running value per row, without the set-up below.
+  if (isDense(x)) {
+    for (let r = 0, base = x.offset; r < outer; r++, base += size) {
+      let acc = identity;
+      for (let i = base; i < base + size; i++) {
+        const v = data[i]!;
+        if (op === "sum") acc += v;
+        else if (op === "prod") acc *= v;
+        else if ((op === "max" ? v > acc : v < acc) || v !== v) acc = v;
+      }
+      out[r] = acc;
+    }
+    return;
+  }
   const acc = new Float64Array(outer).fill(identity);
   if (outer > 0 && size > 0) {
     const m = memoryOrder(x, keptDims(`cpu.reduce(${op})`, x.shape, outer));
