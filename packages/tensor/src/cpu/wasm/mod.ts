@@ -19,14 +19,6 @@ export {
   setGemmSplitPolicy,
 } from "./gemm.ts";
 export {
-  addF32,
-  addRowF32,
-  mulF32,
-  reluBackwardF32,
-  reluF32,
-  subF32,
-} from "./elementwise.ts";
-export {
   col2im,
   type Conv2dGeometry,
   conv2dOutputSize,
