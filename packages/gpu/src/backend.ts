@@ -471,14 +471,13 @@ export class WebGpuBackend implements Backend {
   argReduce(op: ArgReduceOp, x: StridedView, outer: number, reduceSize: number): Storage {
     const out = this.#newStorage("int32", outer, op);
     if (outer === 0) return out;
-    let v = this.#deferral.viewOf(x);
-    const owned = v.storage.dtype === "bool" ? (v = this.#castView(v, "int32")).storage : undefined;
+    // Bools are read as their stored u32 0/1, which compare as the values do.
+    const v = this.#deferral.viewOf(x);
     const sequential = reduceSize <= SEQUENTIAL_MAX;
     const p = new ParamWriter();
     const rank = this.#viewParams(op, v, p, 2);
     p.u32s([outer, reduceSize]);
     this.#run(argReduceKernel(op, v.storage.dtype, sequential, rank), [gpuStorage(v.storage), out], p, outer, sequential ? 64 : 1);
-    if (owned) this.release(owned);
     return out;
   }
 

@@ -117,6 +117,10 @@ test("strided operands read in place: two-pass, tree and atomic paths over trans
   await sameOnBoth("two-pass sum over leading axes", (d) => randomOn([2000, 3, 40], 22, d).permute([1, 2, 0]).sum([1, 2]), 1e-4);
   await sameOnBoth("max of a sliced broadcast", (d) => randomOn([1, 700], 23, d).expand([90, 700]).slice(1, 3, 700, 4).max(0), 0);
   await sameOnBoth("argmax down long columns", (d) => randomOn([500, 30], 24, d).argmax(0), 0);
+  await sameOnBoth("argmax and argmin of transposed bools", (d) => {
+    const b = randomOn([40, 300], 28, d).gt(0).T;
+    return b.argmax(1).add(b.argmin(1).mul(1000));
+  }, 0);
   const n = 4000, size = 300;
   const idx = Array.from({ length: n * 2 }, (_, i) => (i * 7919) % size);
   await sameOnBoth("atomic scatterAdd of a transposed source", (d) => {

@@ -518,6 +518,7 @@ test("hundreds of back-to-back parallel jobs of different kernels give the singl
     b = wasmAlloc(k * n),
     c = wasmAlloc(m * n);
   const weight = tensor(Float32Array.from({ length: 4 * 16 * 9 }, (_, i) => ((i % 5) - 2) / 4), { shape: [4, 16, 3, 3] });
+  const image = tensor(Float32Array.from({ length: 16 * 24 * 45 }, (_, i) => i % 5), { shape: [1, 16, 24, 45] });
   const results = (threads: number) => {
     setNumThreads(threads);
     const sums: number[] = [];
@@ -541,7 +542,7 @@ test("hundreds of back-to-back parallel jobs of different kernels give the singl
         n,
         0,
       );
-      const x = tensor(Float32Array.from({ length: 16 * 24 * 45 }, (_, i) => (i + round) % 5), { shape: [1, 16, 24, 45] });
+      const x = image.add(round % 5);
       const y = conv2d(x, weight, null, { padding: 1, stride: [1, 2] });
       sums.push(
         c.view.reduce((s, v, i) => s + v * ((i % 7) + 1), 0),
@@ -558,4 +559,5 @@ test("hundreds of back-to-back parallel jobs of different kernels give the singl
   expect(parallel).toEqual(single);
   [a, b, c].forEach((buf) => buf.free());
   weight.dispose();
+  image.dispose();
 });
