@@ -5,7 +5,7 @@ import type { AxisIndexParams, StridedView } from "../backend.ts";
 import { contiguousStrides } from "../shape.ts";
 import type { TypedArray } from "../dtype.ts";
 import { ValueError } from "../errors.ts";
-import { forEachRow } from "./strided.ts";
+import { collapseDims, forEachRow } from "./strided.ts";
 
 function checkIndex(op: string, v: number, axisSize: number, at: number, shape: readonly number[]): void {
   if (v < 0 || v >= axisSize) {
@@ -23,22 +23,23 @@ function pinned(strides: readonly number[], dim: number): number[] {
   return strides.map((s, d) => (d === dim ? 0 : s));
 }
 
-/** Visits every index position: its flat position, the index element, and the base of each other view. */
+/**
+ * Walks the index's positions in row-major order, a row of the collapsed shape at a time: `row(at, bases, n,
+ * steps)` gets the flat position of the row's first element, each view's element index there (the index's
+ * first) and each view's step along the row.
+ */
 function walk(
   index: StridedView,
   others: readonly { strides: readonly number[]; offset: number }[],
-  visit: (at: number, indexAt: number, bases: readonly number[]) => void,
+  row: (at: number, bases: readonly number[], n: number, steps: readonly number[]) => void,
 ): void {
-  const views = [index, ...others];
-  const rank = index.shape.length;
-  const last = rank - 1;
+  const views = [index, ...others].map((v) => ({ storage: index.storage, shape: index.shape, strides: v.strides, offset: v.offset }));
+  const c = collapseDims(index.shape, views);
+  const steps = c.views.map((v) => v.strides[v.strides.length - 1] ?? 0);
   let at = 0;
-  const bases = new Array<number>(others.length);
-  forEachRow(index.shape, views, (starts, n) => {
-    for (let i = 0; i < n; i++, at++) {
-      for (let k = 0; k < others.length; k++) bases[k] = starts[k + 1]! + (rank ? i * others[k]!.strides[last]! : 0);
-      visit(at, starts[0]! + (rank ? i * index.strides[last]! : 0), bases);
-    }
+  forEachRow(c.shape, c.views, (bases, n) => {
+    row(at, bases, n, steps);
+    at += n;
   });
 }
 
@@ -46,12 +47,21 @@ function walk(
 export function gatherInto(
   x: StridedView, xData: TypedArray, index: StridedView, indexData: Int32Array, p: AxisIndexParams, out: TypedArray,
 ): void {
-  const step = x.strides[p.dim]!;
-  const xView = { strides: pinned(x.strides, p.dim), offset: x.offset };
-  walk(index, [xView], (at, ii, [xb]) => {
-    const v = indexData[ii]!;
-    checkIndex(p.name ?? "gather", v, p.axisSize, at, index.shape);
-    out[at] = xData[xb! + v * step]!;
+  const step = x.strides[p.dim]!, name = p.name ?? "gather";
+  walk(index, [{ strides: pinned(x.strides, p.dim), offset: x.offset }], (at, [ib, xb], n, [is, xs]) => {
+    if (is === 0 && xs === 1) {
+      // One index value for a contiguous run (indexSelect of rows): a block copy.
+      const v = indexData[ib!]!;
+      if (v < 0 || v >= p.axisSize) checkIndex(name, v, p.axisSize, at, index.shape);
+      const from = xb! + v * step;
+      out.set(xData.subarray(from, from + n), at);
+      return;
+    }
+    for (let i = 0; i < n; i++) {
+      const v = indexData[ib! + i * is!]!;
+      if (v < 0 || v >= p.axisSize) checkIndex(name, v, p.axisSize, at + i, index.shape);
+      out[at + i] = xData[xb! + i * xs! + v * step]!;
+    }
   });
 }
 
@@ -61,11 +71,19 @@ export function scatterAddInto(
 ): void {
   const outShape = index.shape.map((s, d) => (d === p.dim ? p.axisSize : s));
   const outStrides = contiguousStrides(outShape);
-  const step = outStrides[p.dim]!;
-  const outView = { strides: pinned(outStrides, p.dim), offset: 0 };
-  walk(index, [src, outView], (at, ii, [sb, ob]) => {
-    const v = indexData[ii]!;
-    checkIndex(p.name ?? "scatterAdd", v, p.axisSize, at, index.shape);
-    out[ob! + v * step] += srcData[sb!]!;
+  const step = outStrides[p.dim]!, name = p.name ?? "scatterAdd";
+  walk(index, [src, { strides: pinned(outStrides, p.dim), offset: 0 }], (at, [ib, sb, ob], n, [is, ss, os]) => {
+    if (is === 0) {
+      // One index value for the whole run (indexAdd of rows).
+      const v = indexData[ib!]!;
+      if (v < 0 || v >= p.axisSize) checkIndex(name, v, p.axisSize, at, index.shape);
+      for (let i = 0, o = ob! + v * step, si = sb!; i < n; i++, o += os!, si += ss!) out[o] += srcData[si]!;
+      return;
+    }
+    for (let i = 0; i < n; i++) {
+      const v = indexData[ib! + i * is!]!;
+      if (v < 0 || v >= p.axisSize) checkIndex(name, v, p.axisSize, at + i, index.shape);
+      out[ob! + i * os! + v * step] += srcData[sb! + i * ss!]!;
+    }
   });
 }
