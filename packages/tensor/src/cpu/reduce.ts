@@ -105,23 +105,22 @@ export function argReduceStrided(op: ArgReduceOp, x: StridedView, data: TypedArr
   const keptView = { strides: x.strides.slice(0, kept), offset: x.offset };
   const row = collapseDims(rowShape, [{ storage: x.storage, shape: rowShape, strides: rowStrides, offset: 0 }]);
   const rowView = row.views[0]!;
+  const s = rowView.strides[row.shape.length - 1] ?? 1, step = kept === 0 ? 0 : x.strides[kept - 1]!;
   let r = 0;
   forEachRow(x.shape.slice(0, kept), [keptView], ([base], n) => {
-    const step = kept === 0 ? 0 : x.strides[kept - 1]!;
     for (let k = 0; k < n; k++, r++) {
+      // at < 0: nothing seen yet; done: a NaN was found (it wins, and the first one counts).
       let best = NaN, at = -1, i = 0, done = false;
       forEachRow(row.shape, [{ strides: rowView.strides, offset: base! + k * step }], ([b], len) => {
-        if (done) return;
-        const s = rowView.strides[row.shape.length - 1] ?? 1;
-        for (let j = 0, xi = b!; j < len; j++, xi += s, i++) {
+        for (let j = 0, xi = b!; j < len && !done; j++, xi += s, i++) {
           const v = data[xi]!;
-          if (at < 0) {
-            [best, at] = [v, i];
-            if (v !== v) return void (done = true);
-          } else if (v !== v) {
+          if (v !== v) {
             at = i;
-            return void (done = true);
-          } else if (better(v, best)) [best, at] = [v, i];
+            done = true;
+          } else if (at < 0 || better(v, best)) {
+            best = v;
+            at = i;
+          }
         }
       });
       out[r] = at;
