@@ -8,7 +8,14 @@
  * previous order.)
  */
 import { ShapeError, ValueError } from "@backprop/tensor";
-import { type AugmentOptions, type Augmentation, resolveAugmentation, writeAugmentedImage, writeImage } from "./augment.ts";
+import {
+  type AugmentOptions,
+  type Augmentation,
+  hasUnitScale,
+  resolveAugmentation,
+  writeAugmentedImage,
+  writeImage,
+} from "./augment.ts";
 import { Batch, type BatchBuffer } from "./batch.ts";
 import { CIFAR10_CLASS_NAMES, IMAGE_BYTES, IMAGE_CHANNELS, IMAGE_HEIGHT, IMAGE_WIDTH } from "./cifar_format.ts";
 import { identityTransform, type PixelTransform } from "./preprocess.ts";
@@ -249,6 +256,8 @@ export class DataSet {
     const generation = into?.claim(size, op);
     const images = into ? into.images.subarray(0, size * IMAGE_BYTES) : new Float32Array(size * IMAGE_BYTES);
     const labels = into ? into.labels.subarray(0, size) : new Int32Array(size);
+    // Looked at per batch (3,072 values against the batch's 3,072 per image), so a changed transform is seen.
+    const unitScale = hasUnitScale(this.transform);
     if (into) {
       into.indices.set(indices);
       indices = into.indices.subarray(0, size);
@@ -257,7 +266,7 @@ export class DataSet {
       const index = indices[b];
       labels[b] = this.rawLabels[index];
       if (augmentation === undefined) {
-        writeImage(this.rawImages, index, images, b * IMAGE_BYTES, this.transform);
+        writeImage(this.rawImages, index, images, b * IMAGE_BYTES, this.transform, unitScale);
       } else {
         writeAugmentedImage(
           this.rawImages,

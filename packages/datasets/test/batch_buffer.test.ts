@@ -84,3 +84,33 @@ describe("BatchBuffer", () => {
     expect(() => new BatchBuffer(2.5)).toThrow(ValueError);
   });
 });
+
+describe("batch assembly", () => {
+  test("every value is float32((pixel − offset) · scale), with a unit scale or any other", () => {
+    fc.assert(fc.property(
+      fc.integer({ min: 1, max: 6 }),
+      fc.boolean(),
+      fc.integer(),
+      (n, unit, seed) => {
+        let state = seed | 0;
+        const next = () => (state = (Math.imul(state, 1664525) + 1013904223) | 0) >>> 0;
+        const parsed = parseBatch(makeRecords(cyclicLabels(n), () => 0), "random");
+        for (let i = 0; i < parsed.images.length; i++) parsed.images[i] = next() & 255;
+        const offset = Float32Array.from({ length: 3072 }, () => (next() % 25600) / 100 - 0.37);
+        const scale = Float32Array.from({ length: 3072 }, () => (unit ? 1 : 1 / (1 + (next() % 1000) / 7)));
+        const data = new DataSet(parsed.images, parsed.labels, { transform: { normalization: "per-channel", offset, scale } });
+        for (const batch of [data.all(), data.gather([n - 1], { into: new BatchBuffer(1) })]) {
+          for (let b = 0; b < batch.size; b++) {
+            const base = batch.indices[b]! * 3072;
+            for (let p = 0; p < 3072; p++) {
+              const expected = Math.fround((parsed.images[base + p]! - offset[p]!) * scale[p]!);
+              if (batch.imagesF32[b * 3072 + p] !== expected) {
+                expect(batch.imagesF32[b * 3072 + p], `example ${batch.indices[b]}, value ${p}`).toBe(expected);
+              }
+            }
+          }
+        }
+      },
+    ), { numRuns: 30 });
+  });
+});
