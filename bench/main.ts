@@ -220,7 +220,7 @@ async function scriptJob(kind: "backprop" | "numpy", data: string): Promise<JobR
   delete env.OPENBLAS_CORETYPE;
   delete env.OPENBLAS_L2_SIZE;
   const [command, args] = kind === "backprop"
-    ? [Deno.execPath(), ["run", "-A", here("./mlp_job.ts"), data]]
+    ? [Deno.execPath(), ["run", "-A", here("./mlp_job.ts"), data, "--json"]]
     : ["/usr/bin/python3", [here("./numpy_mlp.py"), data]];
   try {
     const r = await new Deno.Command(command, { args, env, clearEnv: true, stdout: "piped", stderr: "piped" }).output();
