@@ -147,3 +147,69 @@ describe("float32 binary ops on kernel-memory arrays against the float64 referen
     });
   }
 });
+
+describe("small fused programs (outputs under kernel memory's minimum size) run as one pass", () => {
+  /** A size 1…200 as [rows, cols]; input 0 full, the others full, one value per row, or one value. */
+  const smallArb = fc.tuple(fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max: 25 }), fc.array(fc.constantFrom("full", "row", "one"), { minLength: 2, maxLength: 2 }))
+    .map(([rows, cols, kinds]) => [rows, cols, ["full", ...kinds]] as const);
+  const shapeOf = (kind: string, rows: number, cols: number) => (kind === "full" ? [rows, cols] : kind === "row" ? [rows, 1] : [1]);
+
+  test("float32: the staged WebAssembly pass runs (no fallback) and equals the op-by-op chain bit for bit", () => {
+    fc.assert(
+      fc.property(fc.array(exprArb, { minLength: 1, maxLength: 3 }), smallArb, fc.integer({ min: 1, max: 1e6 }), (outs, [rows, cols, kinds], seed) => {
+        const shape = [rows, cols];
+        const inputs = kinds.map((k, i) => tensor(values(shapeOf(k, rows, cols), seed + i), { dtype: "float32" }).reshape(shapeOf(k, rows, cols)));
+        const program = { outputs: outs, dtype: "float32" as const, key: `small:${outs.map(String).join()}` };
+        const views = inputs.map((x) => x.expand(shape));
+        const storages = cpuBackend.fused!(program, views, shape, [0.75, -2.5]);
+        expect(storages).toBeDefined();
+        for (const s of storages!) new NDArray(s, shape).dispose();
+        const got = fused(outs, inputs, [0.75, -2.5]);
+        outs.forEach((e, j) => {
+          const want = opByOp(e, inputs, [0.75, -2.5], shape);
+          expect(got[j]!.shape).toEqual(shape);
+          expect(sameBits(got[j]!.dataSync(), want.dataSync())).toBe(true);
+        });
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  test("float32 transcendental primitives: within the float32 tolerance of the op-by-op chain (rtol 1e-4, atol 1e-5)", () => {
+    const e = E.add(E.mul(E.exp(E.neg(x0)), x1), E.log(E.add(E.abs(x1), 1)));
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 200 }), fc.integer({ min: 1, max: 1e6 }), (n, seed) => {
+        const inputs = [0, 1].map((i) => tensor(values([n], seed + i), { dtype: "float32" }));
+        expect(cpuBackend.fused!({ outputs: [e], dtype: "float32", key: "small-exp" }, inputs, [n], [])).toBeDefined();
+        const got = fused([e], inputs)[0]!.dataSync(), want = opByOp(e, inputs, [], [n]).dataSync();
+        want.forEach((w, i) => {
+          const g = got[i]!;
+          const ok = Number.isNaN(w) ? Number.isNaN(g) : !Number.isFinite(w) ? g === w : Math.abs(g - w) <= 1e-5 + 1e-4 * Math.abs(w);
+          if (!ok) throw new Error(`element ${i} of ${n}: fused ${g}, op by op ${w}`);
+        });
+      }),
+      { numRuns: 50 },
+    );
+  });
+
+  test("float64 (op by op) equals the float64 evaluation exactly at sizes 1…200", () => {
+    fc.assert(
+      fc.property(exprArb, fc.integer({ min: 1, max: 200 }), fc.integer({ min: 1, max: 1e6 }), (e, n, seed) => {
+        const data = [0, 1, 2].map((i) => values([n], seed + i));
+        const inputs = data.map((d) => tensor(d, { dtype: "float64" }));
+        const got = fused([e], inputs, [0.75, -2.5])[0]!.dataSync();
+        const want = got.map((_, k) => evaluate(e, [data[0]![k]!, data[1]![k]!, data[2]![k]!], [0.75, -2.5]));
+        expect(sameBits(got, want)).toBe(true);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  test("a 0-d program and one element run fused", () => {
+    const a = tensor(3, { dtype: "float32" }), b = tensor([2], { dtype: "float32" });
+    const program = { outputs: [E.mul(x0, E.param(0))], dtype: "float32" as const, key: "scalar" };
+    expect(cpuBackend.fused!(program, [a], [], [2])).toBeDefined();
+    expect(Array.from(fused([E.mul(x0, E.param(0))], [a], [2])[0]!.dataSync())).toEqual([6]);
+    expect(Array.from(fused([E.sub(x0, x1)], [b, a])[0]!.dataSync())).toEqual([-1]);
+  });
+});

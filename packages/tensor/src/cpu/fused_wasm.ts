@@ -5,8 +5,9 @@ import { arity, type Expr, exprKey } from "../expr/ir.ts";
 import { buildExprModule, wasmCompilable } from "./wasm/expr_kernel.ts";
 import { PARALLEL_MIN_ELEMENTS, wasmRuntime, workerPool } from "./wasm/runtime.ts";
 import { collapseDims, forEachRow } from "./strided.ts";
-import { operandAddress } from "./operand_address.ts";
-import { ptrOf } from "./storage.ts";
+import { operandAddress, STAGE_MAX_ELEMENTS, stagingBlock } from "./operand_address.ts";
+import { kernelMemoryAvailable } from "./kernel_memory.ts";
+import { dataOf, ptrOf } from "./storage.ts";
 import { BINARY_TABLE, type BinaryOp, UNARY_TABLE, type UnaryOp } from "../ops/op_table.ts";
 
 type FusedFn = (...args: number[]) => void;
@@ -20,6 +21,9 @@ export interface FusedKernel {
 
 /** Compiled kernels by expression text; `null` remembers an expression list with no WebAssembly form. */
 const compiled = new Map<string, FusedKernel | null>();
+const exprText = new WeakMap<readonly Expr[], string>();
+/** Inputs and parameters read, per expression list (walking the trees each call would cost more than a tiny pass). */
+const arities = new WeakMap<readonly Expr[], { inputs: number; params: number }>();
 /** Pieces per thread, so a thread the OS runs late only shifts a small share to the others. */
 const PIECES_PER_THREAD = 4;
 const MAX_CHUNKS = 64;
@@ -29,7 +33,10 @@ const MAX_CHUNKS = 64;
  * its primitives has no WebAssembly form yet.
  */
 export function fusedKernel(outputs: readonly Expr[], broadcast: readonly boolean[], params: number): FusedKernel | null {
-  const key = `${broadcast.map((b) => (b ? "b" : "c")).join("")}:${params}:${outputs.map(exprKey).join(";")}`;
+  // The expressions' text is built once per expression list: on small arrays it would cost more than the pass.
+  let text = exprText.get(outputs);
+  if (text === undefined) exprText.set(outputs, (text = outputs.map(exprKey).join(";")));
+  const key = `${broadcast.map((b) => (b ? "b" : "c")).join("")}:${params}:${text}`;
   let kernel = compiled.get(key);
   if (kernel !== undefined) return kernel;
   kernel = null;
@@ -74,9 +81,18 @@ function runSegments(kernel: FusedKernel, segments: number[][], inputs: number, 
 }
 
 /**
- * Runs `program` into `outs` (contiguous float32 storages in kernel memory); false when this path does not
- * apply (another dtype, a primitive without a WebAssembly form, an input strided within its rows, an ordinary
- * input too large to stage), and the caller computes op by op.
+ * Runs `program` into `outs` (contiguous float32 storages); false when this path does not apply (another dtype,
+ * a primitive without a WebAssembly form, an input strided within its rows, an ordinary operand too large to
+ * stage), and the caller computes op by op.
+ *
+ * Outputs that are ordinary arrays (under KERNEL_MEMORY_MIN_ELEMENTS: a per-sample loss at batch 32, a bias
+ * vector's optimizer update, per-channel batch-norm math) are written to staging blocks in kernel memory and
+ * copied out, as small inputs are copied in. For such tiny passes this beats a JavaScript loop generated per
+ * program: the kernel is already compiled and cached for the program, the copies are a few hundred bytes, and
+ * a program then gives the same values at every size (a JavaScript loop would round through Math.fround after
+ * every node and use Math.exp/log where the kernel uses its own float32 approximations, so results would
+ * change at 64 elements). `stageOutputs` is false for single ops (unaryFusedWasm, binaryFusedWasm), whose
+ * small arrays keep the JavaScript loop and its correctly rounded transcendental functions.
  */
 export function fusedWasm(
   program: FusedProgram,
@@ -84,18 +100,24 @@ export function fusedWasm(
   shape: readonly number[],
   params: readonly number[],
   outs: readonly Storage[],
+  stageOutputs = true,
 ): boolean {
   if (program.dtype !== "float32" || inputs.some((v) => v.storage.dtype !== "float32")) return false;
-  const { inputs: needed, params: nParams } = arity(program.outputs);
+  let counts = arities.get(program.outputs);
+  if (!counts) arities.set(program.outputs, (counts = arity(program.outputs)));
+  const { inputs: needed, params: nParams } = counts;
   if (needed > inputs.length) return false;
   const outPtrs = outs.map((o) => ptrOf(o));
-  if (outPtrs.some((p) => !p)) return false;
+  const staged = outPtrs.some((p) => !p);
+  if (staged && !(stageOutputs && kernelMemoryAvailable() && outs.every((o) => o.size <= STAGE_MAX_ELEMENTS))) return false;
   const c = collapseDims(shape, inputs);
   const last = c.shape.length - 1;
   const steps = c.views.map((v) => (last >= 0 ? v.strides[last]! : 0));
   if (steps.some((s) => s > 1)) return false;
   const kernel = fusedKernel(program.outputs, steps.map((s) => s === 0), Math.max(nParams, params.length));
   if (!kernel) return false;
+  // Output slots follow the inputs' (operandAddress uses slot k for input k).
+  for (let j = 0; j < outs.length; j++) if (!outPtrs[j]) outPtrs[j] = stagingBlock(inputs.length + j, Math.max(1, outs[j]!.size) * 4);
   const bases: number[] = [];
   for (let k = 0; k < inputs.length; k++) {
     const at = operandAddress(inputs[k]!.storage, k);
@@ -123,6 +145,14 @@ export function fusedWasm(
     written += n;
   });
   if (!direct) runSegments(kernel, segments, inputs.length, outs.length, written);
+  if (staged) {
+    const f32 = wasmRuntime().heap.f32;
+    outs.forEach((o, j) => {
+      if (ptrOf(o)) return;
+      const at = outPtrs[j]! >>> 2;
+      (dataOf(o) as Float32Array).set(f32.subarray(at, at + o.size));
+    });
+  }
   return true;
 }
 
@@ -137,7 +167,7 @@ export function unaryFusedWasm(op: UnaryOp, param: number | undefined, x: Stride
   if (out.dtype !== "float32" || x.storage.dtype !== "float32") return false;
   let program = unaryPrograms.get(op);
   if (!program) unaryPrograms.set(op, (program = { outputs: [UNARY_TABLE[op].expr], dtype: "float32", key: `unary:${op}` }));
-  return fusedWasm(program, [x], x.shape, [param ?? 1], [out]);
+  return fusedWasm(program, [x], x.shape, [param ?? 1], [out], false);
 }
 
 const binaryPrograms = new Map<BinaryOp, FusedProgram>();
@@ -150,5 +180,5 @@ export function binaryFusedWasm(op: BinaryOp, a: StridedView, b: StridedView, sh
   if (out.dtype !== "float32" || a.storage.dtype !== "float32" || b.storage.dtype !== "float32") return false;
   let program = binaryPrograms.get(op);
   if (!program) binaryPrograms.set(op, (program = { outputs: [BINARY_TABLE[op].expr], dtype: "float32", key: `binary:${op}` }));
-  return fusedWasm(program, [a, b], shape, [], [out]);
+  return fusedWasm(program, [a, b], shape, [], [out], false);
 }

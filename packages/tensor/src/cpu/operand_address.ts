@@ -6,7 +6,7 @@ import { wasmRuntime } from "./wasm/runtime.ts";
 import { dataOf, ptrOf } from "./storage.ts";
 
 /** Larger ordinary storages are not staged: copying them in would cost what the kernel saves. */
-const STAGE_MAX_ELEMENTS = 1 << 16;
+export const STAGE_MAX_ELEMENTS = 1 << 16;
 
 const slots: { ptr: number; bytes: number }[] = [];
 
