@@ -28,9 +28,11 @@ import {
   randint,
   sub,
   sum,
+  tensor,
   tidy,
   uniform,
 } from "../src/mod.ts";
+import { argExtremeRowsWasm, extremeRowsWasm } from "../src/cpu/reduce_wasm.ts";
 
 export interface KernelCase {
   name: string;
@@ -233,6 +235,45 @@ export function cpuKernelCases(numRuns = 40): KernelCase[] {
           const p = z.permute([3, 1, 0, 2]).slice(1, 0, 40, 3);
           expectClose("max of a permuted slice", p.max([1, 3]), f64(p).max([1, 3]));
           expectClose("argmax of a permuted slice", p.argmax(2), f64(p).argmax(2));
+        }),
+    },
+    prop(
+      "max, min, argmax and argmin of dense float32 rows (SIMD) with NaN, ±Inf and ±0 match the float64 loops",
+      fc.record({
+        outer: fc.integer({ min: 1, max: 9 }),
+        size: fc.integer({ min: 1, max: 300 }),
+        skip: fc.integer({ min: 0, max: 2 }),
+        specials: fc.array(fc.tuple(fc.nat(), fc.constantFrom(NaN, Infinity, -Infinity, 0, -0, 3, -3)), { maxLength: 6 }),
+        seed: fc.integer({ min: 1, max: 1 << 30 }),
+        coarse: fc.boolean(),
+      }),
+      (r) => {
+        const rows = r.outer + r.skip;
+        const data = values([rows, r.size], r.seed, r.coarse).dataSync() as Float32Array;
+        for (const [at, v] of r.specials) data[at % data.length] = v;
+        // Rows at an offset: a slice of the first `skip` rows away.
+        const x = tensor(Array.from(data), { dtype: "float32" }).reshape([rows, r.size]).slice(0, r.skip, rows);
+        const wasm = x.size >= 64;
+        if (wasm !== extremeRowsWasm("max", x, r.outer, r.size, new Float32Array(r.outer))) throw new Error(`max kernel ran: ${!wasm}`);
+        if ((wasm && r.size >= 16) !== argExtremeRowsWasm("argmax", x, r.outer, r.size, new Int32Array(r.outer))) throw new Error("argmax kernel");
+        expectClose("max", x.max(1), f64(x).max(1));
+        expectClose("min", x.min(1), f64(x).min(1));
+        expectClose("argmax", x.argmax(1), f64(x).argmax(1));
+        expectClose("argmin", x.argmin(1), f64(x).argmin(1));
+        expectClose("max of all", x.max(), f64(x).max());
+        expectClose("argmin of all", x.reshape([-1]).argmin(0), f64(x).reshape([-1]).argmin(0));
+      },
+      100,
+    ),
+    {
+      name: "max and argmax of rows split over the worker pool give the single-threaded result",
+      run: () =>
+        tidy(() => {
+          const x = values([600, 300], 31, true);
+          expectClose("max", x.max(1), f64(x).max(1));
+          expectClose("min", x.min(1), f64(x).min(1));
+          expectClose("argmax", x.argmax(1), f64(x).argmax(1));
+          expectClose("argmin", x.argmin(1), f64(x).argmin(1));
         }),
     },
     {

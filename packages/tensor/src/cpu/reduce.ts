@@ -6,6 +6,7 @@ import type { ArgReduceOp, ReduceOp, StridedView } from "../backend.ts";
 import type { TypedArray } from "../dtype.ts";
 import { ValueError } from "../errors.ts";
 import { collapseDims, forEachRow, isDense } from "./strided.ts";
+import { argExtremeRowsWasm, extremeRowsWasm } from "./reduce_wasm.ts";
 
 /** Number of leading dimensions of `shape` whose product is `outer` (the kept ones). */
 export function keptDims(op: string, shape: readonly number[], outer: number): number {
@@ -39,6 +40,8 @@ function memoryOrder(x: StridedView, kept: number): { shape: number[]; xStrides:
 
 /** out[r] = op over row r of `x` (data = the storage's elements) seen as [outer, size]. */
 export function reduceStrided(op: ReduceOp, x: StridedView, data: TypedArray, outer: number, size: number, out: TypedArray): void {
+  // Dense float32 rows in kernel memory: the SIMD max/min kernels.
+  if ((op === "max" || op === "min") && out instanceof Float32Array && extremeRowsWasm(op, x, outer, size, out)) return;
   const identity = op === "sum" ? 0 : op === "prod" ? 1 : op === "max" ? -Infinity : Infinity;
   // Dense rows (softmax's max over the last axis): one running value per row, without the set-up below.
   if (isDense(x)) {
@@ -97,7 +100,7 @@ export function reduceStrided(op: ReduceOp, x: StridedView, data: TypedArray, ou
  * extreme, as in PyTorch. Rows are walked in order.
  */
 export function argReduceStrided(op: ArgReduceOp, x: StridedView, data: TypedArray, outer: number, size: number, out: Int32Array): void {
-  if (outer === 0 || size === 0) return;
+  if (outer === 0 || size === 0 || argExtremeRowsWasm(op, x, outer, size, out)) return;
   const kept = keptDims(`cpu.${op}`, x.shape, outer);
   const rowShape = x.shape.slice(kept), rowStrides = x.strides.slice(kept);
   const better = op === "argmax" ? (v: number, b: number) => v > b : (v: number, b: number) => v < b;

@@ -2,11 +2,12 @@
 // kept dimensions merge into one and whose summed ones into at most two with a contiguous inner one (a sum
 // over [N, H, W] of [N, C, H, W], as batch norm does); or one whose kept elements are contiguous, summed as
 // columns (a bias gradient: the sum over the batch of [B, F]). Other layouts take the TypeScript loop (reduce.ts).
-import type { StridedView } from "../backend.ts";
+// Row maxima and minima of dense rows run as SIMD kernels too, and argmax/argmin start from them.
+import type { ArgReduceOp, StridedView } from "../backend.ts";
 import { type ArgLayout, dispatch, SUM_ARGS } from "./elementwise_wasm.ts";
 import { activeKernels, wasmRuntime } from "./wasm/runtime.ts";
 import { stagingBlock } from "./operand_address.ts";
-import { ptrOf } from "./storage.ts";
+import { dataOf, ptrOf } from "./storage.ts";
 import { collapseDims, forEachRow, isDense } from "./strided.ts";
 
 const SUM_SLOT = 2;
@@ -95,5 +96,50 @@ function sumColumns(v: StridedView, outer: number, size: number, out: Float32Arr
     }
   });
   out.set(totals);
+  return true;
+}
+
+/** Byte address in staging memory of the max (min) of each dense float32 row of `x`, or 0 where this path does not apply. */
+function extremeRows(op: "max" | "min", x: StridedView, outer: number, size: number): number {
+  if (x.storage.dtype !== "float32" || outer * size < MIN_ELEMENTS || size === 0 || !isDense(x)) return 0;
+  const px = ptrOf(x.storage);
+  if (!px) return 0;
+  const at = stagingBlock(SUM_SLOT, outer * 4);
+  dispatch(op === "max" ? "maxRowsF32" : "minRowsF32", [[px + x.offset * 4, at, outer, size]], SUM_ARGS, outer * size);
+  return at;
+}
+
+/**
+ * out[r] = max (min) of row r of a float32 view seen as [outer, size] with dense rows; a row holding NaN gives
+ * NaN. False when this path does not apply.
+ */
+export function extremeRowsWasm(op: "max" | "min", x: StridedView, outer: number, size: number, out: Float32Array): boolean {
+  const at = extremeRows(op, x, outer, size);
+  if (!at) return false;
+  out.set(wasmRuntime().heap.f32.subarray(at >>> 2, (at >>> 2) + outer));
+  return true;
+}
+
+/** Rows shorter than this keep the TypeScript loop: one search call per row would cost more than the row. */
+const ARG_MIN_ROW = 16;
+
+/**
+ * Index of the first largest (smallest) value of each dense float32 row, or of its first NaN: the SIMD kernel
+ * finds each row's extreme, then a native search (TypedArray indexOf) its first occurrence; −0 and +0 are
+ * equal there, as in the comparison loop, so ties between zeros also go to the first. False when this path
+ * does not apply.
+ */
+export function argExtremeRowsWasm(op: ArgReduceOp, x: StridedView, outer: number, size: number, out: Int32Array): boolean {
+  if (size < ARG_MIN_ROW) return false;
+  const at = extremeRows(op === "argmax" ? "max" : "min", x, outer, size);
+  if (!at) return false;
+  const extremes = wasmRuntime().heap.f32, data = dataOf(x.storage) as Float32Array;
+  for (let r = 0, base = x.offset; r < outer; r++, base += size) {
+    const m = extremes[(at >>> 2) + r]!;
+    let i = base;
+    if (m !== m) while (data[i] === data[i]) i++;
+    else i = data.indexOf(m, base);
+    out[r] = i - base;
+  }
   return true;
 }

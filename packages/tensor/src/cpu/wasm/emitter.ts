@@ -465,6 +465,16 @@ export class FunctionBuilder {
     this.pushAll([a, b]);
     return this.simd(OpSimd.f32x4Max);
   }
+  /** Pseudo-maximum, `a < b ? b : a` per lane (one maxps on x86; a NaN in b leaves a). */
+  f32x4Pmax(a?: Operand, b?: Operand): this {
+    this.pushAll([a, b]);
+    return this.simd(OpSimd.f32x4Pmax);
+  }
+  /** Pseudo-minimum, `b < a ? b : a` per lane (one minps on x86; a NaN in b leaves a). */
+  f32x4Pmin(a?: Operand, b?: Operand): this {
+    this.pushAll([a, b]);
+    return this.simd(OpSimd.f32x4Pmin);
+  }
   f32x4Div(a?: Operand, b?: Operand): this {
     this.pushAll([a, b]);
     return this.simd(OpSimd.f32x4Div);

@@ -5,6 +5,7 @@ import { emitGemm, type GemmTiling } from "./gemm_kernel.ts";
 import { emitPeak } from "./peak_kernel.ts";
 import { emitIm2col, type Im2colExports } from "./im2col_kernel.ts";
 import { emitMaxPool, type PoolExports } from "./pool_kernel.ts";
+import { emitExtremeRowKernels, type ExtremeRowExports } from "./extreme_kernel.ts";
 import {
   emitStridedElementwise,
   type StridedElementwiseExports,
@@ -24,7 +25,8 @@ export type KernelExports =
   & KernelCoreExports
   & Im2colExports
   & StridedElementwiseExports
-  & PoolExports;
+  & PoolExports
+  & ExtremeRowExports;
 
 /** GEMM and the peak loop. */
 export interface KernelCoreExports {
@@ -85,6 +87,8 @@ export const kernelNames = [
   "sumRowsF32",
   "sumStridedF32",
   "transposeF32",
+  "maxRowsF32",
+  "minRowsF32",
 ] as const satisfies readonly (keyof KernelExports)[];
 export type KernelName = (typeof kernelNames)[number];
 
@@ -104,5 +108,6 @@ export function buildKernelModule(
   emitIm2col(mb);
   emitStridedElementwise(mb);
   emitMaxPool(mb);
+  emitExtremeRowKernels(mb);
   return mb.build();
 }

@@ -136,6 +136,8 @@ export const OpSimd = {
   f32x4Mul: 0xe6,
   f32x4Div: 0xe7,
   f32x4Max: 0xe9,
+  f32x4Pmin: 0xea,
+  f32x4Pmax: 0xeb,
   f32x4RelaxedMadd: 0x105,
 } as const;
 
