@@ -7,7 +7,7 @@ import type { ArgReduceOp, StridedView } from "../backend.ts";
 import { type ArgLayout, dispatch, SUM_ARGS } from "./elementwise_wasm.ts";
 import { activeKernels, wasmRuntime } from "./wasm/runtime.ts";
 import { stagingBlock } from "./operand_address.ts";
-import { dataOf, ptrOf } from "./storage.ts";
+import { ptrOf } from "./storage.ts";
 import { collapseDims, forEachRow, isDense } from "./strided.ts";
 
 const SUM_SLOT = 2;
@@ -120,26 +120,28 @@ export function extremeRowsWasm(op: "max" | "min", x: StridedView, outer: number
   return true;
 }
 
-/** Rows shorter than this keep the TypeScript loop: one search call per row would cost more than the row. */
+/** firstIndexRowsF32(x, targets, out, rows, n): rows of x are n floats apart, targets and out one each. */
+const FIRST_INDEX_ARGS: ArgLayout = {
+  operands: [{ ptr: 0, row: (c) => c[4]! * 4, col: -1 }, { ptr: 1, row: () => 4, col: -1 }, { ptr: 2, row: () => 4, col: -1 }],
+  rows: 3,
+  cols: 4,
+  splitCols: false,
+};
+const INDEX_SLOT = 3;
+/** Rows shorter than this keep the TypeScript loop, which finds the index in its one pass. */
 const ARG_MIN_ROW = 16;
 
 /**
- * Index of the first largest (smallest) value of each dense float32 row, or of its first NaN: the SIMD kernel
- * finds each row's extreme, then a native search (TypedArray indexOf) its first occurrence; −0 and +0 are
- * equal there, as in the comparison loop, so ties between zeros also go to the first. False when this path
- * does not apply.
+ * Index of the first largest (smallest) value of each dense float32 row, or of its first NaN: the SIMD kernels
+ * find each row's extreme, then its first occurrence (−0 and +0 are equal there, as in the comparison loop,
+ * so ties between zeros also go to the first). False when this path does not apply.
  */
 export function argExtremeRowsWasm(op: ArgReduceOp, x: StridedView, outer: number, size: number, out: Int32Array): boolean {
   if (size < ARG_MIN_ROW) return false;
   const at = extremeRows(op === "argmax" ? "max" : "min", x, outer, size);
   if (!at) return false;
-  const extremes = wasmRuntime().heap.f32, data = dataOf(x.storage) as Float32Array;
-  for (let r = 0, base = x.offset; r < outer; r++, base += size) {
-    const m = extremes[(at >>> 2) + r]!;
-    let i = base;
-    if (m !== m) while (data[i] === data[i]) i++;
-    else i = data.indexOf(m, base);
-    out[r] = i - base;
-  }
+  const indices = stagingBlock(INDEX_SLOT, outer * 4);
+  dispatch("firstIndexRowsF32", [[ptrOf(x.storage) + x.offset * 4, at, indices, outer, size]], FIRST_INDEX_ARGS, outer * size);
+  out.set(new Int32Array(wasmRuntime().heap.f32.buffer, indices, outer));
   return true;
 }

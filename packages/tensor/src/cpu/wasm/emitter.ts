@@ -475,6 +475,11 @@ export class FunctionBuilder {
     this.pushAll([a, b]);
     return this.simd(OpSimd.f32x4Pmin);
   }
+  /** 1 (i32) when any bit of v is set, else 0. */
+  v128AnyTrue(v?: Operand): this {
+    this.push(v);
+    return this.simd(OpSimd.v128AnyTrue);
+  }
   f32x4Div(a?: Operand, b?: Operand): this {
     this.pushAll([a, b]);
     return this.simd(OpSimd.f32x4Div);

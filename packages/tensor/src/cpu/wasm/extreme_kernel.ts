@@ -67,12 +67,62 @@ function emitExtremeRows(mb: ModuleBuilder, op: Extreme): void {
   });
 }
 
+/**
+ * firstIndexRowsF32(x, targets, out, rows, n): out[r] (int32) = the first i < n with x[r·n + i] equal to
+ * targets[r] (−0 and +0 equal), or, where targets[r] is NaN, the first NaN; n where there is none. argmax and
+ * argmin pass the row extremes from maxRowsF32/minRowsF32. 16 floats per trip, tested as one mask; the
+ * trip that matches and the tail are searched element by element.
+ */
+function emitFirstIndexRows(mb: ModuleBuilder): void {
+  const f = mb.func("firstIndexRowsF32", [i32, i32, i32, i32, i32]);
+  const [x, targets, out, rows, n] = f.params;
+  const [r, row, p, end, end16, wantNan] = f.locals(i32, 6);
+  const [target, nanLanes, hits, v] = f.locals(v128, 4);
+  const [t, e] = f.locals(f32, 2);
+  f.forRange(r, 0, rows, 1, () => {
+    f.set(row, () => f.i32Add(x, () => f.i32Mul(r, () => f.i32Shl(n, 2))));
+    f.set(p, row);
+    f.set(end, () => f.i32Add(p, () => f.i32Shl(n, 2)));
+    f.set(end16, () => f.i32Add(p, () => f.i32Shl(() => f.i32And(n, ~15), 2)));
+    f.set(t, () => f.f32Load(0, () => f.i32Add(targets, () => f.i32Shl(r, 2))));
+    f.set(wantNan, () => f.f32Ne(t, t));
+    f.set(target, () => f.f32x4Splat(t));
+    // All-ones lanes when looking for NaN: (x ≠ x) AND this marks them.
+    f.set(nanLanes, () => f.i32x4Splat(() => f.i32Sub(0, wantNan)));
+    f.block((found) => {
+      f.loop((top) => {
+        f.brIf(found, () => f.i32GeU(p, end16));
+        f.set(hits, () => f.v128Zero());
+        for (let i = 0; i < 4; i++) {
+          f.set(v, () => f.v128Load(i * 16, p));
+          f.set(hits, () => f.v128Or(hits, () => f.v128Or(() => f.f32x4Compare("eq", v, target), () => f.v128And(() => f.f32x4Compare("ne", v, v), nanLanes))));
+        }
+        f.brIf(found, () => f.v128AnyTrue(hits));
+        f.inc(p, 64);
+        f.br(top);
+      });
+    });
+    f.block((exit) => {
+      f.loop((top) => {
+        f.brIf(exit, () => f.i32GeU(p, end));
+        f.set(e, () => f.f32Load(0, p));
+        f.brIf(exit, () => f.i32Or(() => f.f32Eq(e, t), () => f.i32And(wantNan, () => f.f32Ne(e, e))));
+        f.inc(p, 4);
+        f.br(top);
+      });
+    });
+    f.i32Store(0, () => f.i32Add(out, () => f.i32Shl(r, 2)), () => f.i32ShrU(() => f.i32Sub(p, row), 2));
+  });
+}
+
 export function emitExtremeRowKernels(mb: ModuleBuilder): void {
   emitExtremeRows(mb, "max");
   emitExtremeRows(mb, "min");
+  emitFirstIndexRows(mb);
 }
 
 export interface ExtremeRowExports {
   maxRowsF32(x: number, out: number, rows: number, n: number): void;
   minRowsF32(x: number, out: number, rows: number, n: number): void;
+  firstIndexRowsF32(x: number, targets: number, out: number, rows: number, n: number): void;
 }

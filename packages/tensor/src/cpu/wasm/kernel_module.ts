@@ -89,6 +89,7 @@ export const kernelNames = [
   "transposeF32",
   "maxRowsF32",
   "minRowsF32",
+  "firstIndexRowsF32",
 ] as const satisfies readonly (keyof KernelExports)[];
 export type KernelName = (typeof kernelNames)[number];
 

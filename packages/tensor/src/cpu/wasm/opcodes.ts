@@ -138,6 +138,7 @@ export const OpSimd = {
   f32x4Max: 0xe9,
   f32x4Pmin: 0xea,
   f32x4Pmax: 0xeb,
+  v128AnyTrue: 0x53,
   f32x4RelaxedMadd: 0x105,
 } as const;
 
