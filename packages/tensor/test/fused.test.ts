@@ -205,11 +205,14 @@ describe("small fused programs (outputs under kernel memory's minimum size) run 
     );
   });
 
-  test("a 0-d program and one element run fused", () => {
+  test("a 0-d program, one element and an empty array run fused", () => {
     const a = tensor(3, { dtype: "float32" }), b = tensor([2], { dtype: "float32" });
     const program = { outputs: [E.mul(x0, E.param(0))], dtype: "float32" as const, key: "scalar" };
     expect(cpuBackend.fused!(program, [a], [], [2])).toBeDefined();
     expect(Array.from(fused([E.mul(x0, E.param(0))], [a], [2])[0]!.dataSync())).toEqual([6]);
     expect(Array.from(fused([E.sub(x0, x1)], [b, a])[0]!.dataSync())).toEqual([-1]);
+    const empty = tensor([], { dtype: "float32" }).reshape([0, 3]), row = tensor([1, 2, 3], { dtype: "float32" });
+    expect(cpuBackend.fused!({ outputs: [E.add(x0, x1)], dtype: "float32", key: "empty" }, [empty, row.expand([0, 3])], [0, 3], [])).toBeDefined();
+    expect(fused([E.add(x0, x1)], [empty, row])[0]!.shape).toEqual([0, 3]);
   });
 });
