@@ -176,11 +176,13 @@ export function fusedWorkerCases(): KernelCase[] {
             const runModule = pool.runModule.bind(pool);
             pool.runModule = (...a) => (pooled ||= runModule(...a));
           }
-          const two = runAt(2, e, make);
-          if (pool) {
-            delete (pool as { runModule?: unknown }).runModule;
-            if (!pooled) throw new Error("expected the pool to run the kernel");
+          let two: Float32Array[];
+          try {
+            two = runAt(2, e, make);
+          } finally {
+            if (pool) delete (pool as { runModule?: unknown }).runModule;
           }
+          if (pool && !pooled) throw new Error("expected the pool to run the kernel");
           one.forEach((o, j) => {
             const diff = sameBits(o, two[j]!);
             if (diff) throw new Error(`output ${j} differs at ${diff}`);
