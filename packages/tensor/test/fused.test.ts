@@ -61,6 +61,30 @@ describe("fused elementwise kernel (CPU)", () => {
     );
   });
 
+  test("many-row broadcast layouts of rank 2–5 (one kernel call walks the rows): equal to the op-by-op chain", () => {
+    const layoutArb = fc.integer({ min: 2, max: 5 }).chain((rank) =>
+      fc.tuple(
+        fc.array(fc.integer({ min: 1, max: 9 }), { minLength: rank, maxLength: rank }),
+        fc.tuple(...[0, 1, 2].map(() => fc.array(fc.boolean(), { minLength: rank, maxLength: rank }))),
+      )
+    );
+    fc.assert(
+      fc.property(fc.array(exprArb, { minLength: 1, maxLength: 3 }), layoutArb, fc.integer({ min: 1, max: 1e6 }), (outs, [dims, keeps], seed) => {
+        // At least 64 elements, so the output is in kernel memory and the WebAssembly kernel runs.
+        const shape = [Math.max(dims[0]!, Math.ceil(64 / dims.slice(1).reduce((a, b) => a * b, 1))), ...dims.slice(1)];
+        const shapes = keeps.map((k, i) => shape.map((d, j) => (i === 0 || k[j] ? d : 1)));
+        const inputs = shapes.map((s, i) => tensor(values(s, seed + i), { dtype: "float32" }).reshape(s));
+        const got = fused(outs, inputs, [0.75, -2.5]);
+        outs.forEach((e, j) => {
+          const want = opByOp(e, inputs, [0.75, -2.5], shape);
+          expect(got[j]!.shape).toEqual(shape);
+          expect(sameBits(got[j]!.dataSync(), want.dataSync())).toBe(true);
+        });
+      }),
+      { numRuns: 100 },
+    );
+  });
+
   test("float64 (op by op) agrees with the float64 evaluation of the expression", () => {
     fc.assert(
       fc.property(exprArb, fc.integer({ min: 1, max: 1e6 }), (e, seed) => {

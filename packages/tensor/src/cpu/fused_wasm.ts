@@ -1,8 +1,9 @@
 // The CPU backend's fused elementwise kernel: float32 expressions compiled to one WebAssembly loop per
-// expression list (cached by its text), run row by row over the collapsed, broadcast layout of the inputs.
+// expression list (cached by its text), run over the collapsed, broadcast layout of the inputs: one call walks
+// up to three dimensions (many rows), and large passes are cut into runs of rows for the worker pool.
 import type { FusedProgram, Storage, StridedView } from "../backend.ts";
 import { arity, type Expr, exprKey } from "../expr/ir.ts";
-import { buildExprModule, wasmCompilable } from "./wasm/expr_kernel.ts";
+import { buildExprModule, EXPR_ARGS_PER_INPUT, wasmCompilable } from "./wasm/expr_kernel.ts";
 import { PARALLEL_MIN_ELEMENTS, wasmRuntime, workerPool } from "./wasm/runtime.ts";
 import { collapseDims, forEachRow } from "./strided.ts";
 import { operandAddress, STAGE_MAX_ELEMENTS, stagingBlock } from "./operand_address.ts";
@@ -52,32 +53,92 @@ export function fusedKernel(outputs: readonly Expr[], broadcast: readonly boolea
 }
 
 /**
- * Calls `kernel` once per segment, or, when the work is large and a worker pool runs, cuts the segments into
- * element ranges spread over the pool (each range is one call, so results equal the single-thread run exactly).
+ * One kernel call's worth of the collapsed layout: `rows` rows of `n` elements (`columns` rows per outer step),
+ * input k's row r at `bases[k]` + (⌊r / columns⌋ · outer[k] + (r mod columns) · inner[k]) · 4 bytes, written
+ * contiguously from `out[j]`.
  */
-function runSegments(kernel: FusedKernel, segments: number[][], inputs: number, outputs: number, elements: number): void {
-  const n = 2 * inputs + outputs;
-  const pool = elements >= PARALLEL_MIN_ELEMENTS && segments.length <= MAX_CHUNKS ? workerPool() : undefined;
-  if (pool) {
-    const perSegment = Math.max(1, Math.floor(Math.min(MAX_CHUNKS, PIECES_PER_THREAD * (pool.size + 1)) / segments.length));
-    const chunks: number[][] = [];
-    for (const seg of segments) {
-      const len = seg[n]!, parts = Math.min(perSegment, Math.ceil(len / 16));
-      for (let i = 0; i < parts; i++) {
-        // Ranges start on 16-element boundaries so every piece keeps the vector loop's alignment.
-        const from = Math.min(len, Math.floor((len * i) / parts) & ~15);
-        const to = i === parts - 1 ? len : Math.min(len, Math.floor((len * (i + 1)) / parts) & ~15);
-        if (to <= from) continue;
-        const piece = [...seg];
-        for (let k = 0; k < inputs; k++) piece[2 * k] = seg[2 * k]! + from * seg[2 * k + 1]!;
-        for (let j = 0; j < outputs; j++) piece[2 * inputs + j] = seg[2 * inputs + j]! + from * 4;
-        piece[n] = to - from;
-        chunks.push(piece);
-      }
-    }
-    if (pool.runModule(kernel.id, kernel.bytes, chunks, n + 1, (args) => kernel.fn(...args))) return;
+interface Block {
+  bases: number[];
+  out: number[];
+  rows: number;
+  columns: number;
+  n: number;
+}
+
+/** Per-input strides shared by every block of a pass (elements): inner row, outer row and within a row (0 or 1). */
+interface BlockStrides {
+  inner: readonly number[];
+  outer: readonly number[];
+  step: readonly number[];
+}
+
+/** The kernel arguments for rows [from, from + rows) of `block`, starting `skip` elements into the first row. */
+function blockArgs(
+  block: Block,
+  s: BlockStrides,
+  params: readonly number[],
+  from: number,
+  rows: number,
+  skip: number,
+  n: number,
+): number[] {
+  const inputs = s.inner.length, outputs = block.out.length;
+  const args = new Array<number>(EXPR_ARGS_PER_INPUT * inputs + outputs + 4 + params.length);
+  const outer = Math.floor(from / block.columns), column = from % block.columns;
+  for (let k = 0; k < inputs; k++) {
+    const at = EXPR_ARGS_PER_INPUT * k;
+    args[at] = block.bases[k]! + (outer * s.outer[k]! + column * s.inner[k]! + skip * s.step[k]!) * 4;
+    args[at + 1] = s.inner[k]! * 4;
+    args[at + 2] = (s.outer[k]! - block.columns * s.inner[k]!) * 4;
   }
-  for (const seg of segments) kernel.fn(...seg);
+  const o = EXPR_ARGS_PER_INPUT * inputs;
+  for (let j = 0; j < outputs; j++) args[o + j] = block.out[j]! + (from * block.n + skip) * 4;
+  args[o + outputs] = column;
+  args[o + outputs + 1] = block.columns;
+  args[o + outputs + 2] = rows;
+  args[o + outputs + 3] = n;
+  params.forEach((p, i) => (args[o + outputs + 4 + i] = p));
+  return args;
+}
+
+/**
+ * The chunks of one block for the pool, at most `parts` of them: runs of whole rows when there are at least
+ * `parts` rows, else pieces of each row cut on 16-element boundaries (so each keeps the vector loop's
+ * alignment). Either way every element is computed by the same code as in the block's single call.
+ */
+function blockChunks(block: Block, s: BlockStrides, params: readonly number[], parts: number, chunks: number[][]): void {
+  if (block.rows >= parts) {
+    for (let i = 0; i < parts; i++) {
+      const from = Math.floor((block.rows * i) / parts), to = Math.floor((block.rows * (i + 1)) / parts);
+      if (to > from) chunks.push(blockArgs(block, s, params, from, to - from, 0, block.n));
+    }
+    return;
+  }
+  const len = block.n, perRow = Math.min(Math.floor(parts / block.rows), Math.ceil(len / 16));
+  for (let r = 0; r < block.rows; r++) {
+    for (let i = 0; i < perRow; i++) {
+      const from = Math.min(len, Math.floor((len * i) / perRow) & ~15);
+      const to = i === perRow - 1 ? len : Math.min(len, Math.floor((len * (i + 1)) / perRow) & ~15);
+      if (to > from) chunks.push(blockArgs(block, s, params, r, 1, from, to - from));
+    }
+  }
+}
+
+/**
+ * Calls `kernel` once per block, or, when the work is large and a worker pool runs, cuts the blocks into row
+ * runs or row pieces spread over the pool (each element computed by the same code, so results equal the
+ * single-thread run exactly).
+ */
+function runBlocks(kernel: FusedKernel, blocks: readonly Block[], s: BlockStrides, params: readonly number[], elements: number): void {
+  const pool = elements >= PARALLEL_MIN_ELEMENTS && blocks.length <= MAX_CHUNKS ? workerPool() : undefined;
+  if (pool) {
+    const parts = Math.max(1, Math.floor(Math.min(MAX_CHUNKS, PIECES_PER_THREAD * (pool.size + 1)) / blocks.length));
+    const chunks: number[][] = [];
+    for (const block of blocks) blockChunks(block, s, params, parts, chunks);
+    const floatFrom = EXPR_ARGS_PER_INPUT * s.inner.length + blocks[0]!.out.length + 4;
+    if (pool.runModule(kernel.id, kernel.bytes, chunks, floatFrom, (args) => kernel.fn(...args))) return;
+  }
+  for (const block of blocks) kernel.fn(...blockArgs(block, s, params, 0, block.rows, 0, block.n));
 }
 
 /**
@@ -126,27 +187,35 @@ export function fusedWasm(
     if (!at) return false;
     bases.push(at);
   }
-  // Small work runs row by row at once with one argument array; large work collects its rows for the pool.
-  const direct = shape.reduce((a, b) => a * b, 1) < PARALLEL_MIN_ELEMENTS;
-  const segments: number[][] = [];
-  let args: number[] = [];
+  // The kernel walks up to two outer dimensions itself: [outer, columns, n]. Leading dimensions beyond those
+  // (rank > 3 after collapsing) are one block each.
+  const rank = c.shape.length;
+  const lead = Math.max(0, rank - 3);
+  const dim = (d: number) => (d >= lead && d < rank - 1 ? c.shape[d]! : 1);
+  const stride = (k: number, d: number) => (d >= lead && d < rank - 1 ? c.views[k]!.strides[d]! : 0);
+  const n = rank === 0 ? 1 : c.shape[rank - 1]!;
+  const columns = dim(rank - 2), rows = dim(rank - 3) * columns;
+  const strides: BlockStrides = {
+    inner: inputs.map((_, k) => stride(k, rank - 2)),
+    outer: inputs.map((_, k) => stride(k, rank - 3)),
+    step: steps,
+  };
+  const blocks: Block[] = [];
   let written = 0;
-  forEachRow(c.shape, c.views, (rowBases, n) => {
-    if (!direct || written === 0) {
-      args = new Array(2 * inputs.length + outs.length + 1 + params.length).fill(0);
-      params.forEach((p, i) => (args[2 * inputs.length + outs.length + 1 + i] = p));
-    }
-    for (let k = 0; k < inputs.length; k++) {
-      args[2 * k] = bases[k]! + rowBases[k]! * 4;
-      args[2 * k + 1] = steps[k]! * 4;
-    }
-    for (let j = 0; j < outs.length; j++) args[2 * inputs.length + j] = outPtrs[j]! + written * 4;
-    args[2 * inputs.length + outs.length] = n;
-    if (direct) kernel.fn(...args);
-    else segments.push(args);
-    written += n;
+  // forEachRow takes its last dimension as the row: a trailing 1 makes it visit every block.
+  const blockViews = c.views.map((v) => ({ strides: [...v.strides.slice(0, lead), 0], offset: v.offset }));
+  forEachRow([...c.shape.slice(0, lead), 1], blockViews, (blockBases) => {
+    if (n * rows === 0) return;
+    blocks.push({
+      bases: bases.map((b, k) => b + blockBases[k]! * 4),
+      out: outPtrs.map((p) => p! + written * 4),
+      rows,
+      columns,
+      n,
+    });
+    written += rows * n;
   });
-  if (!direct) runSegments(kernel, segments, inputs.length, outs.length, written);
+  runBlocks(kernel, blocks, strides, params, written);
   if (staged) {
     const f32 = wasmRuntime().heap.f32;
     outs.forEach((o, j) => {

@@ -34,7 +34,9 @@ export const FLOAT_FROM = 13;
 /** Chunk i's arguments start at TABLE + i * ARGC. Padded so the table starts on its own cache line. */
 export const TABLE = 32;
 export const MAX_CHUNKS = 64;
-export const MAX_ARGS = 16;
+/** Arguments per chunk: a fused kernel takes three per input, one per output, four counts and its parameters
+ * (Adam and AdamW: about 30). */
+export const MAX_ARGS = 64;
 export const CONTROL_INTS = TABLE + MAX_CHUNKS * MAX_ARGS;
 /** Generations wrap at 15 bits so (generation << 16) stays a positive int32. */
 export const GENERATION_MASK = 0x7fff;

@@ -1,10 +1,13 @@
 // Compiles expressions of the IR (src/expr/ir.ts) into one float32 WebAssembly loop: a fused elementwise
 // kernel that reads each input once, keeps every intermediate in registers and writes each output once.
 //
-// fused(in0, step0, …, inK, stepK, out0, …, outM, n, p0, …, pP): for i < n, out_j[i] = expr_j(inputs, params).
-// Which inputs are one broadcast value per call (step 0) rather than contiguous (step 4) is part of the
-// compiled kernel (`broadcast`); the step arguments only document the layout. Four elements per trip in
-// f32x4 lanes, then a scalar tail. Each node is computed in float32 and rounded as the op-by-op kernels round
+// fused(in0, rowStep0, wrapStep0, …, out0, …, outM, column, columns, rows, n, p0, …, pP) runs `rows` rows of n
+// elements, writing the outputs contiguously (row after row): out_j[r·n + i] = expr_j(inputs of row r, params).
+// Input k's row r starts at in_k (bytes); each next row adds rowStep_k, and when the inner row counter (starting
+// at `column`) reaches `columns` it restarts at 0 and wrapStep_k is added too. So one call covers a collapsed
+// [outer, columns, n] layout (wrapStep = outer stride − columns · rowStep) or any run of its rows, which is how
+// a pass is cut for the worker pool. Which inputs are one broadcast value per row rather than contiguous is part
+// of the compiled kernel (`broadcast`). Each row: four elements per trip in f32x4 lanes, then a scalar tail. Each node is computed in float32 and rounded as the op-by-op kernels round
 // it, so a fused chain of add/sub/mul/div/sqrt/min/max/compare/select equals the unfused chain bit for bit.
 // max and min are a comparison and a select, not f32.max: V8 compiles the scalar f32.max to branches that
 // mispredict on random data (7 ns per element), and the select also gives the op-by-op result for ±0.
@@ -24,6 +27,9 @@ import {
 } from "./expr_math.ts";
 
 const { i32, f32, v128 } = ValType;
+
+/** i32 arguments per input of `fused`: the first row's address, the row step and the outer wrap step (bytes). */
+export const EXPR_ARGS_PER_INPUT = 3;
 
 /** Transcendental primitives as f32x4 lane code (expr_math.ts); the scalar tail runs the same code on a splat. */
 const LANE_FUNCTIONS: Partial<Record<PrimUnary, (f: FunctionBuilder, x: Local) => void>> = {
@@ -268,7 +274,7 @@ function emitVector(f: FunctionBuilder, e: Expr, leaf: Leaves): void {
 }
 
 /**
- * The module bytes of `fused` for `outputs` over inputs (`broadcast[k]`: input k is one value per call) and
+ * The module bytes of `fused` for `outputs` over inputs (`broadcast[k]`: input k is one value per row) and
  * `params` parameters.
  */
 export function buildExprModule(
@@ -280,58 +286,80 @@ export function buildExprModule(
   const inputs = broadcast.length;
   const mb = new ModuleBuilder();
   mb.importMemory({ module: "env", field: "memory", initialPages: 1, maximumPages: memory.maximumPages, shared: memory.shared });
-  const signature = [...Array(2 * inputs + outputs.length + 1).fill(i32), ...Array(params).fill(f32)];
+  const signature = [...Array(EXPR_ARGS_PER_INPUT * inputs + outputs.length + 4).fill(i32), ...Array(params).fill(f32)];
   const f = mb.func("fused", signature);
-  const ptr = (k: number) => f.params[2 * k]!;
-  const out = (j: number) => f.params[2 * inputs + j]!;
-  const n = f.params[2 * inputs + outputs.length]!;
-  const scalarParams = Array.from({ length: params }, (_, p) => f.params[2 * inputs + outputs.length + 1 + p]!);
+  const base = (k: number) => f.params[EXPR_ARGS_PER_INPUT * k]!;
+  const rowStep = (k: number) => f.params[EXPR_ARGS_PER_INPUT * k + 1]!;
+  const wrapStep = (k: number) => f.params[EXPR_ARGS_PER_INPUT * k + 2]!;
+  const out = (j: number) => f.params[EXPR_ARGS_PER_INPUT * inputs + j]!;
+  const [column, columns, rows, n] = [0, 1, 2, 3].map((i) => f.params[EXPR_ARGS_PER_INPUT * inputs + outputs.length + i]!) as [
+    Local,
+    Local,
+    Local,
+    Local,
+  ];
+  const scalarParams = Array.from({ length: params }, (_, p) => f.params[EXPR_ARGS_PER_INPUT * inputs + outputs.length + 4 + p]!);
   const leaves: Leaves = {
     inputs: Array.from({ length: inputs }, () => f.local(f32)),
     params: scalarParams,
     vInputs: Array.from({ length: inputs }, () => f.local(v128)),
     vParams: Array.from({ length: params }, () => f.local(v128)),
   };
+  const ptr = Array.from({ length: inputs }, () => f.local(i32));
+  const left = f.local(i32);
   const results = outputs.map(() => f.local(f32));
   const vResults = outputs.map(() => f.local(v128));
-  f.if(() => f.i32LtS(n, 1), () => f.return());
-  // Broadcast inputs and parameters are the same for every element: read and splat them once.
-  for (let k = 0; k < inputs; k++) {
-    if (!broadcast[k]) continue;
-    f.set(leaves.inputs[k]!, () => f.f32Load(0, ptr(k)));
-    f.set(leaves.vInputs[k]!, () => f.f32x4Splat(leaves.inputs[k]!));
-  }
+  f.if(() => f.i32Or(() => f.i32LtS(n, 1), () => f.i32LtS(rows, 1)), () => f.return());
   scalarParams.forEach((p, i) => f.set(leaves.vParams[i]!, () => f.f32x4Splat(p)));
-  f.block((exit) => {
-    f.loop((top) => {
-      f.brIf(exit, () => f.i32LtS(n, 4));
-      for (let k = 0; k < inputs; k++) {
-        if (broadcast[k]) continue;
-        f.set(leaves.vInputs[k]!, () => f.v128Load(0, ptr(k)));
-        f.inc(ptr(k), 16);
-      }
-      // Every output is computed before any is stored: an output may be written over one of the inputs.
-      outputs.forEach((e, j) => f.set(vResults[j]!, () => emitVector(f, e, leaves)));
-      outputs.forEach((_, j) => {
-        f.v128Store(0, out(j), vResults[j]!);
-        f.inc(out(j), 16);
-      });
-      f.set(n, () => f.i32Sub(n, 4));
-      f.br(top);
-    });
-  });
-  f.if(() => f.i32LtS(n, 1), () => f.return());
-  f.doWhileDecrement(n, () => {
+  // One trip per row. Outputs are contiguous, so their pointers simply run on from row to row.
+  f.loop((nextRow) => {
     for (let k = 0; k < inputs; k++) {
-      if (broadcast[k]) continue;
-      f.set(leaves.inputs[k]!, () => f.f32Load(0, ptr(k)));
-      f.inc(ptr(k), 4);
+      f.set(ptr[k]!, base(k));
+      // A broadcast input is the same for every element of the row: read and splat it once.
+      if (!broadcast[k]) continue;
+      f.set(leaves.inputs[k]!, () => f.f32Load(0, ptr[k]!));
+      f.set(leaves.vInputs[k]!, () => f.f32x4Splat(leaves.inputs[k]!));
     }
-    outputs.forEach((e, j) => f.set(results[j]!, () => emitValue(f, e, leaves)));
-    outputs.forEach((_, j) => {
-      f.f32Store(0, out(j), results[j]!);
-      f.inc(out(j), 4);
+    f.set(left, n);
+    f.block((exit) => {
+      f.loop((top) => {
+        f.brIf(exit, () => f.i32LtS(left, 4));
+        for (let k = 0; k < inputs; k++) {
+          if (broadcast[k]) continue;
+          f.set(leaves.vInputs[k]!, () => f.v128Load(0, ptr[k]!));
+          f.inc(ptr[k]!, 16);
+        }
+        // Every output is computed before any is stored: an output may be written over one of the inputs.
+        outputs.forEach((e, j) => f.set(vResults[j]!, () => emitVector(f, e, leaves)));
+        outputs.forEach((_, j) => {
+          f.v128Store(0, out(j), vResults[j]!);
+          f.inc(out(j), 16);
+        });
+        f.set(left, () => f.i32Sub(left, 4));
+        f.br(top);
+      });
     });
+    f.if(() => f.i32GtS(left, 0), () =>
+      f.doWhileDecrement(left, () => {
+        for (let k = 0; k < inputs; k++) {
+          if (broadcast[k]) continue;
+          f.set(leaves.inputs[k]!, () => f.f32Load(0, ptr[k]!));
+          f.inc(ptr[k]!, 4);
+        }
+        outputs.forEach((e, j) => f.set(results[j]!, () => emitValue(f, e, leaves)));
+        outputs.forEach((_, j) => {
+          f.f32Store(0, out(j), results[j]!);
+          f.inc(out(j), 4);
+        });
+      }));
+    // Next row: one step along the inner row dimension, and at its end the step to the next outer row.
+    for (let k = 0; k < inputs; k++) f.inc(base(k), rowStep(k));
+    f.inc(column, 1);
+    f.if(() => f.i32Eq(column, columns), () => {
+      f.set(column, () => f.i32Const(0));
+      for (let k = 0; k < inputs; k++) f.inc(base(k), wrapStep(k));
+    });
+    f.brIf(nextRow, () => f.tee(rows, () => f.i32Sub(rows, 1)));
   });
   return mb.build();
 }
