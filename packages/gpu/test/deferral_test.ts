@@ -1,0 +1,250 @@
+/**
+ * Deferred elementwise work (src/deferral.ts) against the same work run op by op (`backend.deferral = false`):
+ * random chains of elementwise ops, views (transpose, slice, broadcast, reshape), copies and reductions, so that
+ * every way a consumer can read a pending result — composed through a view, inlined into a reduction, or run
+ * first when its window cannot be composed — is compared with the kernel-per-op path. And the `opq_` guard that
+ * keeps the shader compiler from folding across operations.
+ */
+import { E, fused, type NDArray, tensor, tidy, where } from "@backprop/tensor";
+import fc from "fast-check";
+import { deferredKernel, type DeferredProgram, programKey, type Step } from "../src/kernels/deferred.ts";
+import { gpu, noGpu } from "./setup.ts";
+
+const test = (name: string, fn: () => Promise<void> | void) => Deno.test({ name: `webgpu deferral: ${name}`, ignore: noGpu, fn });
+
+/**
+ * Deferred and op-by-op results must agree to float32 rounding: each deferred operation rounds as its own
+ * kernel does (see `opq_`), and a reduction over a pending input adds in the same order, so in practice they are
+ * identical; the check allows 2 float32 ulps (relative 2.4e-7) so that a driver's transcendental functions,
+ * evaluated in another kernel, may differ in the last bit. NaN must match NaN, ±∞ must match exactly.
+ */
+function agree(got: number, want: number): boolean {
+  if (Number.isNaN(want) || Number.isNaN(got)) return Number.isNaN(want) && Number.isNaN(got);
+  if (!Number.isFinite(want) || !Number.isFinite(got)) return got === want;
+  return Math.abs(got - want) <= 2.4e-7 * Math.abs(want) + 1e-37;
+}
+
+type Command =
+  | { kind: "unary"; op: (typeof UNARY)[number]; i: number }
+  | { kind: "binary"; op: (typeof BINARY)[number]; i: number; j: number }
+  | { kind: "transpose"; i: number }
+  | { kind: "slice"; i: number; dim: number; start: number; length: number }
+  | { kind: "reshape"; i: number }
+  | { kind: "broadcast"; i: number; n: number }
+  | { kind: "reduce"; op: "sum" | "max"; i: number; dim: number }
+  | { kind: "contiguous"; i: number }
+  | { kind: "where"; i: number; j: number; k: number };
+
+const UNARY = ["neg", "abs", "exp", "square", "relu", "tanh", "sqrt"] as const;
+const BINARY = ["add", "sub", "mul", "div", "maximum"] as const;
+const MAX_ELEMENTS = 4096;
+
+const index = fc.nat(63);
+const command: fc.Arbitrary<Command> = fc.oneof(
+  fc.record({ kind: fc.constant("unary" as const), op: fc.constantFrom(...UNARY), i: index }),
+  fc.record({ kind: fc.constant("binary" as const), op: fc.constantFrom(...BINARY), i: index, j: index }),
+  fc.record({ kind: fc.constant("transpose" as const), i: index }),
+  fc.record({ kind: fc.constant("slice" as const), i: index, dim: fc.nat(3), start: fc.nat(4), length: fc.integer({ min: 1, max: 5 }) }),
+  fc.record({ kind: fc.constant("reshape" as const), i: index }),
+  fc.record({ kind: fc.constant("broadcast" as const), i: index, n: fc.integer({ min: 1, max: 3 }) }),
+  fc.record({ kind: fc.constant("reduce" as const), op: fc.constantFrom("sum" as const, "max" as const), i: index, dim: fc.nat(3) }),
+  fc.record({ kind: fc.constant("contiguous" as const), i: index }),
+  fc.record({ kind: fc.constant("where" as const), i: index, j: index, k: index }),
+);
+
+/** The broadcast shape of `a` and `b`, or null when they do not broadcast. */
+function broadcastShape(a: readonly number[], b: readonly number[]): number[] | null {
+  const n = Math.max(a.length, b.length);
+  const out: number[] = [];
+  for (let d = 0; d < n; d++) {
+    const x = a[a.length - n + d] ?? 1, y = b[b.length - n + d] ?? 1;
+    if (x !== y && x !== 1 && y !== 1) return null;
+    out.push(Math.max(x, y));
+  }
+  return out;
+}
+
+/** Applies `cmd` to the arrays made so far, appending the result (or nothing where it does not apply). */
+function apply(xs: NDArray[], cmd: Command): void {
+  const pick = (i: number) => xs[i % xs.length]!;
+  const x = pick(cmd.i);
+  let out: NDArray | null = null;
+  switch (cmd.kind) {
+    case "unary":
+      out = x[cmd.op]();
+      break;
+    case "binary": {
+      const y = pick(cmd.j);
+      out = broadcastShape(x.shape, y.shape) ? x[cmd.op](y) : x[cmd.op](x);
+      break;
+    }
+    case "transpose":
+      if (x.ndim >= 2) out = x.transpose(-2, -1);
+      break;
+    case "slice": {
+      if (x.ndim === 0) break;
+      const dim = cmd.dim % x.ndim, size = x.shape[dim]!;
+      const start = cmd.start % size;
+      out = x.narrow(dim, start, Math.min(cmd.length, size - start));
+      break;
+    }
+    case "reshape":
+      if (x.ndim >= 2) out = x.flatten();
+      else if (x.ndim === 1 && x.size % 2 === 0 && x.size > 2) out = x.reshape([2, x.size / 2]);
+      break;
+    case "broadcast":
+      if (x.ndim < 4 && x.size * cmd.n <= MAX_ELEMENTS) out = x.reshape([1, ...x.shape]).expand([cmd.n + 1, ...x.shape]);
+      break;
+    case "reduce":
+      if (x.ndim > 0 && x.size > 0) out = x[cmd.op](cmd.dim % x.ndim, true);
+      break;
+    case "contiguous":
+      out = x.contiguous();
+      break;
+    case "where": {
+      const a = pick(cmd.j), b = pick(cmd.k);
+      const ab = broadcastShape(a.shape, b.shape);
+      if (ab && broadcastShape(x.shape, ab)) out = where(x.gt(0), a, b);
+      break;
+    }
+  }
+  if (out) xs.push(out);
+}
+
+/** Inputs [rows, cols] and [cols] from `values` (cycled), with NaN, ±∞ and ±0 among them. */
+function inputs(rows: number, cols: number, values: readonly number[]): NDArray[] {
+  const at = (k: number) => values[k % values.length]!;
+  const a = tensor(Array.from({ length: rows * cols }, (_, k) => at(k)), { dtype: "float32", device: "webgpu" }).reshape([rows, cols]);
+  const b = tensor(Array.from({ length: cols }, (_, k) => at(k + 7)), { dtype: "float32", device: "webgpu" });
+  return [a, b];
+}
+
+/** Runs `commands` from fresh inputs with deferral on or off and reads every array made. */
+async function run(deferral: boolean, rows: number, cols: number, values: readonly number[], commands: readonly Command[]): Promise<Float32Array[]> {
+  const backend = gpu!.backend;
+  backend.deferral = deferral;
+  try {
+    const made = tidy(() => {
+      const xs = inputs(rows, cols, values);
+      for (const c of commands) apply(xs, c);
+      return xs.map((x) => x.keep());
+    });
+    const data = await Promise.all(made.map((x) => x.data()));
+    for (const x of made) x.dispose();
+    return data as Float32Array[];
+  } finally {
+    backend.deferral = true;
+  }
+}
+
+const value = fc.oneof(
+  { weight: 20, arbitrary: fc.float({ min: -3, max: 3, noNaN: true }) },
+  { weight: 1, arbitrary: fc.constantFrom(NaN, Infinity, -Infinity, 0, -0) },
+);
+
+test("random chains of elementwise ops, views, copies and reductions equal the op-by-op kernels", async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.integer({ min: 1, max: 6 }),
+      fc.integer({ min: 1, max: 7 }),
+      fc.array(value, { minLength: 1, maxLength: 16 }),
+      fc.array(command, { minLength: 1, maxLength: 8 }),
+      async (rows, cols, values, commands) => {
+        const deferred = await run(true, rows, cols, values, commands);
+        const opByOp = await run(false, rows, cols, values, commands);
+        deferred.forEach((got, a) => {
+          const want = opByOp[a]!;
+          for (let k = 0; k < want.length; k++) {
+            if (!agree(got[k]!, want[k]!)) throw new Error(`array ${a}, element ${k}: deferred ${got[k]}, op by op ${want[k]}`);
+          }
+        });
+      },
+    ),
+    { numRuns: 25, seed: 1515 },
+  );
+  if (gpu!.backend.pendingStorages !== 0) throw new Error(`${gpu!.backend.pendingStorages} pending storages left after disposal`);
+});
+
+test("a chain actually runs as fewer dispatches than op by op", async () => {
+  const backend = gpu!.backend;
+  const count = async (deferral: boolean) => {
+    backend.deferral = deferral;
+    try {
+      const before = backend.stats().dispatches;
+      const y = tidy(() => {
+        const [a, b] = inputs(4, 5, [0.5, -1.25, 2, 3.5]);
+        return a!.mul(b!).add(1).relu().transpose(0, 1).sub(b!.reshape([5, 1])).exp().sum(1).keep();
+      });
+      await y.data();
+      y.dispose();
+      return backend.stats().dispatches - before;
+    } finally {
+      backend.deferral = true;
+    }
+  };
+  const [deferred, opByOp] = [await count(true), await count(false)];
+  // Op by op: mul, add, relu, sub, exp, sum (and the two uploads' none); deferred: the sum with its input inlined.
+  if (deferred !== 1 || opByOp !== 6) throw new Error(`dispatches: deferred ${deferred} (expected 1), op by op ${opByOp} (expected 6)`);
+});
+
+// ---- the opq_ guard ----
+
+test("x + (−x) is not folded to 0: ∞ and NaN give NaN, as op by op", async () => {
+  const values = [Infinity, -Infinity, NaN, 1.5, -0, 3e38];
+  const results = await Promise.all([true, false].map(async (deferral) => {
+    gpu!.backend.deferral = deferral;
+    try {
+      const y = tidy(() => {
+        const x = tensor(values, { dtype: "float32", device: "webgpu" });
+        return x.add(x.neg()).keep();
+      });
+      const d = await y.data();
+      y.dispose();
+      return Array.from(d);
+    } finally {
+      gpu!.backend.deferral = true;
+    }
+  }));
+  const want = [NaN, NaN, NaN, 0, 0, 0];
+  for (const got of results) {
+    want.forEach((w, k) => {
+      if (!Object.is(got[k], w) && !(Number.isNaN(w) && Number.isNaN(got[k]))) throw new Error(`x + (−x) at ${values[k]}: got ${got[k]}, expected ${w}`);
+    });
+  }
+});
+
+test("a product and a sum round separately (no fused multiply-add contraction)", async () => {
+  // a·a = 1 + 2⁻¹¹ + 2⁻²⁴ rounds to 1 + 2⁻¹¹, so a·a − (1 + 2⁻¹¹) is 0; one FMA would give 2⁻²⁴.
+  const a = 1 + 2 ** -12, c = -(1 + 2 ** -11);
+  const y = tidy(() => {
+    const x = tensor([a, a, a], { dtype: "float32", device: "webgpu" });
+    const deferredChain = x.mul(x).add(c);
+    const [fusedChain] = fused([E.add(E.mul(E.input(0), E.input(0)), E.param(0))], [x], [c]);
+    return [deferredChain.keep(), fusedChain!.keep()];
+  });
+  const data = await Promise.all(y.map((t) => t.data()));
+  for (const t of y) t.dispose();
+  for (const d of data) if (Array.from(d).some((v) => v !== 0)) throw new Error(`a·a + c: got ${Array.from(d)}, expected 0 (rounded twice)`);
+});
+
+test("every operation of a deferred kernel passes through opq_, whose mask word is never written", () => {
+  const steps: Step[] = [
+    { kind: "leaf", leaf: 0 },
+    { kind: "op", expr: E.neg(E.input(0)), args: [0] },
+    { kind: "op", expr: E.add(E.input(0), E.input(1)), args: [0, 1] },
+    { kind: "op", expr: E.mul(E.input(0), E.input(0)), args: [2] },
+  ];
+  const program: DeferredProgram = {
+    steps,
+    leafDtypes: ["float32"],
+    params: 0,
+    outputs: [3],
+    outputDtypes: ["float32"],
+    key: programKey(steps, ["float32"], [3], ["float32"]),
+  };
+  const source = deferredKernel(program, 1).source();
+  if (!source.includes("bitcast<u32>(x) | pu(63u)")) throw new Error("opq_ no longer ORs in parameter word 63");
+  for (let j = 1; j < steps.length; j++) {
+    if (!new RegExp(`let t${j} = opq_\\(`).test(source)) throw new Error(`step ${j} is not wrapped in opq_:\n${source}`);
+  }
+});
