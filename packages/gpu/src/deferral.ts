@@ -24,11 +24,29 @@ import { composeWindow, isWholeRowMajor } from "./view_compose.ts";
 
 /** A node of a deferred expression; every leaf of one expression has the expression's shape. */
 export type DNode =
-  | { readonly kind: "leaf"; readonly storage: GpuStorage; readonly shape: readonly number[]; readonly strides: readonly number[]; readonly offset: number; readonly key: string }
+  | {
+    readonly kind: "leaf";
+    readonly storage: GpuStorage;
+    readonly shape: readonly number[];
+    readonly strides: readonly number[];
+    readonly offset: number;
+    readonly key: string;
+    /** A split-K sum: the value is Σ_{s < count} of the element `s·stride` further on, added in order. */
+    readonly sum?: SplitSum;
+  }
   | { readonly kind: "param"; readonly value: number }
   | { readonly kind: "op"; readonly expr: Expr; readonly args: readonly DNode[] };
 
 type LeafNode = Extract<DNode, { kind: "leaf" }>;
+
+/** Slices of a split-K workspace that a leaf adds up: `count` slices, `stride` elements apart. */
+export interface SplitSum {
+  readonly count: number;
+  readonly stride: number;
+}
+
+/** A parameter word of a deferred kernel: a float32 scalar, or a u32 (a split sum's count or stride). */
+type ParamWord = number | { readonly u32: number };
 
 /** The deferred contents of a storage: `root` evaluated at each row-major position of `shape`. */
 export interface Pending {
@@ -45,10 +63,10 @@ export interface DeferralHost {
   freeBuffer(s: GpuStorage): void;
   readonly pool: BufferPool;
   readonly counters: GpuCounters;
+  /** Storage buffers one kernel may bind (the device's maxStorageBuffersPerShaderStage). */
+  readonly maxBindings: number;
 }
 
-/** Storage bindings one kernel may use (WebGPU's default maxStorageBuffersPerShaderStage). */
-const MAX_BINDINGS = 8;
 /** Parameter words an expression may use, leaving room for a reduction's four and the reserved word 63. */
 const MAX_WORDS = 58;
 /** Nodes of an expression tree (shared subtrees counted each time): bounds the shader and its compile time. */
@@ -56,9 +74,10 @@ const MAX_NODES = 96;
 /**
  * Released storages a new expression may keep out of the pool. An accumulator (x ← x + yₜ, running
  * statistics) would otherwise keep every yₜ until it is read; this runs it every few steps instead, so memory
- * stays bounded and a training loop's pool settles.
+ * stays bounded and a training loop's pool settles. Four lets a batch norm's normalisation take the convolution
+ * output, its bias and the statistics' temporaries in one pass, and the running statistics run every few steps.
  */
-const MAX_RETAINED = 2;
+const MAX_RETAINED = 4;
 
 interface Info {
   readonly nodes: number;
@@ -72,10 +91,11 @@ function info(n: DNode): Info {
   return infos.get(n)!;
 }
 
-function leafNode(storage: GpuStorage, w: { shape: readonly number[]; strides: readonly number[]; offset: number }): DNode {
-  const key = `${storage.id}@${w.offset}:${w.strides.join(",")}`;
-  const n: LeafNode = { kind: "leaf", storage, shape: [...w.shape], strides: [...w.strides], offset: w.offset, key };
-  infos.set(n, { nodes: 1, params: 0, leaves: new Map([[key, n]]) });
+function leafNode(storage: GpuStorage, w: { shape: readonly number[]; strides: readonly number[]; offset: number }, sum?: SplitSum): DNode {
+  const key = `${storage.id}@${w.offset}:${w.strides.join(",")}${sum ? `+${sum.count}x${sum.stride}` : ""}`;
+  const n: LeafNode = { kind: "leaf", storage, shape: [...w.shape], strides: [...w.strides], offset: w.offset, key, sum };
+  // A split sum's count and stride take two parameter words.
+  infos.set(n, { nodes: 1, params: sum ? 2 : 0, leaves: new Map([[key, n]]) });
   return n;
 }
 
@@ -136,6 +156,13 @@ function rankBound(shape: readonly number[]): number {
   return Math.max(1, shape.filter((d) => d > 1).length);
 }
 
+/** int32 arithmetic as WGSL's i32 computes it (two's complement, wrapping). */
+const INT32_FOLDS: Partial<Record<BinaryOp, (a: number, b: number) => number>> = {
+  add: (a, b) => (a + b) | 0,
+  sub: (a, b) => (a - b) | 0,
+  mul: (a, b) => Math.imul(a, b),
+};
+
 const TO_BOOL: Expr = E.nonzero(E.input(0));
 const SELECT: Expr = E.select(E.input(0), E.input(1), E.input(2));
 
@@ -163,6 +190,30 @@ export class Deferral {
     return this.#defer(op, outDtype, shape, [a, b], (args) => opNode(expr, args));
   }
 
+  /**
+   * `out` (float32, `size` elements) becomes the pending sum of the `count` slices of split-K `workspace`, so
+   * the consumer adds the partial products as it reads them instead of a pass of its own. `workspace` is
+   * released: the expression keeps its buffer until it runs or is dropped.
+   */
+  splitSum(out: GpuStorage, workspace: GpuStorage, count: number, size: number): void {
+    const root = leafNode(workspace, { shape: [size], strides: [1], offset: 0 }, { count, stride: size });
+    this.#setPending(out, [size], root);
+  }
+
+  /**
+   * An int32 add, sub or mul of two pending constants (a step counter: `count.add(1)`) as a new pending
+   * constant, computed here with the GPU's wrapping arithmetic: no kernel, and the counter stays a constant.
+   */
+  foldInt32(op: BinaryOp, a: StridedView, b: StridedView, shape: readonly number[], outDtype: DType): GpuStorage | undefined {
+    const fold = INT32_FOLDS[op];
+    const x = gpuStorage(a.storage), y = gpuStorage(b.storage);
+    if (!fold || outDtype !== "int32" || x.dtype !== "int32" || y.dtype !== "int32") return undefined;
+    if (x.constantBits === null || y.constantBits === null) return undefined;
+    const out = this.host.newStorage("int32", shape.reduce((m, d) => m * d, 1), op);
+    out.setConstant(fold(x.constantBits | 0, y.constantBits | 0) >>> 0);
+    return out;
+  }
+
   where(cond: StridedView, a: StridedView, b: StridedView, shape: readonly number[], outDtype: DType): GpuStorage | undefined {
     if (!deferrable(outDtype) || a.storage.dtype !== outDtype || b.storage.dtype !== outDtype) return undefined;
     return this.#defer("where", outDtype, shape, [cond, a, b], (args) => opNode(SELECT, args));
@@ -182,7 +233,7 @@ export class Deferral {
     // The new contents may read the old ones (x ← f(x)): `materialize` then writes them to a new buffer.
     const root = build();
     // int32 values pass only as an exact copy (the expressions compute in float32).
-    const exact = root.kind === "leaf" && root.storage.dtype === dst.dtype;
+    const exact = root.kind === "leaf" && !root.sum && root.storage.dtype === dst.dtype;
     if ((!deferrable(dst.dtype) && !exact) || !this.#fits(root, src.shape, 1)) return false;
     if (dst.pending) this.#forget(dst);
     dst.clearConstant();
@@ -197,7 +248,7 @@ export class Deferral {
   viewOf(v: StridedView): StridedView {
     const s = gpuStorage(v.storage);
     const p = s.pending;
-    if (!p || p.root.kind !== "leaf" || p.root.storage.dtype !== s.dtype || p.root.storage.pending) return v;
+    if (!p || p.root.kind !== "leaf" || p.root.sum || p.root.storage.dtype !== s.dtype || p.root.storage.pending) return v;
     const w = composeWindow(p.shape, p.root, v);
     return w ? { storage: p.root.storage, shape: w.shape, strides: w.strides, offset: w.offset } : v;
   }
@@ -246,7 +297,7 @@ export class Deferral {
         if (!w) {
           failed = true;
           out = n;
-        } else out = leafNode(n.storage, w);
+        } else out = leafNode(n.storage, w, n.sum);
       } else out = opNode(n.expr, n.args.map(rebuild));
       memo.set(n, out);
       return out;
@@ -287,7 +338,7 @@ export class Deferral {
         leaves.add(k);
       }
     }
-    return nodes <= MAX_NODES && leaves.size + outputs <= MAX_BINDINGS && retained <= MAX_RETAINED &&
+    return nodes <= MAX_NODES && leaves.size + outputs <= this.host.maxBindings && retained <= MAX_RETAINED &&
       stridedWords(rankBound(shape), leaves.size) + params + extraWords <= MAX_WORDS;
   }
 
@@ -355,7 +406,7 @@ export class Deferral {
   #dispatch(
     program: DeferredProgram,
     leaves: readonly LeafNode[],
-    params: readonly number[],
+    params: readonly ParamWord[],
     shape: readonly number[],
     outs: GpuStorage[],
     renamed?: GpuStorage,
@@ -365,7 +416,7 @@ export class Deferral {
     const c = collapse(shape, leaves);
     const p = new ParamWriter();
     writeStrided(p, c.shape, c.strides, leaves.map((l) => l.offset));
-    for (const v of params) p.f32(v);
+    writeParams(p, params);
     const inputs = leaves.map((l) => (l.storage === renamed ? oldBuffer! : leafBuffer(l)));
     this.host.run(deferredKernel(program, c.shape.length), [...inputs, ...outs.map((o) => o.buf)], p, n);
   }
@@ -382,7 +433,7 @@ export class Deferral {
     const c = collapse(p.shape, leaves);
     const w = new ParamWriter();
     writeStrided(w, c.shape, c.strides, leaves.map((l) => l.offset));
-    for (const v of params) w.f32(v);
+    writeParams(w, params);
     if (w.length !== reduceWordsBase(c.shape.length, leaves.length, params.length)) return undefined;
     w.u32s([outer, reduceSize, reduceSize, 1]);
     const out = this.host.newStorage("float32", outer, op);
@@ -415,6 +466,13 @@ export class Deferral {
   }
 }
 
+function writeParams(w: ParamWriter, params: readonly ParamWord[]): void {
+  for (const v of params) {
+    if (typeof v === "number") w.f32(v);
+    else w.u32(v.u32);
+  }
+}
+
 /** A leaf's buffer as it is now: pending contents of a leaf are newer than what the reader needs. */
 function leafBuffer(l: LeafNode): PooledBuffer {
   return l.storage.pending ? l.storage.raw : l.storage.buf;
@@ -436,11 +494,11 @@ function usesParam(e: Expr): boolean {
 }
 
 /** The straight-line program of `roots`: each distinct node once, leaves deduplicated by storage and window. */
-function linearize(roots: readonly DNode[], outputDtypes: readonly DType[]): { program: DeferredProgram; leaves: LeafNode[]; params: number[] } {
+function linearize(roots: readonly DNode[], outputDtypes: readonly DType[]): { program: DeferredProgram; leaves: LeafNode[]; params: ParamWord[] } {
   const steps: Step[] = [];
   const leaves: LeafNode[] = [];
   const leafIndex = new Map<string, number>();
-  const params: number[] = [];
+  const params: ParamWord[] = [];
   const memo = new Map<DNode, number>();
   const visit = (n: DNode): number => {
     const hit = memo.get(n);
@@ -452,7 +510,10 @@ function linearize(roots: readonly DNode[], outputDtypes: readonly DType[]): { p
         leafIndex.set(n.key, (k = leaves.length));
         leaves.push(n);
       }
-      step = { kind: "leaf", leaf: k };
+      if (n.sum) {
+        params.push({ u32: n.sum.count }, { u32: n.sum.stride });
+        step = { kind: "leaf", leaf: k, sum: params.length - 2 };
+      } else step = { kind: "leaf", leaf: k };
     } else if (n.kind === "param") {
       params.push(n.value);
       step = { kind: "param", param: params.length - 1 };

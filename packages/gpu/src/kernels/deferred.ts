@@ -18,8 +18,11 @@ import { combine, REDUCE_WG, SEQUENTIAL_MAX, sequentialReduceBody, treeReduceBod
 
 /** One step of a deferred program; steps refer to earlier steps by index. */
 export type Step =
-  /** Leaf `leaf` (a strided input binding), converted from its dtype to f32. */
-  | { readonly kind: "leaf"; readonly leaf: number }
+  /**
+   * Leaf `leaf` (a strided input binding), converted from its dtype to f32; with `sum`, a float32 split-K sum:
+   * the slices' count and stride are parameter words `sum` and `sum + 1`, added in slice order.
+   */
+  | { readonly kind: "leaf"; readonly leaf: number; readonly sum?: number }
   /** Scalar parameter `param` (after the strided words of the parameter block). */
   | { readonly kind: "param"; readonly param: number }
   /** An expression whose input k is step `args[k]`. */
@@ -38,7 +41,7 @@ export interface DeferredProgram {
 
 export function programKey(steps: readonly Step[], leafDtypes: readonly DType[], outputs: readonly number[], outputDtypes: readonly DType[]): string {
   const body = steps.map((s) =>
-    s.kind === "leaf" ? `L${s.leaf}` : s.kind === "param" ? `P${s.param}` : `${exprKey(s.expr)}[${s.args.join(",")}]`
+    s.kind === "leaf" ? `L${s.leaf}${s.sum === undefined ? "" : "+"}` : s.kind === "param" ? `P${s.param}` : `${exprKey(s.expr)}[${s.args.join(",")}]`
   );
   return `${leafDtypes.join(",")}|${body.join(";")}|${outputs.map((o, j) => `${o}:${outputDtypes[j]}`).join(",")}`;
 }
@@ -51,8 +54,13 @@ fn opq_(x: f32) -> f32 { return bitcast<f32>(bitcast<u32>(x) | pu(63u)); }
 function renderSteps(program: DeferredProgram, firstParam: number): string {
   return program.steps.map((s, j) => {
     switch (s.kind) {
-      case "leaf":
-        return `let t${j} = ${convert(`x${s.leaf}_[o${s.leaf}]`, program.leafDtypes[s.leaf]!, "float32")};`;
+      case "leaf": {
+        if (s.sum === undefined) return `let t${j} = ${convert(`x${s.leaf}_[o${s.leaf}]`, program.leafDtypes[s.leaf]!, "float32")};`;
+        // The order and roundings of the split-K sum kernel (gemm.ts), so the values are the same.
+        const [count, stride] = [firstParam + s.sum, firstParam + s.sum + 1];
+        return `var t${j} = x${s.leaf}_[o${s.leaf}];
+  for (var s${j} = 1u; s${j} < pu(${count}u); s${j}++) { t${j} = opq_(t${j} + x${s.leaf}_[o${s.leaf} + s${j} * pu(${stride}u)]); }`;
+      }
       case "param":
         return `let t${j} = pf(${firstParam + s.param}u);`;
       case "op":
@@ -64,7 +72,7 @@ function renderSteps(program: DeferredProgram, firstParam: number): string {
 /** The value output `j` stores: a leaf of the output's dtype is copied exactly (int32 included), not through f32. */
 function stored(program: DeferredProgram, j: number): string {
   const step = program.steps[program.outputs[j]!]!, dtype = program.outputDtypes[j]!;
-  if (step.kind === "leaf" && program.leafDtypes[step.leaf] === dtype) return `x${step.leaf}_[o${step.leaf}]`;
+  if (step.kind === "leaf" && step.sum === undefined && program.leafDtypes[step.leaf] === dtype) return `x${step.leaf}_[o${step.leaf}]`;
   const value = `t${program.outputs[j]}`;
   return dtype === "float32" ? value : convert(value, "float32", dtype);
 }
