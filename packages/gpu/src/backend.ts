@@ -417,7 +417,7 @@ export class WebGpuBackend implements Backend {
     }
     const segs = outer < 64 && reduceSize > 4 * SEGMENT ? Math.ceil(reduceSize / SEGMENT) : 1;
     // A deferred input is evaluated inside the reduction.
-    const fused = segs === 1 && dtype === "float32" ? this.#deferral.reduce(op, gpuStorage(x), outer, reduceSize) : undefined;
+    const fused = segs === 1 && dtype === "float32" ? this.#deferral.reduce(op, gpuStorage(x), outer, reduceSize, this.deferral) : undefined;
     if (fused) {
       this.release(out);
       return fused;

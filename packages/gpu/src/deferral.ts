@@ -19,6 +19,7 @@ import type { BufferPool, PooledBuffer } from "./pool.ts";
 import type { KernelSpec } from "./runtime.ts";
 import type { GpuCounters } from "./stats.ts";
 import { type GpuStorage, gpuStorage } from "./storage.ts";
+import { InternalError } from "@backprop/tensor";
 import { collapse, stridedWords, writeStrided } from "./strided.ts";
 import { composeWindow, isWholeRowMajor } from "./view_compose.ts";
 
@@ -48,11 +49,28 @@ export interface SplitSum {
 /** A parameter word of a deferred kernel: a float32 scalar, or a u32 (a split sum's count or stride). */
 type ParamWord = number | { readonly u32: number };
 
-/** The deferred contents of a storage: `root` evaluated at each row-major position of `shape`. */
+/**
+ * The deferred contents of a storage: `root` evaluated at each row-major position of `shape`; or, with
+ * `reduce`, the row reductions of that expression (the storage holds `reduce.outer` values).
+ */
 export interface Pending {
   readonly shape: readonly number[];
   readonly root: DNode;
   readonly leaves: ReadonlySet<GpuStorage>;
+  readonly reduce?: ReduceGroup;
+}
+
+/**
+ * Reductions of the same rows (the same op, row count and length, over expressions of the same shape) that run
+ * as one pass with one output each: a batch norm's backward pass sums the gradient and the gradient times x̂
+ * over the same elements, reading the gradient once.
+ */
+interface ReduceGroup {
+  readonly op: ReduceOp;
+  readonly outer: number;
+  readonly size: number;
+  readonly shape: readonly number[];
+  readonly members: GpuStorage[];
 }
 
 /** What the deferral needs from the backend. */
@@ -74,10 +92,14 @@ const MAX_NODES = 96;
 /**
  * Released storages a new expression may keep out of the pool. An accumulator (x ← x + yₜ, running
  * statistics) would otherwise keep every yₜ until it is read; this runs it every few steps instead, so memory
- * stays bounded and a training loop's pool settles. Four lets a batch norm's normalisation take the convolution
- * output, its bias and the statistics' temporaries in one pass, and the running statistics run every few steps.
+ * stays bounded and a training loop's pool settles. Three lets a batch norm's normalisation read the
+ * convolution's output, its bias and the statistics' temporaries in one pass.
  */
-const MAX_RETAINED = 4;
+const MAX_RETAINED = 3;
+/** Reductions one pass computes together (each keeps a workgroup array of its own). */
+const MAX_GROUP = 4;
+/** Parameter words a group of reductions may use: all but the reserved word 63 (nothing is added later). */
+const GROUP_WORDS = 63;
 
 interface Info {
   readonly nodes: number;
@@ -168,6 +190,8 @@ const SELECT: Expr = E.select(E.input(0), E.input(1), E.input(2));
 
 export class Deferral {
   readonly #live = new Set<GpuStorage>();
+  /** The latest group of pending reductions, which a compatible new reduction joins. */
+  #openGroup: ReduceGroup | null = null;
 
   constructor(private readonly host: DeferralHost) {}
 
@@ -248,7 +272,7 @@ export class Deferral {
   viewOf(v: StridedView): StridedView {
     const s = gpuStorage(v.storage);
     const p = s.pending;
-    if (!p || p.root.kind !== "leaf" || p.root.sum || p.root.storage.dtype !== s.dtype || p.root.storage.pending) return v;
+    if (!p || p.reduce || p.root.kind !== "leaf" || p.root.sum || p.root.storage.dtype !== s.dtype || p.root.storage.pending) return v;
     const w = composeWindow(p.shape, p.root, v);
     return w ? { storage: p.root.storage, shape: w.shape, strides: w.strides, offset: w.offset } : v;
   }
@@ -273,7 +297,8 @@ export class Deferral {
       if (value !== null) return paramNode(value);
     }
     if (s.pending) {
-      const composed = this.#compose(s.pending, v);
+      // A pending reduction runs (with its group) first: its values are not elementwise in its leaves.
+      const composed = s.pending.reduce ? null : this.#compose(s.pending, v);
       if (composed) return composed;
       this.materialize(s);
     }
@@ -325,7 +350,12 @@ export class Deferral {
     }
   }
 
-  #fits(root: DNode | readonly DNode[], shape: readonly number[], outputs: number, extraWords = 0): boolean {
+  /**
+   * Whether `root` fits one kernel. The parameter words are bounded from the shape's rank, or with
+   * `exactWords` counted as the kernel would write them (after merging dimensions and sharing leaves) and
+   * compared with that limit instead.
+   */
+  #fits(root: DNode | readonly DNode[], shape: readonly number[], outputs: number, extraWords = 0, exactWords?: number): boolean {
     const roots = Array.isArray(root) ? root : [root as DNode];
     let nodes = 0, params = 0, retained = 0;
     const leaves = new Set<string>();
@@ -338,13 +368,16 @@ export class Deferral {
         leaves.add(k);
       }
     }
-    return nodes <= MAX_NODES && leaves.size + outputs <= this.host.maxBindings && retained <= MAX_RETAINED &&
-      stridedWords(rankBound(shape), leaves.size) + params + extraWords <= MAX_WORDS;
+    if (nodes > MAX_NODES || leaves.size + outputs > this.host.maxBindings || retained > MAX_RETAINED) return false;
+    if (exactWords === undefined) return stridedWords(rankBound(shape), leaves.size) + params + extraWords <= MAX_WORDS;
+    const lin = linearize(roots, roots.map(() => "float32"));
+    const c = collapse(shape, lin.leaves);
+    return stridedWords(c.shape.length, lin.leaves.length) + lin.params.length + extraWords <= exactWords;
   }
 
-  #setPending(s: GpuStorage, shape: readonly number[], root: DNode): void {
+  #setPending(s: GpuStorage, shape: readonly number[], root: DNode, reduce?: ReduceGroup): void {
     const leaves = new Set([...info(root).leaves.values()].map((l) => l.storage));
-    s.pending = { shape: [...shape], root, leaves };
+    s.pending = { shape: [...shape], root, leaves, reduce };
     for (const l of leaves) (l.dependents ??= new Set()).add(s);
     this.#live.add(s);
     this.host.counters.current.deferred++;
@@ -355,6 +388,11 @@ export class Deferral {
     const p = s.pending!;
     s.pending = null;
     this.#live.delete(s);
+    if (p.reduce) {
+      const members = p.reduce.members;
+      members.splice(members.indexOf(s), 1);
+      if (members.length === 0 && this.#openGroup === p.reduce) this.#openGroup = null;
+    }
     if (unpin) this.#unpin(s, p);
   }
 
@@ -370,6 +408,10 @@ export class Deferral {
   /** Runs `s`'s pending expression into its buffer (after the expressions that read the buffer as it is). */
   materialize(s: GpuStorage): void {
     if (!s.pending) return;
+    if (s.pending.reduce) {
+      this.#runGroup(s.pending.reduce);
+      return;
+    }
     this.materializeDependents(s);
     const p = s.pending;
     const { program, leaves, params } = linearize([p.root], [s.dtype]);
@@ -423,24 +465,46 @@ export class Deferral {
 
   /**
    * Sums (or other reductions) of the rows of pending float32 `x`, its expression evaluated inside the reduction;
-   * undefined where it does not fit one pass (the caller runs `x` and reduces its buffer).
+   * undefined where it does not fit one pass (the caller runs `x` and reduces its buffer). With `defer`, the
+   * result is pending itself and runs when needed, in one pass with the other reductions of the same rows
+   * recorded meanwhile (see `ReduceGroup`).
    */
-  reduce(op: ReduceOp, x: GpuStorage, outer: number, reduceSize: number): GpuStorage | undefined {
+  reduce(op: ReduceOp, x: GpuStorage, outer: number, reduceSize: number, defer: boolean): GpuStorage | undefined {
     const p = x.pending;
-    if (!p || x.dtype !== "float32") return undefined;
+    if (!p || p.reduce || x.dtype !== "float32") return undefined;
     if (!this.#fits(p.root, p.shape, 1, 4)) return undefined;
-    const { program, leaves, params } = linearize([p.root], ["float32"]);
-    const c = collapse(p.shape, leaves);
+    const out = this.host.newStorage("float32", outer, op);
+    const open = this.#openGroup;
+    const joins = open !== null && open.op === op && open.outer === outer && open.size === reduceSize &&
+      open.members.length < MAX_GROUP && sameShape(open.shape, p.shape) &&
+      this.#fits([...open.members.map((m) => m.pending!.root), p.root], p.shape, open.members.length + 1, 4, GROUP_WORDS);
+    const group: ReduceGroup = joins ? open : { op, outer, size: reduceSize, shape: [...p.shape], members: [] };
+    group.members.push(out);
+    this.#setPending(out, p.shape, p.root, group);
+    this.#openGroup = group;
+    if (!defer) this.#runGroup(group);
+    return out;
+  }
+
+  /** Runs a group of pending reductions as one pass, one output each. */
+  #runGroup(group: ReduceGroup): void {
+    if (this.#openGroup === group) this.#openGroup = null;
+    const members = [...group.members];
+    const pendings = members.map((m) => m.pending!);
+    const { program, leaves, params } = linearize(pendings.map((p) => p.root), members.map(() => "float32"));
+    for (const m of members) this.#forget(m, false);
+    const c = collapse(group.shape, leaves);
     const w = new ParamWriter();
     writeStrided(w, c.shape, c.strides, leaves.map((l) => l.offset));
     writeParams(w, params);
-    if (w.length !== reduceWordsBase(c.shape.length, leaves.length, params.length)) return undefined;
-    w.u32s([outer, reduceSize, reduceSize, 1]);
-    const out = this.host.newStorage("float32", outer, op);
-    const sequential = reduceSize <= SEQUENTIAL_MAX;
-    const spec = deferredReduceKernel(op, program, c.shape.length, sequential);
-    this.host.run(spec, [...leaves.map(leafBuffer), out.buf], w, outer, sequential ? 64 : 1);
-    return out;
+    if (w.length !== reduceWordsBase(c.shape.length, leaves.length, params.length)) {
+      throw new InternalError(`webgpu.${group.op}: a deferred reduction's parameters took ${w.length} words`);
+    }
+    w.u32s([group.outer, group.size, group.size, 1]);
+    const sequential = group.size <= SEQUENTIAL_MAX;
+    const spec = deferredReduceKernel(group.op, program, c.shape.length, sequential);
+    this.host.run(spec, [...leaves.map(leafBuffer), ...members.map((m) => m.buf)], w, group.outer, sequential ? 64 : 1);
+    members.forEach((m, k) => this.#unpin(m, pendings[k]!));
   }
 
   /**
@@ -476,6 +540,10 @@ function writeParams(w: ParamWriter, params: readonly ParamWord[]): void {
 /** A leaf's buffer as it is now: pending contents of a leaf are newer than what the reader needs. */
 function leafBuffer(l: LeafNode): PooledBuffer {
   return l.storage.pending ? l.storage.raw : l.storage.buf;
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
 function deferrable(dtype: DType): boolean {

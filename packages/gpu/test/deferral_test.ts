@@ -248,3 +248,71 @@ test("every operation of a deferred kernel passes through opq_, whose mask word 
     if (!new RegExp(`let t${j} = opq_\\(`).test(source)) throw new Error(`step ${j} is not wrapped in opq_:\n${source}`);
   }
 });
+
+// ---- reductions grouped, split-K sums read by the consumer ----
+
+/** Runs `f` with deferral on and off; returns both results' values and the dispatches each took. */
+async function both(f: () => NDArray[]): Promise<{ data: Float32Array[][]; dispatches: number[] }> {
+  const backend = gpu!.backend;
+  const data: Float32Array[][] = [], dispatches: number[] = [];
+  for (const deferral of [true, false]) {
+    backend.deferral = deferral;
+    try {
+      const before = backend.stats().dispatches;
+      const out = tidy(() => f().map((x) => x.keep()));
+      data.push((await Promise.all(out.map((x) => x.data()))) as Float32Array[]);
+      dispatches.push(backend.stats().dispatches - before);
+      for (const x of out) x.dispose();
+    } finally {
+      backend.deferral = true;
+    }
+  }
+  return { data, dispatches };
+}
+
+function assertAgree(what: string, got: Float32Array[], want: Float32Array[]): void {
+  got.forEach((g, a) => {
+    for (let k = 0; k < g.length; k++) {
+      if (!agree(g[k]!, want[a]![k]!)) throw new Error(`${what}: output ${a}, element ${k}: deferred ${g[k]}, op by op ${want[a]![k]}`);
+    }
+  });
+}
+
+test("reductions of the same rows recorded together run as one pass with the op-by-op sums", async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.integer({ min: 1, max: 5 }),
+      fc.integer({ min: 2, max: 6 }),
+      fc.integer({ min: 1, max: 300 }),
+      fc.array(value, { minLength: 1, maxLength: 12 }),
+      async (n, c, hw, values) => {
+        const at = (k: number) => values[k % values.length]!;
+        const make = (salt: number) =>
+          tensor(Array.from({ length: n * c * hw }, (_, k) => at(k * 7 + salt)), { dtype: "float32", device: "webgpu" }).reshape([n, c, hw]);
+        const { data, dispatches } = await both(() => {
+          const g = make(0).relu(), x = make(3);
+          // A batch norm's backward sums: Σg and Σg·x over every dimension but the channel.
+          return [g.sum([0, 2], true), g.mul(x).sum([0, 2], true), x.abs().sum([0, 2], true)];
+        });
+        assertAgree(`[${n}, ${c}, ${hw}]`, data[0]!, data[1]!);
+        if (dispatches[0] !== 1) throw new Error(`three sums of the same rows took ${dispatches[0]} dispatches, expected 1`);
+      },
+    ),
+    { numRuns: 12, seed: 1516 },
+  );
+});
+
+test("a split-K product summed by its consumer equals the op-by-op split sum", async () => {
+  // A small output with a long K is split across workgroups (see kernels/gemm_run.ts).
+  const k = 2048;
+  const a = Array.from({ length: 4 * k }, (_, i) => Math.sin(i) * 0.5), b = Array.from({ length: k * 3 }, (_, i) => Math.cos(i * 0.7));
+  const { data, dispatches } = await both(() => {
+    const A = tensor(a, { dtype: "float32", device: "webgpu" }).reshape([4, k]);
+    const B = tensor(b, { dtype: "float32", device: "webgpu" }).reshape([k, 3]);
+    const y = A.matmul(B);
+    return [y.mul(2).add(1).relu(), y.sum(0), y.transpose(0, 1).contiguous()];
+  });
+  assertAgree("split-K matmul", data[0]!, data[1]!);
+  // Deferred: the GEMM, the two elementwise consumers and the sum, each adding the slices as it reads them.
+  if (!(dispatches[0]! < dispatches[1]!)) throw new Error(`dispatches: deferred ${dispatches[0]}, op by op ${dispatches[1]}`);
+});

@@ -109,48 +109,81 @@ export function reduceWordsBase(rank: number, leaves: number, params: number): n
 }
 
 /**
- * `reduceKernel` (reduce.ts) with its row elements computed by the program's single float32 output at each flat
- * index, instead of read from a buffer: the same loop order and tree, so the same sums as the two passes.
+ * `reduceKernel` (reduce.ts) with its row elements computed by the program's float32 output at each flat
+ * index, instead of read from a buffer: the same loop order and tree, so the same sums as the two passes. A
+ * program with several outputs reduces each into its own output buffer (a group of reductions of the same rows),
+ * each in that same order.
  */
 export function deferredReduceKernel(op: ReduceOp, program: DeferredProgram, rank: number, sequential: boolean): KernelSpec {
   const leaves = program.leafDtypes.length;
+  const outputs = program.outputs.length;
   const base = reduceWordsBase(rank, leaves, program.params);
   const { identity, fn } = combine(op, "f32");
   const key = `deferred-reduce:${op}:${sequential ? "seq" : "tree"}:${rank}:${program.key}`;
+  const outs = program.outputs.map((_, j) => [outputs === 1 ? "out" : `out${j}`, "array<f32>"] as [string, string]);
+  const loaded = outputs === 1 ? `t${program.outputs[0]}` : `array<f32, ${outputs}>(${program.outputs.map((o) => `t${o}`).join(", ")})`;
   const head = () => `${MATH_WGSL}${CONVERT_WGSL}${OPAQUE_WGSL}
 fn combine_(a: f32, b: f32) -> f32 { return ${fn}; }
-${storageDecls(leafDecls(program), [["out", "array<f32>"]])}
-fn load_(i: u32) -> f32 {
+${storageDecls(leafDecls(program), outs)}
+fn load_(i: u32) -> ${outputs === 1 ? "f32" : `array<f32, ${outputs}>`} {
   ${stridedOffsets(rank, leaves)}
   ${renderSteps(program, stridedWords(rank, leaves))}
-  return t${program.outputs[0]};
+  return ${loaded};
 }
 fn reduceParams_() -> vec4<u32> { return vec4<u32>(pu(${base}u), pu(${base + 1}u), pu(${base + 2}u), pu(${base + 3}u)); }`;
-  if (sequential) {
-    return {
-      key,
-      inputs: leaves,
-      outputs: 1,
-      source: () => `${head()}
-${entry1d(64)}
-  let rp = reduceParams_();
-  let outer = rp.x; let size = rp.y; let segLen = rp.z; let segs = rp.w;
-${sequentialReduceBody("f32", identity, "load_(j)")}`,
-    };
-  }
-  return {
-    key,
-    inputs: leaves,
-    outputs: 1,
-    source: () => `${head()}
-var<workgroup> sh: array<f32, ${REDUCE_WG}>;
-@compute @workgroup_size(${REDUCE_WG})
+  const params = `  let rp = reduceParams_();
+  let outer = rp.x; let size = rp.y; let segLen = rp.z; let segs = rp.w;`;
+  const tree = `@compute @workgroup_size(${REDUCE_WG})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
-  let rp = reduceParams_();
-  let outer = rp.x; let size = rp.y; let segLen = rp.z; let segs = rp.w;
-${treeReduceBody("f32", identity, "load_(j)")}`,
-  };
+${params}`;
+  const spec = (source: () => string): KernelSpec => ({ key, inputs: leaves, outputs, source });
+  if (outputs > 1) {
+    const each = (f: (j: number) => string) => program.outputs.map((_, j) => f(j)).join(" ");
+    if (sequential) {
+      return spec(() => `${head()}
+${entry1d(64)}
+${params}
+  if (i >= outer * segs) { return; }
+  let r = i / segs; let s = i % segs;
+  let begin = r * size + s * segLen;
+  let end = r * size + min(size, (s + 1u) * segLen);
+  ${each((j) => `var acc${j}: f32 = ${identity};`)}
+  for (var j = begin; j < end; j++) { let v = load_(j); ${each((j) => `acc${j} = combine_(acc${j}, v[${j}]);`)} }
+  ${each((j) => `out${j}[i] = acc${j};`)}
+}`);
+    }
+    return spec(() => `${head()}
+${each((j) => `var<workgroup> sh${j}: array<f32, ${REDUCE_WG}>;`)}
+${tree}
+  let g = wid.x + wid.y * nwg.x;
+  let valid = g < outer * segs;
+  let r = g / segs; let s = g % segs;
+  let begin = r * size + s * segLen;
+  let end = r * size + min(size, (s + 1u) * segLen);
+  ${each((j) => `var acc${j}: f32 = ${identity};`)}
+  if (valid) {
+    for (var j = begin + lid; j < end; j += ${REDUCE_WG}u) { let v = load_(j); ${each((j) => `acc${j} = combine_(acc${j}, v[${j}]);`)} }
+  }
+  ${each((j) => `sh${j}[lid] = acc${j};`)}
+  workgroupBarrier();
+  for (var w = ${REDUCE_WG / 2}u; w > 0u; w = w >> 1u) {
+    if (lid < w) { ${each((j) => `sh${j}[lid] = combine_(sh${j}[lid], sh${j}[lid + w]);`)} }
+    workgroupBarrier();
+  }
+  if (lid == 0u && valid) { ${each((j) => `out${j}[g] = sh${j}[0];`)} }
+}`);
+  }
+  if (sequential) {
+    return spec(() => `${head()}
+${entry1d(64)}
+${params}
+${sequentialReduceBody("f32", identity, "load_(j)")}`);
+  }
+  return spec(() => `${head()}
+var<workgroup> sh: array<f32, ${REDUCE_WG}>;
+${tree}
+${treeReduceBody("f32", identity, "load_(j)")}`);
 }
 
 export { SEQUENTIAL_MAX };
