@@ -92,10 +92,14 @@ const MAX_NODES = 96;
 /**
  * Released storages a new expression may keep out of the pool. An accumulator (x ← x + yₜ, running
  * statistics) would otherwise keep every yₜ until it is read; this runs it every few steps instead, so memory
- * stays bounded and a training loop's pool settles. Three lets a batch norm's normalisation read the
- * convolution's output, its bias and the statistics' temporaries in one pass.
+ * stays bounded and a training loop's pool settles. An accumulator's history is old: storages made more than
+ * `RECENT_SPAN` storages before the expression's newest leaf count against `MAX_RETAINED`. The temporaries of one
+ * layer's pass (a convolution's output and split-K workspace, a ReLU's mask, a batch norm's gradients) are
+ * recent, and all released leaves together may number `MAX_RETAINED_RECENT`.
  */
 const MAX_RETAINED = 3;
+const MAX_RETAINED_RECENT = 6;
+const RECENT_SPAN = 32;
 /** Reductions one pass computes together (each keeps a workgroup array of its own). */
 const MAX_GROUP = 4;
 /** Parameter words a group of reductions may use: all but the reserved word 63 (nothing is added later). */
@@ -351,28 +355,36 @@ export class Deferral {
   }
 
   /**
-   * Whether `root` fits one kernel. The parameter words are bounded from the shape's rank, or with
-   * `exactWords` counted as the kernel would write them (after merging dimensions and sharing leaves) and
-   * compared with that limit instead.
+   * Whether `root` fits one kernel. The parameter words are bounded from the shape's rank first; where that
+   * bound is over the limit (`exactWords`, else `MAX_WORDS`) they are counted as the kernel would write them,
+   * after merging dimensions and sharing leaves (a batch norm's per-channel operands merge the spatial ones).
    */
   #fits(root: DNode | readonly DNode[], shape: readonly number[], outputs: number, extraWords = 0, exactWords?: number): boolean {
     const roots = Array.isArray(root) ? root : [root as DNode];
-    let nodes = 0, params = 0, retained = 0;
-    const leaves = new Set<string>();
+    let nodes = 0, params = 0, newest = 0;
+    const leaves = new Map<string, GpuStorage>();
     for (const r of roots) {
       const i = info(r);
       nodes += i.nodes;
       params += i.params;
       for (const [k, l] of i.leaves) {
-        if (!leaves.has(k) && l.storage.released) retained++;
-        leaves.add(k);
+        leaves.set(k, l.storage);
+        newest = Math.max(newest, l.storage.id);
       }
     }
-    if (nodes > MAX_NODES || leaves.size + outputs > this.host.maxBindings || retained > MAX_RETAINED) return false;
-    if (exactWords === undefined) return stridedWords(rankBound(shape), leaves.size) + params + extraWords <= MAX_WORDS;
+    if (nodes > MAX_NODES || leaves.size + outputs > this.host.maxBindings) return false;
+    let retained = 0, old = 0;
+    for (const s of new Set(leaves.values())) {
+      if (!s.released) continue;
+      retained++;
+      if (s.id < newest - RECENT_SPAN) old++;
+    }
+    if (old > MAX_RETAINED || retained > MAX_RETAINED_RECENT) return false;
+    const limit = exactWords ?? MAX_WORDS;
+    if (stridedWords(rankBound(shape), leaves.size) + params + extraWords <= limit) return true;
     const lin = linearize(roots, roots.map(() => "float32"));
     const c = collapse(shape, lin.leaves);
-    return stridedWords(c.shape.length, lin.leaves.length) + lin.params.length + extraWords <= exactWords;
+    return stridedWords(c.shape.length, lin.leaves.length) + lin.params.length + extraWords <= limit;
   }
 
   #setPending(s: GpuStorage, shape: readonly number[], root: DNode, reduce?: ReduceGroup): void {
