@@ -5,7 +5,7 @@
  * first when its window cannot be composed — is compared with the kernel-per-op path. And the `opq_` guard that
  * keeps the shader compiler from folding across operations.
  */
-import { E, fused, type NDArray, tensor, tidy, where } from "@backprop/tensor";
+import { E, full, fused, type NDArray, tensor, tidy, where } from "@backprop/tensor";
 import fc from "fast-check";
 import { deferredKernel, type DeferredProgram, programKey, type Step } from "../src/kernels/deferred.ts";
 import { gpu, noGpu } from "./setup.ts";
@@ -291,11 +291,12 @@ test("reductions of the same rows recorded together run as one pass with the op-
           tensor(Array.from({ length: n * c * hw }, (_, k) => at(k * 7 + salt)), { dtype: "float32", device: "webgpu" }).reshape([n, c, hw]);
         const { data, dispatches } = await both(() => {
           const g = make(0).relu(), x = make(3);
-          // A batch norm's backward sums: Σg and Σg·x over every dimension but the channel.
-          return [g.sum([0, 2], true), g.mul(x).sum([0, 2], true), x.abs().sum([0, 2], true)];
+          // A batch norm's backward sums: Σg and Σg·x over every dimension but the channel; then two maxima.
+          const sums = [g.sum([0, 2], true), g.mul(x).sum([0, 2], true), x.abs().sum([0, 2], true)];
+          return [...sums, g.max([0, 2], true), x.neg().max([0, 2], true)];
         });
         assertAgree(`[${n}, ${c}, ${hw}]`, data[0]!, data[1]!);
-        if (dispatches[0] !== 1) throw new Error(`three sums of the same rows took ${dispatches[0]} dispatches, expected 1`);
+        if (dispatches[0] !== 2) throw new Error(`three sums and two maxima of the same rows took ${dispatches[0]} dispatches, expected 2`);
       },
     ),
     { numRuns: 12, seed: 1516 },
@@ -315,4 +316,25 @@ test("a split-K product summed by its consumer equals the op-by-op split sum", a
   assertAgree("split-K matmul", data[0]!, data[1]!);
   // Deferred: the GEMM, the two elementwise consumers and the sum, each adding the slices as it reads them.
   if (!(dispatches[0]! < dispatches[1]!)) throw new Error(`dispatches: deferred ${dispatches[0]}, op by op ${dispatches[1]}`);
+});
+
+test("int32 add, sub and mul of constants fold to constants with wrapping, as the kernels compute", async () => {
+  const backend = gpu!.backend;
+  const cases: [number, number][] = [[0, 1], [2147483647, 1], [-2147483648, -1], [123456, 98765], [-7, 3]];
+  const { data, dispatches } = await both(() =>
+    cases.flatMap(([a, b]) => {
+      const x = full([3], a, { dtype: "int32", device: "webgpu" }), y = full([], b, { dtype: "int32", device: "webgpu" });
+      return [x.add(y), x.sub(y), x.mul(y)];
+    })
+  );
+  const want = cases.flatMap(([a, b]) => [(a + b) | 0, (a - b) | 0, Math.imul(a, b)]);
+  for (const run of data) {
+    run.forEach((d, k) => {
+      if (Array.from(d).some((v) => v !== want[k])) throw new Error(`int32 case ${k}: got ${Array.from(d)}, expected ${want[k]}`);
+    });
+  }
+  // Folded: no kernel with deferral on (reading a constant writes its buffer with a fill, not a dispatch of the op).
+  const folded = dispatches[0]!, opByOp = dispatches[1]!;
+  if (!(folded < opByOp)) throw new Error(`int32 constant arithmetic took ${folded} dispatches deferred, ${opByOp} op by op`);
+  if (backend.pendingStorages !== 0) throw new Error(`${backend.pendingStorages} pending storages left`);
 });
