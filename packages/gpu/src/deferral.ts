@@ -13,7 +13,7 @@
 // the buffer as it is, not the new pending contents).
 import type { DType, Expr, FusedProgram, ReduceOp, StridedView } from "@backprop/tensor";
 import { binaryDef, E, unaryDef, type BinaryOp, type UnaryOp } from "@backprop/tensor";
-import { deferredKernel, type DeferredProgram, deferredReduceKernel, programKey, reduceWordsBase, SEQUENTIAL_MAX, type Step } from "./kernels/deferred.ts";
+import { type BatchSegment, deferredBatchKernel, deferredKernel, type DeferredProgram, deferredReduceKernel, programKey, reduceWordsBase, SEQUENTIAL_MAX, type Step } from "./kernels/deferred.ts";
 import { ParamWriter } from "./params.ts";
 import type { BufferPool, PooledBuffer } from "./pool.ts";
 import type { KernelSpec } from "./runtime.ts";
@@ -58,6 +58,18 @@ export interface Pending {
   readonly root: DNode;
   readonly leaves: ReadonlySet<GpuStorage>;
   readonly reduce?: ReduceGroup;
+  /** An output of a multi-output fused program that runs in a batch with others (see `FusedBatch`). */
+  readonly batch?: FusedBatch;
+}
+
+/**
+ * Multi-output fused programs (an optimizer's update of one parameter: θ', m', v') recorded one after another
+ * and run as one dispatch, each over its own shape: the next parameter's update joins while the bindings and
+ * the parameter block allow, then the batch runs (so at most one batch holds its inputs alive). Each segment
+ * is the outputs of one program that are still wanted.
+ */
+interface FusedBatch {
+  readonly segments: { readonly shape: readonly number[]; readonly members: GpuStorage[] }[];
 }
 
 /**
@@ -104,6 +116,8 @@ const RECENT_SPAN = 32;
 const MAX_GROUP = 4;
 /** Parameter words a group of reductions may use: all but the reserved word 63 (nothing is added later). */
 const GROUP_WORDS = 63;
+/** Programs one batch runs (each a function of the kernel). */
+const MAX_SEGMENTS = 4;
 
 interface Info {
   readonly nodes: number;
@@ -196,6 +210,8 @@ export class Deferral {
   readonly #live = new Set<GpuStorage>();
   /** The latest group of pending reductions, which a compatible new reduction joins. */
   #openGroup: ReduceGroup | null = null;
+  /** The latest batch of multi-output programs, which the next one may join. */
+  #openBatch: FusedBatch | null = null;
 
   constructor(private readonly host: DeferralHost) {}
 
@@ -276,7 +292,7 @@ export class Deferral {
   viewOf(v: StridedView): StridedView {
     const s = gpuStorage(v.storage);
     const p = s.pending;
-    if (!p || p.reduce || p.root.kind !== "leaf" || p.root.sum || p.root.storage.dtype !== s.dtype || p.root.storage.pending) return v;
+    if (!p || p.reduce || p.batch || p.root.kind !== "leaf" || p.root.sum || p.root.storage.dtype !== s.dtype || p.root.storage.pending) return v;
     const w = composeWindow(p.shape, p.root, v);
     return w ? { storage: p.root.storage, shape: w.shape, strides: w.strides, offset: w.offset } : v;
   }
@@ -301,8 +317,9 @@ export class Deferral {
       if (value !== null) return paramNode(value);
     }
     if (s.pending) {
-      // A pending reduction runs (with its group) first: its values are not elementwise in its leaves.
-      const composed = s.pending.reduce ? null : this.#compose(s.pending, v);
+      // A pending reduction runs (with its group) first: its values are not elementwise in its leaves. A batched
+      // output runs with its batch rather than alone inside this expression.
+      const composed = s.pending.reduce || s.pending.batch ? null : this.#compose(s.pending, v);
       if (composed) return composed;
       this.materialize(s);
     }
@@ -387,9 +404,9 @@ export class Deferral {
     return stridedWords(c.shape.length, lin.leaves.length) + lin.params.length + extraWords <= limit;
   }
 
-  #setPending(s: GpuStorage, shape: readonly number[], root: DNode, reduce?: ReduceGroup): void {
+  #setPending(s: GpuStorage, shape: readonly number[], root: DNode, reduce?: ReduceGroup, batch?: FusedBatch): void {
     const leaves = new Set([...info(root).leaves.values()].map((l) => l.storage));
-    s.pending = { shape: [...shape], root, leaves, reduce };
+    s.pending = { shape: [...shape], root, leaves, reduce, batch };
     for (const l of leaves) (l.dependents ??= new Set()).add(s);
     this.#live.add(s);
     this.host.counters.current.deferred++;
@@ -404,6 +421,14 @@ export class Deferral {
       const members = p.reduce.members;
       members.splice(members.indexOf(s), 1);
       if (members.length === 0 && this.#openGroup === p.reduce) this.#openGroup = null;
+    }
+    if (p.batch) {
+      const segments = p.batch.segments;
+      const at = segments.findIndex((g) => g.members.includes(s));
+      const members = segments[at]!.members;
+      members.splice(members.indexOf(s), 1);
+      if (members.length === 0) segments.splice(at, 1);
+      if (segments.length === 0 && this.#openBatch === p.batch) this.#openBatch = null;
     }
     if (unpin) this.#unpin(s, p);
   }
@@ -422,6 +447,10 @@ export class Deferral {
     if (!s.pending) return;
     if (s.pending.reduce) {
       this.#runGroup(s.pending.reduce);
+      return;
+    }
+    if (s.pending.batch) {
+      this.#runBatch(s.pending.batch);
       return;
     }
     this.materializeDependents(s);
@@ -483,7 +512,7 @@ export class Deferral {
    */
   reduce(op: ReduceOp, x: GpuStorage, outer: number, reduceSize: number, defer: boolean): GpuStorage | undefined {
     const p = x.pending;
-    if (!p || p.reduce || x.dtype !== "float32") return undefined;
+    if (!p || p.reduce || p.batch || x.dtype !== "float32") return undefined;
     if (!this.#fits(p.root, p.shape, 1, 4)) return undefined;
     const out = this.host.newStorage("float32", outer, op);
     const open = this.#openGroup;
@@ -536,9 +565,57 @@ export class Deferral {
     }
     const storages = roots.map(() => this.host.newStorage("float32", n, "fused"));
     if (n === 0) return storages;
-    const lin = linearize(roots, roots.map(() => "float32"));
-    this.#dispatch(lin.program, lin.leaves, lin.params, shape, storages);
+    const open = this.#openBatch;
+    const segment = { shape: [...shape], members: storages };
+    if (open && this.#batchFits([...open.segments, segment], roots)) open.segments.push(segment);
+    else {
+      if (open) this.#runBatch(open);
+      this.#openBatch = { segments: [segment] };
+    }
+    const batch = this.#openBatch!;
+    storages.forEach((s, j) => this.#setPending(s, shape, roots[j]!, undefined, batch));
     return storages;
+  }
+
+  /**
+   * Whether `segments` (the last one's roots given, not yet pending) fit one batch kernel: bindings, the
+   * parameter block, and the released inputs they keep alive.
+   */
+  #batchFits(segments: readonly { shape: readonly number[]; members: GpuStorage[] }[], lastRoots: readonly DNode[]): boolean {
+    if (segments.length > MAX_SEGMENTS) return false;
+    let bindings = 0, words = 0;
+    for (const [g, seg] of segments.entries()) {
+      const roots = g === segments.length - 1 ? lastRoots : seg.members.map((m) => m.pending!.root);
+      const lin = linearize(roots, roots.map(() => "float32"));
+      bindings += lin.leaves.length + roots.length;
+      words += stridedWords(collapse(seg.shape, lin.leaves).shape.length, lin.leaves.length) + lin.params.length;
+    }
+    return bindings <= this.host.maxBindings && words <= GROUP_WORDS;
+  }
+
+  /** Runs a batch of multi-output programs as one dispatch. */
+  #runBatch(batch: FusedBatch): void {
+    if (this.#openBatch === batch) this.#openBatch = null;
+    const segments = batch.segments.map((g) => ({ shape: g.shape, members: [...g.members] }));
+    const pendings = segments.map((g) => g.members.map((m) => m.pending!));
+    const w = new ParamWriter();
+    const parts: BatchSegment[] = [];
+    const buffers: PooledBuffer[] = [], outputs: GpuStorage[] = [];
+    let total = 0;
+    segments.forEach((g, k) => {
+      const { program, leaves, params } = linearize(pendings[k]!.map((p) => p.root), g.members.map((m) => m.dtype));
+      const c = collapse(g.shape, leaves);
+      parts.push({ program, rank: c.shape.length, base: w.length });
+      writeStrided(w, c.shape, c.strides, leaves.map((l) => l.offset));
+      writeParams(w, params);
+      buffers.push(...leaves.map(leafBuffer));
+      outputs.push(...g.members);
+      total += g.shape.reduce((a, b) => a * b, 1);
+    });
+    for (const m of outputs) this.#forget(m, false);
+    this.host.run(deferredBatchKernel(parts), [...buffers, ...outputs.map((m) => m.buf)], w, total);
+    segments.forEach((g, k) => g.members.forEach((m, j) => this.#unpin(m, pendings[k]![j]!)));
+    this.host.counters.current.deferredRuns++;
   }
 }
 

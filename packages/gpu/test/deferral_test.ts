@@ -5,6 +5,8 @@
  * first when its window cannot be composed — is compared with the kernel-per-op path. And the `opq_` guard that
  * keeps the shader compiler from folding across operations.
  */
+import { Tensor } from "@backprop/autograd";
+import { Adam, Parameter } from "@backprop/nn";
 import { E, full, fused, type NDArray, tensor, tidy, where } from "@backprop/tensor";
 import fc from "fast-check";
 import { deferredKernel, type DeferredProgram, programKey, type Step } from "../src/kernels/deferred.ts";
@@ -337,4 +339,76 @@ test("int32 add, sub and mul of constants fold to constants with wrapping, as th
   const folded = dispatches[0]!, opByOp = dispatches[1]!;
   if (!(folded < opByOp)) throw new Error(`int32 constant arithmetic took ${folded} dispatches deferred, ${opByOp} op by op`);
   if (backend.pendingStorages !== 0) throw new Error(`${backend.pendingStorages} pending storages left`);
+});
+
+// ---- multi-output programs batched into one dispatch ----
+
+test("multi-output programs over different shapes, batched, equal their op-by-op runs (outputs dropped or read in any order)", async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(fc.record({ size: fc.integer({ min: 1, max: 700 }), transposed: fc.boolean(), keepFirst: fc.boolean(), scale: fc.float({ min: -2, max: 2, noNaN: true }) }), { minLength: 1, maxLength: 6 }),
+      fc.array(value, { minLength: 1, maxLength: 10 }),
+      async (programs, values) => {
+        const at = (k: number) => values[k % values.length]!;
+        const { data } = await both(() =>
+          programs.flatMap((p, g) => {
+            const cols = p.size % 7 + 1, rows = Math.ceil(p.size / cols);
+            const a = tensor(Array.from({ length: rows * cols }, (_, k) => at(k + g)), { dtype: "float32", device: "webgpu" }).reshape([rows, cols]);
+            const b = tensor(Array.from({ length: rows * cols }, (_, k) => at(3 * k + 1)), { dtype: "float32", device: "webgpu" }).reshape([cols, rows]);
+            const x = p.transposed ? b.transpose(0, 1) : a, y = a;
+            // An update rule's shape: three outputs sharing subexpressions.
+            const outs = fused(
+              [E.add(E.mul(E.input(0), E.param(0)), E.input(1)), E.mul(E.input(1), E.input(1)), E.sub(E.input(0), E.exp(E.input(1)))],
+              [x, y],
+              [p.scale],
+            );
+            if (!p.keepFirst) outs[0]!.dispose();
+            return p.keepFirst ? outs : outs.slice(1);
+          }).reverse()
+        );
+        assertAgree("batched programs", data[0]!, data[1]!);
+      },
+    ),
+    { numRuns: 15, seed: 1517 },
+  );
+});
+
+test("Adam over several parameters runs as fewer dispatches than parameters and matches the op-by-op update", async () => {
+  const shapes = [[64, 27], [64], [128, 64], [128], [10, 128], [10]];
+  const run = async (deferral: boolean) => {
+    const backend = gpu!.backend;
+    backend.deferral = deferral;
+    try {
+      const params = shapes.map((s, i) =>
+        new Parameter(tidy(() => tensor(Array.from({ length: s.reduce((a, b) => a * b, 1) }, (_, k) => Math.sin(k + i)), { dtype: "float32", device: "webgpu" }).reshape(s)))
+      );
+      const optimizer = new Adam(params, { lr: 0.01 });
+      let dispatches = 0;
+      for (let step = 0; step < 3; step++) {
+        params.forEach((p, i) => {
+          p.grad?.dispose();
+          p.grad = new Tensor(tidy(() => p.value.mul(0.5).add(i).cos()));
+        });
+        const before = backend.stats().dispatches;
+        optimizer.step();
+        backend.flush();
+        dispatches = backend.stats().dispatches - before;
+      }
+      const out = await Promise.all(params.map((p) => p.value.data()));
+      for (const p of params) {
+        p.grad?.dispose();
+        p.dispose();
+      }
+      optimizer.dispose();
+      return { out: out as Float32Array[], dispatches };
+    } finally {
+      backend.deferral = true;
+    }
+  };
+  const deferred = await run(true), opByOp = await run(false);
+  assertAgree("Adam", deferred.out, opByOp.out);
+  // Each update is recorded when stepped and runs in a batch with the next ones (16 bindings on lavapipe: two
+  // updates of four inputs and three outputs each per dispatch; with WebGPU's default 8, one each).
+  const perDispatch = Math.floor(gpu!.limits.maxStorageBuffersPerShaderStage / 7);
+  if (perDispatch >= 2 && !(deferred.dispatches < shapes.length)) throw new Error(`Adam over ${shapes.length} parameters took ${deferred.dispatches} dispatches`);
 });

@@ -12,9 +12,11 @@ import { gpu, noGpu } from "./setup.ts";
 /**
  * Dispatches per step measured when the budget was set (the average of the two steps counted here; the
  * benchmark's three-step average is the same), and the margin allowed above it. Before split-K sums in the
- * consumer, grouped reductions, int32 folding and the retention rule for recent temporaries: 186.
+ * consumer, grouped reductions, int32 folding, the retention rule for recent temporaries and batched optimizer
+ * updates: 186. The batching depends on the adapter's storage-binding limit (16 on lavapipe); with WebGPU's
+ * default 8 each parameter's update is its own dispatch, 34 per step.
  */
-const MEASURED = 134;
+const MEASURED = 120;
 const BUDGET = Math.floor(MEASURED * 1.03);
 /** Op by op the same step takes 422: the deferred step must stay at least this many times fewer. */
 const OP_BY_OP = 422;

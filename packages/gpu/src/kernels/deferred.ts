@@ -50,16 +50,22 @@ const OPAQUE_WGSL = /* wgsl */ `
 fn opq_(x: f32) -> f32 { return bitcast<f32>(bitcast<u32>(x) | pu(63u)); }
 `;
 
-/** `let t<j> = …;` for every step, leaves read at `o<k>` (declared by `stridedOffsets`). */
-function renderSteps(program: DeferredProgram, firstParam: number): string {
+const bufferName = (k: number) => `x${k}_`;
+
+/**
+ * `let t<j> = …;` for every step, leaves read at `o<k>` (declared by `stridedOffsets`) from the buffer
+ * `leafName(k)`.
+ */
+function renderSteps(program: DeferredProgram, firstParam: number, leafName = bufferName): string {
   return program.steps.map((s, j) => {
     switch (s.kind) {
       case "leaf": {
-        if (s.sum === undefined) return `let t${j} = ${convert(`x${s.leaf}_[o${s.leaf}]`, program.leafDtypes[s.leaf]!, "float32")};`;
+        const x = leafName(s.leaf);
+        if (s.sum === undefined) return `let t${j} = ${convert(`${x}[o${s.leaf}]`, program.leafDtypes[s.leaf]!, "float32")};`;
         // The order and roundings of the split-K sum kernel (gemm.ts), so the values are the same.
         const [count, stride] = [firstParam + s.sum, firstParam + s.sum + 1];
-        return `var t${j} = x${s.leaf}_[o${s.leaf}];
-  for (var s${j} = 1u; s${j} < pu(${count}u); s${j}++) { t${j} = opq_(t${j} + x${s.leaf}_[o${s.leaf} + s${j} * pu(${stride}u)]); }`;
+        return `var t${j} = ${x}[o${s.leaf}];
+  for (var s${j} = 1u; s${j} < pu(${count}u); s${j}++) { t${j} = opq_(t${j} + ${x}[o${s.leaf} + s${j} * pu(${stride}u)]); }`;
       }
       case "param":
         return `let t${j} = pf(${firstParam + s.param}u);`;
@@ -70,9 +76,9 @@ function renderSteps(program: DeferredProgram, firstParam: number): string {
 }
 
 /** The value output `j` stores: a leaf of the output's dtype is copied exactly (int32 included), not through f32. */
-function stored(program: DeferredProgram, j: number): string {
+function stored(program: DeferredProgram, j: number, leafName = bufferName): string {
   const step = program.steps[program.outputs[j]!]!, dtype = program.outputDtypes[j]!;
-  if (step.kind === "leaf" && step.sum === undefined && program.leafDtypes[step.leaf] === dtype) return `x${step.leaf}_[o${step.leaf}]`;
+  if (step.kind === "leaf" && step.sum === undefined && program.leafDtypes[step.leaf] === dtype) return `${leafName(step.leaf)}[o${step.leaf}]`;
   const value = `t${program.outputs[j]}`;
   return dtype === "float32" ? value : convert(value, "float32", dtype);
 }
@@ -98,6 +104,72 @@ ${entry1d(256)}
   ${stridedOffsets(rank, leaves)}
   ${renderSteps(program, stridedWords(rank, leaves))}
   ${stores.join("\n  ")}
+}`;
+    },
+  };
+}
+
+/** One program of a batch: its collapsed rank; its strided words and scalars start at word `base`. */
+export interface BatchSegment {
+  readonly program: DeferredProgram;
+  readonly rank: number;
+  readonly base: number;
+}
+
+/** `stridedOffsets` (strided.ts) for a parameter block that starts at word `base`. */
+function offsetsFrom(base: number, rank: number, views: number): string {
+  const lines: string[] = [];
+  const viewBase = (k: number) => base + 1 + rank + k * (rank + 1);
+  for (let k = 0; k < views; k++) lines.push(`var o${k} = pu(${viewBase(k)}u);`);
+  lines.push("var rem = i;");
+  for (let d = rank - 1; d >= 0; d--) {
+    if (d > 0) lines.push(`{ let s = pu(${base + 1 + d}u); let c = rem % s; rem = rem / s;`);
+    else lines.push("{ let c = rem;");
+    for (let k = 0; k < views; k++) lines.push(`  o${k} += c * pu(${viewBase(k) + 1 + d}u);`);
+    lines.push("}");
+  }
+  return lines.join("\n  ");
+}
+
+/**
+ * Several independent multi-output programs (each over its own shape) in one dispatch: the flat index walks
+ * segment 0's elements, then segment 1's, and so on; each segment's parameter block (element count first) starts
+ * at its `base` word. Leaves are bound in segment order, then the outputs in segment order.
+ */
+export function deferredBatchKernel(segments: readonly BatchSegment[]): KernelSpec {
+  const leafBase: number[] = [], outBase: number[] = [];
+  let leaves = 0, outputs = 0;
+  for (const s of segments) {
+    leafBase.push(leaves);
+    outBase.push(outputs);
+    leaves += s.program.leafDtypes.length;
+    outputs += s.program.outputs.length;
+  }
+  return {
+    key: `deferred-batch:${segments.map((s) => `${s.rank}@${s.base}:${s.program.key}`).join("/")}`,
+    inputs: leaves,
+    outputs,
+    source: () => {
+      const ins = segments.flatMap((s, g) => s.program.leafDtypes.map((d, k) => [`x${leafBase[g]! + k}_`, `array<${wgslType(d)}>`] as [string, string]));
+      const outs = segments.flatMap((s, g) => s.program.outputDtypes.map((d, j) => [`out${outBase[g]! + j}`, `array<${wgslType(d)}>`] as [string, string]));
+      const fns = segments.map((s, g) => {
+        const leafName = (k: number) => `x${leafBase[g]! + k}_`;
+        const views = s.program.leafDtypes.length;
+        const stores = s.program.outputs.map((_, j) => `out${outBase[g]! + j}[i] = ${stored(s.program, j, leafName)};`);
+        return `fn segment${g}_(i: u32) {
+  ${offsetsFrom(s.base, s.rank, views)}
+  ${renderSteps(s.program, s.base + stridedWords(s.rank, views), leafName)}
+  ${stores.join("\n  ")}
+}`;
+      });
+      const dispatch = segments.map((s, g) => `if (j < pu(${s.base}u)) { segment${g}_(j); return; }
+  j -= pu(${s.base}u);`);
+      return `${MATH_WGSL}${CONVERT_WGSL}${OPAQUE_WGSL}
+${storageDecls(ins, outs)}
+${fns.join("\n")}
+${entry1d(256)}
+  var j = i;
+  ${dispatch.join("\n  ")}
 }`;
     },
   };
