@@ -118,7 +118,7 @@ export class WebGpuBackend implements Backend {
       freeBuffer: (s) => this.#freeBuffer(s),
       pool: this.#runtime.pool,
       counters: this.#runtime.counters,
-      maxBindings: limits.maxStorageBuffersPerShaderStage,
+      maxBindings: limits.maxStorageBuffersPerShaderStage ?? MAX_STORAGE_BINDINGS,
     });
   }
 

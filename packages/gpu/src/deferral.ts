@@ -4,7 +4,10 @@
 // their result storage becomes `pending`, an expression over strided views of other storages (the leaves).
 // The expression grows as later elementwise ops consume it, and runs as one fused kernel when something needs
 // the buffer (`GpuStorage.buf`: another kernel, a read, a partial write) — or never, when it is released first.
-// A row reduction of a pending storage evaluates the expression inside the reduction (no pass of its own).
+// A row reduction of a pending storage evaluates the expression inside the reduction (no pass of its own), and is
+// pending itself until read, so reductions of the same rows recorded together run as one pass. A split-K GEMM's
+// output is pending as the sum of its workspace's slices. Multi-output programs (optimizer updates) are pending
+// too and run in batches, several in one dispatch.
 //
 // Lifetimes: a pending expression lists itself in its leaves' `dependents`. A released leaf keeps its buffer
 // out of the pool until no expression reads it. A leaf holds computed contents when it is taken (a pending

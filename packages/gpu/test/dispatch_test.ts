@@ -11,12 +11,14 @@ import { gpu, noGpu } from "./setup.ts";
 
 /**
  * Dispatches per step measured when the budget was set (the average of the two steps counted here; the
- * benchmark's three-step average is the same), and the margin allowed above it. Before split-K sums in the
- * consumer, grouped reductions, int32 folding, the retention rule for recent temporaries and batched optimizer
- * updates: 186. The batching depends on the adapter's storage-binding limit (16 on lavapipe); with WebGPU's
- * default 8 each parameter's update is its own dispatch, 34 per step.
+ * benchmark's three-step average is the same), by the storage bindings the device allows one kernel (16 on
+ * lavapipe, as `initWebGPU` asks; WebGPU's default 8 keeps a batch norm's backward pass and two optimizer
+ * updates from sharing a kernel), and the margin allowed above it. Before split-K sums in the consumer, grouped
+ * reductions, int32 folding, the retention rule for recent temporaries and batched optimizer updates: 186.
  */
-const MEASURED = 120;
+const MEASURED_BY_BINDINGS: [number, number][] = [[16, 120], [8, 158]];
+const bindings = gpu?.limits.maxStorageBuffersPerShaderStage ?? 8;
+const MEASURED = MEASURED_BY_BINDINGS.find(([b]) => bindings >= b)![1];
 const BUDGET = Math.floor(MEASURED * 1.03);
 /** Op by op the same step takes 422: the deferred step must stay at least this many times fewer. */
 const OP_BY_OP = 422;
@@ -50,7 +52,9 @@ Deno.test({
       const perStep = diffStats(backend.stats(), before).dispatches / 2;
       await backend.sync();
       if (perStep > BUDGET) {
-        throw new Error(`${perStep} dispatches per step, over the budget of ${BUDGET} (measured ${MEASURED}, op by op ${OP_BY_OP})`);
+        throw new Error(
+          `${perStep} dispatches per step, over the budget of ${BUDGET} (measured ${MEASURED} with ${bindings} storage bindings, op by op ${OP_BY_OP})`,
+        );
       }
     } finally {
       for (const a of [x, y]) a.dispose();
