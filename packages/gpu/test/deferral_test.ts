@@ -229,6 +229,26 @@ test("a product and a sum round separately (no fused multiply-add contraction)",
   for (const d of data) if (Array.from(d).some((v) => v !== 0)) throw new Error(`a·a + c: got ${Array.from(d)}, expected 0 (rounded twice)`);
 });
 
+test("a constant in an expression is not folded: 0 / x and 0 · x give NaN at 0, NaN and ∞, deferred and fused", async () => {
+  const values = [0, NaN, Infinity, -Infinity, 2, -0];
+  const want = [[NaN, NaN, 0, -0, 0, NaN], [0, NaN, NaN, NaN, 0, -0]];
+  const results = await both(() => {
+    const x = tensor(values, { dtype: "float32", device: "webgpu" });
+    const zero = E.constant(0);
+    const [div, mul] = fused([E.div(zero, E.input(0)), E.mul(zero, E.input(0))], [x]);
+    const [alone] = fused([E.div(zero, E.input(0))], [x]);
+    return [div!, mul!, alone!];
+  });
+  for (const run of results.data) {
+    run.forEach((got, k) => {
+      const w = want[k === 1 ? 1 : 0]!;
+      w.forEach((v, i) => {
+        if (!Object.is(got[i], v) && !(Number.isNaN(v) && Number.isNaN(got[i]!))) throw new Error(`output ${k} at ${values[i]}: got ${got[i]}, expected ${v}`);
+      });
+    });
+  }
+});
+
 test("every operation of a deferred kernel passes through opq_, whose mask word is never written", () => {
   const steps: Step[] = [
     { kind: "leaf", leaf: 0 },

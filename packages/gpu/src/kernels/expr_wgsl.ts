@@ -12,12 +12,13 @@ export interface WgslLeaves {
 
 /** An exact f32 literal (bit pattern), so constants mean the same on every backend, −0 and NaN included. */
 export function f32Literal(v: number): string {
-  // NaN and ∞ come from helpers that read a parameter word, so the compiler cannot fold them away.
+  // NaN and ∞ come from helpers that read a parameter word, so the compiler cannot fold them away; finite
+  // constants OR in the same always-zero word, or a compiler that assumes no NaN folds 0 / x to 0 (and 0 · x).
   if (v !== v) return "nan_()";
   if (v === Infinity) return "inf_()";
   if (v === -Infinity) return "(-inf_())";
   const bits = new Uint32Array(new Float32Array([v]).buffer)[0]!;
-  return `bitcast<f32>(${bits}u)`;
+  return `bitcast<f32>(${bits}u | pu(63u))`;
 }
 
 const UNARY: Record<PrimUnary, (x: string) => string> = {
