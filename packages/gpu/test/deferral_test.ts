@@ -249,6 +249,25 @@ test("a constant in an expression is not folded: 0 / x and 0 · x give NaN at 0,
   }
 });
 
+test("x − x, x / x and a subexpression subtracted from itself are not folded, deferred and fused", async () => {
+  const values = [0, NaN, Infinity, -Infinity, 1.5];
+  const { data } = await both(() => {
+    const x = tensor(values, { dtype: "float32", device: "webgpu" });
+    const [fsub, fexp] = fused([E.sub(E.input(0), E.input(0)), E.sub(E.exp(E.input(0)), E.exp(E.input(0)))], [x]);
+    return [x.sub(x), x.div(x), x.exp().sub(x.exp()), fsub!, fexp!];
+  });
+  const want = [[0, NaN, NaN, NaN, 0], [NaN, NaN, NaN, NaN, 1], [0, NaN, NaN, 0, 0], [0, NaN, NaN, NaN, 0], [0, NaN, NaN, 0, 0]];
+  data.forEach((run, mode) =>
+    run.forEach((got, k) =>
+      want[k]!.forEach((w, i) => {
+        if (!Object.is(got[i], w) && !(Number.isNaN(w) && Number.isNaN(got[i]!))) {
+          throw new Error(`${mode === 0 ? "deferred" : "op by op"} output ${k} at ${values[i]}: got ${got[i]}, expected ${w}`);
+        }
+      })
+    )
+  );
+});
+
 test("every operation of a deferred kernel passes through opq_, whose mask word is never written", () => {
   const steps: Step[] = [
     { kind: "leaf", leaf: 0 },

@@ -4,15 +4,16 @@
 //
 // Each operation's result goes through `opq_`, an OR with the parameter block's always-zero word 63: the shader
 // compiler cannot see through it, so it cannot fold across operations (x + (−x) → 0 is wrong for ∞ and NaN) or
-// contract a product and a sum into one FMA. Every operation therefore rounds as its own kernel would, and a
-// deferred chain gives the op-by-op results.
+// contract a product and a sum into one FMA. Every operand use goes through `opv_` (expr_wgsl.ts) with a
+// multiplier of its own, so no two operands look equal (x − x is not folded to 0). Every operation therefore
+// rounds as its own kernel would, and a deferred chain gives the op-by-op results.
 import type { DType, Expr, ReduceOp } from "@backprop/tensor";
 import { exprKey } from "@backprop/tensor";
 import { entry1d, storageDecls } from "../bindings.ts";
 import type { KernelSpec } from "../runtime.ts";
 import { stridedOffsets, stridedWords } from "../strided.ts";
 import { convert, CONVERT_WGSL, wgslType } from "../wgsl_types.ts";
-import { renderWgsl } from "./expr_wgsl.ts";
+import { OPAQUE_USE_WGSL, renderWgsl } from "./expr_wgsl.ts";
 import { MATH_WGSL } from "./math.ts";
 import { combine, REDUCE_WG, SEQUENTIAL_MAX, sequentialReduceBody, treeReduceBody } from "./reduce.ts";
 
@@ -48,7 +49,7 @@ export function programKey(steps: readonly Step[], leafDtypes: readonly DType[],
 
 const OPAQUE_WGSL = /* wgsl */ `
 fn opq_(x: f32) -> f32 { return bitcast<f32>(bitcast<u32>(x) | pu(63u)); }
-`;
+${OPAQUE_USE_WGSL}`;
 
 const bufferName = (k: number) => `x${k}_`;
 
@@ -57,6 +58,8 @@ const bufferName = (k: number) => `x${k}_`;
  * `leafName(k)`.
  */
 function renderSteps(program: DeferredProgram, firstParam: number, leafName = bufferName): string {
+  // Every operand use is made distinct (`opv_`), so t − t or two equal steps subtracted are not folded to 0.
+  let use = 0;
   return program.steps.map((s, j) => {
     switch (s.kind) {
       case "leaf": {
@@ -70,7 +73,7 @@ function renderSteps(program: DeferredProgram, firstParam: number, leafName = bu
       case "param":
         return `let t${j} = pf(${firstParam + s.param}u);`;
       case "op":
-        return `let t${j} = opq_(${renderWgsl(s.expr, { input: (k) => `t${s.args[k]}`, param: () => "0.0" })});`;
+        return `let t${j} = opq_(${renderWgsl(s.expr, { input: (k) => `opv_(t${s.args[k]}, ${++use}u)`, param: () => "0.0" })});`;
     }
   }).join("\n  ");
 }
