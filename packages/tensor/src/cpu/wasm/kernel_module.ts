@@ -48,6 +48,8 @@ export interface KernelCoreExports {
     beta: number,
     work: number,
     packedB: number,
+    bias: number,
+    epilogue: number,
   ): void;
   /** Packs all of op(B) for `gemm`'s packedB argument; see gemm_kernel.ts. */
   gemmPackB(
