@@ -48,6 +48,19 @@ const CHUNKS_PER_THREAD = 2;
 export type GemmSplitPolicy = "few" | "guided";
 let splitPolicy: GemmSplitPolicy = "few";
 
+/**
+ * Whether the threads pack the shared B together, each a range of its K blocks, before the product (true, the
+ * default) or the calling thread packs it alone while the others wait. Selectable for benchmarks.
+ */
+let parallelPacking = true;
+
+/** Selects parallel (true) or single-thread packing of the shared B (for benchmarks); returns the previous. */
+export function setGemmParallelPacking(on: boolean): boolean {
+  const before = parallelPacking;
+  parallelPacking = on;
+  return before;
+}
+
 /** Selects how parallel products are cut into chunks (for benchmarks); returns the previous policy. */
 export function setGemmSplitPolicy(policy: GemmSplitPolicy): GemmSplitPolicy {
   if (policy !== "few" && policy !== "guided") {
@@ -308,7 +321,20 @@ function run(
   // Chunks of rows all read the whole of B: pack it once here (at sharedB, sized by gemm) rather than once
   // per chunk.
   const packedB = byRows && sharedB !== 0 ? sharedB : 0;
-  if (packedB !== 0) kernels.gemmPackB(tb, n, k, B.ptr, B.ld, packedB);
+  if (packedB !== 0) {
+    // K blocks are independent: with two or more, the threads pack disjoint ranges of them at once.
+    const { kc } = wasmRuntime().tiling;
+    const blocks = Math.ceil(k / kc);
+    const parts = parallelPacking ? Math.min(blocks, threads) : 1;
+    if (parts < 2) kernels.gemmPackB(tb, n, k, B.ptr, B.ld, packedB, 0, k);
+    else {
+      const packs = Array.from({ length: parts }, (_, i) => {
+        const from = Math.floor((i * blocks) / parts) * kc, to = Math.min(k, Math.floor(((i + 1) * blocks) / parts) * kc);
+        return [tb, n, k, B.ptr, B.ld, packedB, from, to];
+      });
+      pool.run("gemmPackB", activeVariant(), packs, (a) => kernels.gemmPackB(...(a as Parameters<typeof kernels.gemmPackB>)));
+    }
+  }
   const chunks = parts.map(([from, to]): number[] => {
     const aPtr = byRows ? A.ptr + 4 * from * (transA ? 1 : A.ld) : A.ptr;
     const bPtr = byRows ? B.ptr : B.ptr + 4 * from * (transB ? B.ld : 1);

@@ -403,8 +403,9 @@ function emitMicroKernel(
  * one packing instead of each re-packing all of B). `epilogue` (GEMM_EPILOGUE) adds the n floats at byte
  * address `bias` to every row of C (then max(·, 0) for biasRelu) as each tile of the last K block is stored.
  *
- * Exported `gemmPackB(transB, n, k, b, ldb, dst)` packs all of op(B) (k×n) at dst, block (jc, pc) at float
- * jc·k + pc·roundUp(nc, NR): packedFloats(n, k) = roundUp(n, NR)·k floats in all.
+ * Exported `gemmPackB(transB, n, k, b, ldb, dst, kFrom, kTo)` packs op(B) (k×n) at dst, block (jc, pc) at float
+ * jc·k + pc·roundUp(nc, NR): packedFloats(n, k) = roundUp(n, NR)·k floats in all. Only the K blocks with
+ * kFrom ≤ pc < kTo (kFrom a multiple of KC) are packed, so threads can pack disjoint ranges of blocks at once.
  */
 export function emitGemm(
   mb: ModuleBuilder,
@@ -421,15 +422,15 @@ export function emitGemm(
   const epilogueFn = emitEpilogue(mb);
   const kernel = emitMicroKernel(mb, t, relaxed, epilogueFn);
 
-  const whole = mb.func("gemmPackB", Array(6).fill(i32));
+  const whole = mb.func("gemmPackB", Array(8).fill(i32));
   {
-    const [transB, n, k, b, ldb, dst] = whole.params;
+    const [transB, n, k, b, ldb, dst, kFrom, kTo] = whole.params;
     const [sBk, sBj, jc, nc, pc, kc] = whole.locals(i32, 6);
     whole.set(sBk, () => whole.select(1, ldb, transB));
     whole.set(sBj, () => whole.select(ldb, 1, transB));
     whole.forRange(jc, 0, n, t.nc, () => {
       whole.set(nc, () => whole.i32MinS(t.nc, () => whole.i32Sub(n, jc)));
-      whole.forRange(pc, 0, k, t.kc, () => {
+      whole.forRange(pc, kFrom, kTo, t.kc, () => {
         whole.set(kc, () => whole.i32MinS(t.kc, () => whole.i32Sub(k, pc)));
         whole.call(
           packB,

@@ -59,6 +59,8 @@ export interface KernelCoreExports {
     b: number,
     ldb: number,
     dst: number,
+    kFrom: number,
+    kTo: number,
   ): void;
   peak(iterations: number, out: number): void;
 }
@@ -92,6 +94,7 @@ export const kernelNames = [
   "sumRowsF32",
   "sumStridedF32",
   "transposeF32",
+  "gemmPackB",
 ] as const satisfies readonly (keyof KernelExports)[];
 export type KernelName = (typeof kernelNames)[number];
 

@@ -16,6 +16,7 @@ export {
   gemm,
   type GemmSplitPolicy,
   PARALLEL_MIN_MACS,
+  setGemmParallelPacking,
   setGemmSplitPolicy,
 } from "./gemm.ts";
 export {
