@@ -50,7 +50,7 @@ const shapeCase = fc.record({
   n: fc.oneof(dim, fc.constantFrom(10, 100)),
   transA: fc.boolean(),
   transB: fc.boolean(),
-  stridedBias: fc.boolean(),
+  biasLayout: fc.constantFrom("contiguous", "offset", "strided"),
   relu: fc.boolean(),
   seed: fc.integer({ min: 1, max: 2 ** 31 - 1 }),
 });
@@ -60,16 +60,18 @@ describe("matmulBias", () => {
     expect(cpuBackend.matmulBias).toBeTypeOf("function");
   });
 
-  test("equals relu(matmul + bias) bit for bit on random shapes, transposed operands and strided biases", () => {
+  test("equals relu(matmul + bias) bit for bit on random shapes, transposed operands, offset and strided biases", () => {
     fc.assert(
       fc.property(shapeCase, (c) =>
         tidy(() => {
           const g = new Generator(c.seed);
           const a = operand(g, c.dtype, c.batch, c.m, c.k, c.transA);
           const b = operand(g, c.dtype, [], c.k, c.n, c.transB);
-          // A strided bias: every other element of a longer row.
-          const bias = c.stridedBias
+          // A strided bias is every other element of a longer row; an offset one starts 3 elements in.
+          const bias = c.biasLayout === "strided"
             ? randn([2 * c.n], { generator: g, dtype: c.dtype }).slice(0, 0, 2 * c.n, 2)
+            : c.biasLayout === "offset"
+            ? randn([c.n + 3], { generator: g, dtype: c.dtype }).narrow(0, 3, c.n)
             : randn([c.n], { generator: g, dtype: c.dtype });
           expectSameBits(matmulBias(a, b, bias, { relu: c.relu }), composed(a, b, bias, c.relu), JSON.stringify(c));
         })
