@@ -80,16 +80,16 @@ const shapes: Shape[] = [
     k: 1024,
   },
 ];
-/** The ways compared: a split policy, and for "few" whether the shared B is packed by all threads or one. */
+/** The ways compared: a split policy, and for "few" whether the shared B is packed by one thread or all. */
 interface Config {
   name: string;
   policy: GemmSplitPolicy;
   parallelPacking: boolean;
 }
 const configs: Config[] = [
-  { name: "guided", policy: "guided", parallelPacking: true },
-  { name: "few, B packed by one thread", policy: "few", parallelPacking: false },
-  { name: "few", policy: "few", parallelPacking: true },
+  { name: "guided", policy: "guided", parallelPacking: false },
+  { name: "few", policy: "few", parallelPacking: false },
+  { name: "few, B packed by all threads", policy: "few", parallelPacking: true },
 ];
 
 const A = wasmAlloc(1024 * 3072),
