@@ -80,7 +80,7 @@ const shapes: Shape[] = [
     k: 1024,
   },
 ];
-/** The ways compared: a split policy, and for "few" whether the shared B is packed by one thread or all. */
+/** The ways compared: a split policy, and for "few" whether the shared B is packed by the caller or all threads. */
 interface Config {
   name: string;
   policy: GemmSplitPolicy;
@@ -88,8 +88,8 @@ interface Config {
 }
 const configs: Config[] = [
   { name: "guided", policy: "guided", parallelPacking: false },
-  { name: "few", policy: "few", parallelPacking: false },
-  { name: "few, B packed by all threads", policy: "few", parallelPacking: true },
+  { name: "few, B packed by the caller", policy: "few", parallelPacking: false },
+  { name: "few", policy: "few", parallelPacking: true },
 ];
 
 const A = wasmAlloc(1024 * 3072),

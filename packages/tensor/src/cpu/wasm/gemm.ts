@@ -49,12 +49,12 @@ export type GemmSplitPolicy = "few" | "guided";
 let splitPolicy: GemmSplitPolicy = "few";
 
 /**
- * Whether the threads pack the shared B together, each a range of its K blocks, before the product (true) or the
- * calling thread packs it alone while the others wait (false, the default). Packing together costs a second
- * wake-up of the workers per product, and on the shared 2-core machine it was slower more often than not
- * (docs/PERFORMANCE.md); selectable so benchmarks can compare the two.
+ * Whether the threads pack the shared B together, each a range of its K blocks, before the product (true, the
+ * default) or the calling thread packs it alone while the others wait. Packing together costs a second wake-up of
+ * the workers per product: faster (1.03–1.14×) whenever the second core was free, slower when the machine was
+ * heavily loaded (docs/PERFORMANCE.md). Selectable so benchmarks can compare the two.
  */
-let parallelPacking = false;
+let parallelPacking = true;
 
 /** Selects parallel (true) or single-thread packing of the shared B (for benchmarks); returns the previous. */
 export function setGemmParallelPacking(on: boolean): boolean {
