@@ -1,16 +1,17 @@
 // Fused against unfused elementwise work, interleaved round by round in one process so that load from other
 // processes hits both alike: each row is a ratio of medians measured side by side. The Adam (1 Mi elements) and
 // BatchNorm2d training rows also time PyTorch (bench/torch_peer.ts) in the same rounds, 1 and 2 threads, and
-// keep the better median.
+// keep the better median; so do the cross-entropy rows.
 //
-//   deno run -A bench/fused.ts [elements=1048576] [rounds=15]
+//   deno run -A bench/fused.ts [elements=1048576] [rounds=15] [only rows whose name contains this]
 import { noGrad, Tensor } from "@backprop/autograd";
-import { Adam, AdamW, batchNorm, ConvNet, type Optimizer, Parameter, SGD } from "@backprop/nn";
+import { Adam, AdamW, batchNorm, ConvNet, crossEntropy, type Optimizer, Parameter, SGD } from "@backprop/nn";
 import { TorchPeer } from "./torch_peer.ts";
-import { E, fused, Generator, type NDArray, opByOp, randn, tidy, UNARY_TABLE, unaryOp } from "@backprop/tensor";
+import { E, fused, Generator, type NDArray, opByOp, randint, randn, tidy, UNARY_TABLE, unaryOp } from "@backprop/tensor";
 
 const n = Number(Deno.args[0] ?? 1 << 20);
 const rounds = Number(Deno.args[1] ?? 15);
+const only = Deno.args[2] ?? "";
 const g = new Generator(3);
 
 function optimizerCase(make: (ps: Parameter[]) => Optimizer): (fusedOn: boolean) => () => void {
@@ -43,13 +44,39 @@ function chainCase(): (fusedOn: boolean) => () => void {
   return (fusedOn) => () => tidy(() => void (fusedOn ? fused([e], [a!, b!, c!]) : opByOp(e, [a!, b!, c!], [], [n])));
 }
 
+/** Logit shapes of the cross-entropy rows: the MLP's and the ConvNet's batches of 10 classes, and a wide one. */
+const CROSS_ENTROPY_SHAPES: [number, number][] = [[32, 10], [200, 10], [1024, 1000]];
+/** Calls per timing, so that one covers about 100 Ki logits (a single small call is below the timer's noise). */
+const crossEntropyReps = (batch: number, classes: number) => Math.max(1, Math.min(100, Math.floor(100_000 / (batch * classes))));
+function crossEntropyName(batch: number, classes: number): string {
+  const reps = crossEntropyReps(batch, classes);
+  return `cross-entropy forward + backward${reps > 1 ? ` ×${reps}` : ""}, [${batch}, ${classes}] logits, class indices`;
+}
+
+/** crossEntropy (mean) and its backward to the logits: fused passes against the composed graph. */
+function crossEntropyCase(batch: number, classes: number): (fusedOn: boolean) => () => void {
+  const x = new Tensor(randn([batch, classes], { generator: g }).keep(), { requiresGrad: true });
+  const y = randint(0, classes, [batch], { generator: g }).keep();
+  const reps = crossEntropyReps(batch, classes);
+  return (fusedOn) => () => {
+    for (let i = 0; i < reps; i++) {
+      tidy(() => {
+        x.grad?.value.dispose();
+        x.grad = null;
+        crossEntropy(x, y, { fused: fusedOn }).backward();
+      });
+    }
+  };
+}
+
 /** Rows with a PyTorch twin (a key of bench/torch_bench.py), timed in the same rounds. */
 const TORCH_KEYS: Record<string, string> = {
   "Adam step": n === 1 << 20 ? "adam1m" : "",
   "BatchNorm2d training forward + backward, [32, 64, 32, 32]": "bn2d",
+  ...Object.fromEntries(CROSS_ENTROPY_SHAPES.map(([b, c]) => [crossEntropyName(b, c), `ce${b}x${c}`])),
 };
 
-const cases: [string, (fusedOn: boolean) => () => void][] = [
+const allCases: [string, (fusedOn: boolean) => () => void][] = [
   ["Adam step", optimizerCase((ps) => new Adam(ps, { lr: 1e-3 }))],
   ["AdamW step", optimizerCase((ps) => new AdamW(ps, { lr: 1e-3 }))],
   ["SGD step, momentum 0.9, weight decay", optimizerCase((ps) => new SGD(ps, { lr: 0.1, momentum: 0.9, weightDecay: 1e-4 }))],
@@ -60,7 +87,9 @@ const cases: [string, (fusedOn: boolean) => () => void][] = [
   ["log (per-element TypeScript loop → WebAssembly)", unaryCase("log")],
   ["sigmoid (per-element TypeScript loop → WebAssembly)", unaryCase("sigmoid")],
   ["max((a·b + c) / √(|a| + 1), 0)", chainCase()],
+  ...CROSS_ENTROPY_SHAPES.map(([b, c]): [string, (fusedOn: boolean) => () => void] => [crossEntropyName(b, c), crossEntropyCase(b, c)]),
 ];
+const cases = allCases.filter(([name]) => name.includes(only));
 
 /**
  * A unary op through the CPU backend (now the WebAssembly kernel of its op-table expression) against the loop

@@ -1,10 +1,13 @@
 // The assignment's default MLP job (what `train mlp-manual` runs with its defaults), in-process and timed by
-// phase — load (read + mean-image preprocessing), train (1,500 SGD steps) and evaluate (15 passes over the test
-// set) — the same phases bench/numpy_mlp.py times for NumPy. The CLI adds run records and checkpoints on top;
-// bench/main.ts times that whole command separately.
+// phase — load (read + mean-image preprocessing), train (1,500 SGD steps; batch assembly timed apart too) and
+// evaluate (15 passes over the test set) — next to the same job in NumPy (bench/numpy_mlp.py, same phases).
+// Both run as fresh processes, alternating, so they share the machine's state; the table shows medians and
+// backprop / NumPy per phase. The CLI adds run records and checkpoints on top; bench/main.ts times that
+// whole command separately.
 //
-//   deno run -A bench/mlp_job.ts DATA_DIR [--steps N] [--eval_batch_size B]     prints one JSON line
-import { loadCifar10 } from "@backprop/datasets";
+//   deno run -A bench/mlp_job.ts DATA_DIR [--rounds R] [--steps N] [--eval_batch_size B] [--no-numpy]
+//   deno run -A bench/mlp_job.ts DATA_DIR --json [--steps N] [--eval_batch_size B]   one in-process run, one JSON line
+import { BatchBuffer, loadCifar10 } from "@backprop/datasets";
 import { CrossEntropyModule, ManualMLP } from "@backprop/nn";
 import { Generator, type NDArray, tidy } from "@backprop/tensor";
 
@@ -14,6 +17,8 @@ export interface JobTimes {
   evaluate_s: number;
   wall_s: number;
   test_accuracy: number;
+  /** Part of train_s spent assembling batches (bytes → preprocessed float32) and making their tensors. */
+  batch_s?: number;
 }
 
 export interface JobOptions {
@@ -55,10 +60,15 @@ export async function runMlpJob(dataDir: string, options: JobOptions = {}): Prom
     return correct / n;
   };
 
-  let train = 0, evaluation = 0, accuracy = NaN;
+  // One buffer for every training batch: each is done with before the next is assembled.
+  const buffer = new BatchBuffer(batchSize);
+  let train = 0, batching = 0, evaluation = 0, accuracy = NaN;
   for (let step = 1; step <= steps; step++) {
     const t = performance.now();
-    const batch = data.train.nextBatch(batchSize);
+    const batch = data.train.nextBatch(batchSize, { into: buffer });
+    void batch.images; // the tensors are made here, so this timer covers the upload too
+    void batch.labels;
+    batching += performance.now() - t;
     tidy(() => {
       const x: NDArray = batch.images.reshape([batch.size, -1]);
       const probs = mlp.forward(x);
@@ -80,8 +90,30 @@ export async function runMlpJob(dataDir: string, options: JobOptions = {}): Prom
     evaluate_s: evaluation / 1000,
     wall_s: (performance.now() - start) / 1000,
     test_accuracy: accuracy,
+    batch_s: batching / 1000,
   };
 }
+
+/** A JSON-printing job in a fresh process: this script with --json under Deno, or bench/numpy_mlp.py. */
+async function childJob(kind: "backprop" | "numpy", dataDir: string, extra: string[]): Promise<JobTimes & { blas?: string }> {
+  const env = { ...Deno.env.toObject() };
+  // NumPy's OpenBLAS runs its generic kernels with these set (PLATFORM.md); only the children lose them.
+  delete env.OPENBLAS_CORETYPE;
+  delete env.OPENBLAS_L2_SIZE;
+  const script = new URL(kind === "backprop" ? "./mlp_job.ts" : "./numpy_mlp.py", import.meta.url).pathname;
+  const [command, args] = kind === "backprop"
+    ? [Deno.execPath(), ["run", "-A", script, dataDir, "--json", ...extra]]
+    : ["/usr/bin/python3", [script, dataDir, ...extra]];
+  const r = await new Deno.Command(command, { args, env, clearEnv: true, stdout: "piped", stderr: "piped" }).output();
+  if (!r.success) throw new Error(`${kind} job failed: ${new TextDecoder().decode(r.stderr).trim().split("\n").pop()}`);
+  return JSON.parse(new TextDecoder().decode(r.stdout).trim().split("\n").pop()!);
+}
+
+const loadAverage = () => Deno.readTextFileSync("/proc/loadavg").trim();
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
 
 if (import.meta.main) {
   const args = Deno.args;
@@ -89,11 +121,45 @@ if (import.meta.main) {
     const at = args.indexOf(`--${name}`);
     return at >= 0 ? Number(args[at + 1]) : undefined;
   };
-  const dataDir = args.find((a, i) => !a.startsWith("--") && (i === 0 || !args[i - 1]!.startsWith("--")));
+  const valued = new Set(["--steps", "--eval_batch_size", "--rounds"]);
+  const dataDir = args.find((a, i) => !a.startsWith("--") && (i === 0 || !valued.has(args[i - 1]!)));
   if (!dataDir) {
-    console.error("usage: deno run -A bench/mlp_job.ts DATA_DIR [--steps N] [--eval_batch_size B]");
+    console.error("usage: deno run -A bench/mlp_job.ts DATA_DIR [--rounds R] [--steps N] [--eval_batch_size B] [--no-numpy] [--json]");
     Deno.exit(2);
   }
-  console.log(JSON.stringify(await runMlpJob(dataDir, { steps: option("steps"), evalBatchSize: option("eval_batch_size") })));
+  const steps = option("steps"), evalBatchSize = option("eval_batch_size");
+  if (args.includes("--json")) {
+    console.log(JSON.stringify(await runMlpJob(dataDir, { steps, evalBatchSize })));
+    Deno.exit(0);
+  }
+  const rounds = option("rounds") ?? 1;
+  const numpy = !args.includes("--no-numpy");
+  const before = loadAverage();
+  const runs: Record<"backprop" | "numpy", (JobTimes & { blas?: string })[]> = { backprop: [], numpy: [] };
+  for (let round = 0; round < rounds; round++) {
+    if (numpy) {
+      const numpyArgs = steps === undefined ? [] : ["--steps", String(steps)];
+      runs.numpy.push(await childJob("numpy", dataDir, numpyArgs));
+    }
+    const ours = [...(steps === undefined ? [] : ["--steps", String(steps)]), ...(evalBatchSize === undefined ? [] : ["--eval_batch_size", String(evalBatchSize)])];
+    runs.backprop.push(await childJob("backprop", dataDir, ours));
+    console.error(`… round ${round + 1} of ${rounds}`);
+  }
+  const phases = ["load_s", "train_s", "evaluate_s", "wall_s"] as const;
+  const med = (kind: "backprop" | "numpy", key: keyof JobTimes) => median(runs[kind].map((r) => r[key] as number));
+  console.log(`default MLP job, ${steps ?? 1500} steps: medians of ${rounds} round(s), each a fresh process, NumPy first`);
+  console.log(`load average before: ${before}; after: ${loadAverage()}\n`);
+  console.log("| job | load s | train s | evaluate s | wall s | test accuracy |");
+  console.log("| --- | ---: | ---: | ---: | ---: | ---: |");
+  const row = (label: string, kind: "backprop" | "numpy") =>
+    console.log(`| ${label} | ${phases.map((p) => med(kind, p).toFixed(2)).join(" | ")} | ${med(kind, "test_accuracy").toFixed(4)} |`);
+  row("backprop (bench/mlp_job.ts)", "backprop");
+  if (numpy) {
+    row(`NumPy (bench/numpy_mlp.py; ${runs.numpy[0]!.blas})`, "numpy");
+    console.log(`| backprop / NumPy | ${phases.map((p) => (med("backprop", p) / med("numpy", p)).toFixed(2)).join(" | ")} | |`);
+  }
+  const batch = med("backprop", "batch_s");
+  console.log(`\n- backprop batch assembly (inside train): ${batch.toFixed(2)} s, ${(batch / (steps ?? 1500) * 1000).toFixed(2)} ms per step`);
+  if (numpy) console.log(`- wall backprop / NumPy: ${(med("backprop", "wall_s") / med("numpy", "wall_s")).toFixed(2)}`);
   Deno.exit(0);
 }

@@ -1,6 +1,6 @@
 // Where a ConvNet training step spends its time, per CPU-backend kernel: every Backend method is wrapped in
 // a timer (outermost calls only), and the table lists time per step, calls per step and, for elementwise
-// kernels, elements and ns per element. For the WebAssembly functions themselves, run with
+// kernels, elements and ns per element (fused passes grouped by their input and output counts). For the WebAssembly functions themselves, run with
 // `--cpu-prof` (the kernels carry names) instead.
 //
 //   deno run -A bench/profile_convnet.ts [batch=32] [steps=7]
@@ -32,13 +32,19 @@ for (const name of Object.getOwnPropertyNames(proto)) {
       return f.apply(this, a);
     } finally {
       depth--;
-      const op = name === "binary" || name === "unary" || name === "reduce" ? `${name}:${a[0]}` : name;
+      const op = name === "binary" || name === "unary" || name === "reduce"
+        ? `${name}:${a[0]}`
+        : name === "fused"
+        ? `fused:${(a[1] as unknown[]).length} in, ${(a[0] as { outputs: unknown[] }).outputs.length} out`
+        : name;
       const elements = name === "binary"
         ? sizeOf(a[3] as number[])
         : name === "unary"
         ? sizeOf((a[1] as { shape: number[] }).shape)
         : name === "copy"
         ? sizeOf((a[0] as { shape: number[] }).shape)
+        : name === "fused"
+        ? sizeOf(a[2] as number[])
         : name === "reduce"
         ? (a[2] as number) * (a[3] as number)
         : 0;

@@ -94,6 +94,19 @@ def runner(key):
             x.grad = None
             (bn(x) * w).sum().backward()
         return run
+    if key.startswith("ce") and key[2:].replace("x", "", 1).isdigit():
+        # Cross-entropy forward + backward on [N, C] float32 logits and class indices (key "ce<N>x<C>"),
+        # repeated so one timing covers about 100 Ki logits (as bench/fused.ts does).
+        n, c = (int(d) for d in key[2:].split("x"))
+        x = torch.randn(n, c, requires_grad=True)
+        y = torch.randint(0, c, (n,))
+        reps = max(1, min(100, 100_000 // (n * c)))
+
+        def run():
+            for _ in range(reps):
+                x.grad = None
+                F.cross_entropy(x, y).backward()
+        return run
     raise KeyError(key)
 
 

@@ -1,5 +1,19 @@
 import { expect, test } from "vitest";
+import { BINARY_OP_NAMES, BINARY_TABLE, UNARY_OP_NAMES, UNARY_TABLE } from "@backprop/tensor";
+import { opCases } from "../src/gradcheck_cases.ts";
 import { run } from "../src/main.ts";
+
+/** Table ops whose gradient is zero wherever it exists: finite differences have nothing to check. */
+const PIECEWISE_CONSTANT = new Set(["sign", "floor", "ceil", "round"]);
+
+test("the gradcheck table has a case for every differentiable elementwise op of the op table", () => {
+  const differentiable = [
+    ...UNARY_OP_NAMES.filter((n) => !UNARY_TABLE[n].bool && !PIECEWISE_CONSTANT.has(n)),
+    ...BINARY_OP_NAMES.filter((n) => !BINARY_TABLE[n].bool),
+  ];
+  const covered = new Set(opCases().map((c) => c.name.split(" ")[0]));
+  expect(differentiable.filter((n) => !covered.has(n))).toEqual([]);
+});
 
 test("gradcheck --json: every op and manual module passes, in the format the report reads", async () => {
   const lines: string[] = [];

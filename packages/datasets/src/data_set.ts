@@ -8,8 +8,15 @@
  * previous order.)
  */
 import { ShapeError, ValueError } from "@backprop/tensor";
-import { type AugmentOptions, type Augmentation, resolveAugmentation, writeAugmentedImage, writeImage } from "./augment.ts";
-import { Batch } from "./batch.ts";
+import {
+  type AugmentOptions,
+  type Augmentation,
+  hasUnitScale,
+  resolveAugmentation,
+  writeAugmentedImage,
+  writeImage,
+} from "./augment.ts";
+import { Batch, type BatchBuffer } from "./batch.ts";
 import { CIFAR10_CLASS_NAMES, IMAGE_BYTES, IMAGE_CHANNELS, IMAGE_HEIGHT, IMAGE_WIDTH } from "./cifar_format.ts";
 import { identityTransform, type PixelTransform } from "./preprocess.ts";
 import { type GeneratorState, Xoshiro128 } from "./random.ts";
@@ -28,6 +35,15 @@ export interface DataSetOptions {
   augment?: AugmentOptions;
   /** Device the batches' tensors are made on; default "cpu". */
   device?: string;
+}
+
+/** Where a batch is assembled. */
+export interface BatchOptions {
+  /**
+   * Write the batch into this buffer instead of new arrays: no allocation per batch, and the batch assembled
+   * into the buffer before becomes unreadable (its typed arrays are overwritten; reading it throws).
+   */
+  into?: BatchBuffer;
 }
 
 /** Everything needed to resume `nextBatch` exactly where it was; plain JSON. */
@@ -95,12 +111,19 @@ export class DataSet {
     return this.#indexInEpoch;
   }
 
-  /** The next training batch, the course's way (see the class comment); augmented if enabled. */
-  nextBatch(batchSize: number): Batch {
+  /**
+   * The next training batch, the course's way (see the class comment); augmented if enabled. With `into`, the
+   * batch is written into that buffer (no allocation), superseding the batch written there before.
+   */
+  nextBatch(batchSize: number, options: BatchOptions = {}): Batch {
     if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > this.numExamples) {
       throw new ValueError(
         `nextBatch: batchSize must be an integer in [1, ${this.numExamples}] (the number of examples), got ${batchSize}`,
       );
+    }
+    // Checked before the position moves, so a refused batch leaves the sequence of batches untouched.
+    if (options.into && batchSize > options.into.capacity) {
+      throw new ValueError(`nextBatch: a batch of ${batchSize} examples does not fit the BatchBuffer's capacity ${options.into.capacity}`);
     }
     let start = this.#indexInEpoch;
     this.#indexInEpoch += batchSize;
@@ -114,33 +137,34 @@ export class DataSet {
     const indices = this.#order === null
       ? identity(batchSize, start)
       : this.#order.slice(start, start + batchSize);
-    return this.#assemble(indices, this.augmentation);
+    return this.#assemble(indices, this.augmentation, options.into, "nextBatch");
   }
 
   /**
    * Consecutive batches over the whole set in file order, for evaluation: no shuffling, no augmentation, and
-   * `nextBatch`'s position is untouched. The last batch is smaller unless `dropLast`.
+   * `nextBatch`'s position is untouched. The last batch is smaller unless `dropLast`. With `into`, each batch
+   * supersedes the one before it in that buffer.
    */
-  *batches(batchSize: number, options: { dropLast?: boolean } = {}): Generator<Batch> {
+  *batches(batchSize: number, options: BatchOptions & { dropLast?: boolean } = {}): Generator<Batch> {
     if (!Number.isInteger(batchSize) || batchSize < 1) {
       throw new ValueError(`batches: batchSize must be a positive integer, got ${batchSize}`);
     }
     for (let start = 0; start < this.numExamples; start += batchSize) {
       const end = Math.min(start + batchSize, this.numExamples);
       if (end - start < batchSize && options.dropLast) return;
-      yield this.#assemble(identity(end - start, start), undefined);
+      yield this.#assemble(identity(end - start, start), undefined, options.into, "batches");
     }
   }
 
   /** A batch of the given examples (dataset indices), preprocessed, optionally augmented. */
-  gather(indices: ArrayLike<number>, options: { augment?: boolean } = {}): Batch {
+  gather(indices: ArrayLike<number>, options: BatchOptions & { augment?: boolean } = {}): Batch {
     const checked = Int32Array.from(indices, (i) => this.#checkIndex(i, "gather"));
-    return this.#assemble(checked, options.augment ? this.augmentation : undefined);
+    return this.#assemble(checked, options.augment ? this.augmentation : undefined, options.into, "gather");
   }
 
   /** All examples as one batch, in file order (1,000 test images take 12 MB as float32). */
   all(): Batch {
-    return this.#assemble(identity(this.numExamples), undefined);
+    return this.#assemble(identity(this.numExamples), undefined, undefined, "all");
   }
 
   /** The raw image of example `i`: 3,072 bytes, CHW (a view, not a copy). */
@@ -226,15 +250,23 @@ export class DataSet {
     return i;
   }
 
-  #assemble(indices: Int32Array, augmentation: Augmentation | undefined): Batch {
+  #assemble(indices: Int32Array, augmentation: Augmentation | undefined, into: BatchBuffer | undefined, op: string): Batch {
     const size = indices.length;
-    const images = new Float32Array(size * IMAGE_BYTES);
-    const labels = new Int32Array(size);
+    // Claimed before anything is written: the batch this supersedes reads as invalid from here on.
+    const generation = into?.claim(size, op);
+    const images = into ? into.images.subarray(0, size * IMAGE_BYTES) : new Float32Array(size * IMAGE_BYTES);
+    const labels = into ? into.labels.subarray(0, size) : new Int32Array(size);
+    // Looked at per batch (3,072 values against the batch's 3,072 per image), so a changed transform is seen.
+    const unitScale = hasUnitScale(this.transform);
+    if (into) {
+      into.indices.set(indices);
+      indices = into.indices.subarray(0, size);
+    }
     for (let b = 0; b < size; b++) {
       const index = indices[b];
       labels[b] = this.rawLabels[index];
       if (augmentation === undefined) {
-        writeImage(this.rawImages, index, images, b * IMAGE_BYTES, this.transform);
+        writeImage(this.rawImages, index, images, b * IMAGE_BYTES, this.transform, unitScale);
       } else {
         writeAugmentedImage(
           this.rawImages,
@@ -247,7 +279,8 @@ export class DataSet {
         );
       }
     }
-    return new Batch(indices, images, labels, this.numClasses, this.device);
+    const lease = into ? { buffer: into, generation: generation! } : undefined;
+    return new Batch(indices, images, labels, this.numClasses, this.device, lease);
   }
 }
 

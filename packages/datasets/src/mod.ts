@@ -9,8 +9,8 @@
  * @module
  */
 export { type Cifar10, loadCifar10, type LoadCifar10Options, preprocessCifar10 } from "./load_cifar10.ts";
-export { DataSet, type DataSetOptions, type DataSetState } from "./data_set.ts";
-export { Batch } from "./batch.ts";
+export { type BatchOptions, DataSet, type DataSetOptions, type DataSetState } from "./data_set.ts";
+export { Batch, BatchBuffer } from "./batch.ts";
 export type { AugmentOptions } from "./augment.ts";
 export {
   type ChannelStats,

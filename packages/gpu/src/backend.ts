@@ -31,7 +31,7 @@ import {
 } from "./kernels/conv2d.ts";
 import { copyKernel, fillKernel } from "./kernels/copy.ts";
 import { runGemm } from "./kernels/gemm_run.ts";
-import { addAtomicKernel, addGatherKernel, selectKernel, useAtomicAdd } from "./kernels/indexing.ts";
+import { addAtomicKernel, addGatherKernel, gatherKernel, useAtomicAdd } from "./kernels/indexing.ts";
 import { matmulProblem } from "./kernels/matmul.ts";
 import { avgPoolBackwardKernel, avgPoolKernel, maxPoolBackwardKernel, maxPoolKernel, writePoolParams } from "./kernels/pool2d.ts";
 import { randomKernel } from "./kernels/random.ts";
@@ -40,7 +40,7 @@ import { unaryKernel } from "./kernels/unary.ts";
 import { whereKernel } from "./kernels/where.ts";
 import { ParamWriter } from "./params.ts";
 import type { PoolStats } from "./pool.ts";
-import { type DeviceLimits, GpuRuntime, grid, type KernelSpec } from "./runtime.ts";
+import { type DeviceLimits, ERROR_OPS, GpuRuntime, grid, type KernelSpec } from "./runtime.ts";
 import type { GpuStats } from "./stats.ts";
 import { GpuStorage, gpuStorage } from "./storage.ts";
 import { checkRank, collapse, stridedWords, writeStrided } from "./strided.ts";
@@ -71,6 +71,11 @@ function isRowMajor(shape: readonly number[], strides: readonly number[]): boole
     expected *= shape[i]!;
   }
   return true;
+}
+
+/** `strides` with the one of `dim` set to 0 (a view pinned to the start of the indexed dimension). */
+function pinned(strides: readonly number[], dim: number): number[] {
+  return strides.map((s, d) => (d === dim ? 0 : s));
 }
 
 /** How `value` is stored as `dtype` on the GPU, as a u32 bit pattern. */
@@ -402,10 +407,10 @@ export class WebGpuBackend implements Backend {
 
   // ---- reductions ----
 
-  reduce(op: ReduceOp, x: Storage, outer: number, reduceSize: number): Storage {
+  reduce(op: ReduceOp, x: StridedView, outer: number, reduceSize: number): Storage {
+    const dtype = x.storage.dtype;
     // The tensor ops cast bool rows to int32 before reducing.
-    if (x.dtype === "bool") throw new DTypeError(`webgpu.reduce: ${op} needs float32 or int32 rows, got bool`);
-    const dtype = x.dtype;
+    if (dtype === "bool") throw new DTypeError(`webgpu.reduce: ${op} needs float32 or int32 rows, got bool`);
     const out = this.#newStorage(dtype, outer, op);
     if (outer === 0) return out;
     if (reduceSize === 0) {
@@ -415,18 +420,20 @@ export class WebGpuBackend implements Backend {
     }
     const segs = outer < 64 && reduceSize > 4 * SEGMENT ? Math.ceil(reduceSize / SEGMENT) : 1;
     // A deferred input is evaluated inside the reduction.
-    const fused = segs === 1 && dtype === "float32" ? this.#deferral.reduce(op, gpuStorage(x), outer, reduceSize) : undefined;
+    const fused = segs === 1 && dtype === "float32" ? this.#deferral.reduce(op, x, outer, reduceSize) : undefined;
     if (fused) {
       this.release(out);
       return fused;
     }
+    const v = this.#deferral.viewOf(x);
     if (segs === 1) {
-      this.#reducePass(op, dtype, gpuStorage(x), out, outer, reduceSize, reduceSize, 1);
+      this.#reducePass(op, dtype, v, out, outer, reduceSize, reduceSize, 1);
       return out;
     }
     const partial = this.#newStorage(dtype, outer * segs, op);
-    this.#reducePass(op, dtype, gpuStorage(x), partial, outer, reduceSize, SEGMENT, segs);
-    this.#reducePass(op, dtype, partial, out, outer, segs, segs, 1);
+    this.#reducePass(op, dtype, v, partial, outer, reduceSize, SEGMENT, segs);
+    const partials = { storage: partial, shape: [outer * segs], strides: [1], offset: 0 };
+    this.#reducePass(op, dtype, partials, out, outer, segs, segs, 1);
     this.release(partial);
     return out;
   }
@@ -435,10 +442,18 @@ export class WebGpuBackend implements Backend {
     s.setConstant(constantBits(s.dtype, value));
   }
 
+  /** The strided block of view `x` (collapsed), for a kernel that reads it in place; returns the rank. */
+  #viewParams(op: string, x: StridedView, p: ParamWriter, extraWords: number): number {
+    const c = collapse(x.shape, [x]);
+    checkRank(op, c.shape.length, 1, extraWords);
+    writeStrided(p, c.shape, c.strides, [x.offset]);
+    return c.shape.length;
+  }
+
   #reducePass(
     op: ReduceOp,
     dtype: DType,
-    x: GpuStorage,
+    x: StridedView,
     out: GpuStorage,
     outer: number,
     size: number,
@@ -446,32 +461,23 @@ export class WebGpuBackend implements Backend {
     segs: number,
   ): void {
     const sequential = segLen <= SEQUENTIAL_MAX;
-    const p = new ParamWriter().u32s([outer, size, segLen, segs]);
-    const spec = reduceKernel(op, dtype, sequential);
-    if (sequential) this.#run(spec, [x, out], p, outer * segs, 64);
-    else this.#run(spec, [x, out], p, outer * segs, 1);
+    const p = new ParamWriter();
+    const rank = this.#viewParams(op, x, p, 4);
+    p.u32s([outer, size, segLen, segs]);
+    const spec = reduceKernel(op, dtype, sequential, rank);
+    this.#run(spec, [gpuStorage(x.storage), out], p, outer * segs, sequential ? 64 : 1);
   }
 
-  argReduce(op: ArgReduceOp, x: Storage, outer: number, reduceSize: number): Storage {
+  argReduce(op: ArgReduceOp, x: StridedView, outer: number, reduceSize: number): Storage {
     const out = this.#newStorage("int32", outer, op);
     if (outer === 0) return out;
-    const dtype = x.dtype === "bool" ? "int32" : x.dtype;
-    let input = gpuStorage(x);
-    if (x.dtype === "bool") input = gpuStorage(this.#castContiguous(x, "int32"));
+    // Bools are read as their stored u32 0/1, which compare as the values do.
+    const v = this.#deferral.viewOf(x);
     const sequential = reduceSize <= SEQUENTIAL_MAX;
-    const spec = argReduceKernel(op, dtype, sequential);
-    const p = new ParamWriter().u32s([outer, reduceSize]);
-    this.#run(spec, [input, out], p, outer, sequential ? 64 : 1);
-    if (input !== x) this.release(input);
-    return out;
-  }
-
-  #castContiguous(x: Storage, dtype: DType): Storage {
-    const out = this.#newStorage(dtype, x.size, "cast");
-    this.copy(
-      { storage: x, shape: [x.size], strides: [1], offset: 0 },
-      { storage: out, shape: [x.size], strides: [1], offset: 0 },
-    );
+    const p = new ParamWriter();
+    const rank = this.#viewParams(op, v, p, 2);
+    p.u32s([outer, reduceSize]);
+    this.#run(argReduceKernel(op, v.storage.dtype, sequential, rank), [gpuStorage(v.storage), out], p, outer, sequential ? 64 : 1);
     return out;
   }
 
@@ -592,54 +598,75 @@ export class WebGpuBackend implements Backend {
 
   // ---- indexing ----
 
-  #indexParams(p: AxisIndexParams): ParamWriter {
-    return new ParamWriter().u32s([p.outer, p.axisSize, p.inner, p.indexSize]);
+  #checkIndex(op: string, index: StridedView): void {
+    const dtype = index.storage.dtype;
+    if (dtype !== "int32") throw new DTypeError(`webgpu.${op}: the index must be int32, got ${dtype}`);
   }
 
-  #checkIndex(op: string, index: Storage): void {
-    if (index.dtype !== "int32") throw new DTypeError(`webgpu.${op}: the index must be int32, got ${index.dtype}`);
+  /**
+   * Collapses `shape` with `views`, writes their strided block and then `words`, and returns the rank (the
+   * error operation, ERROR_OPS' place of `p.name`, is the last word).
+   */
+  #indexParams(op: string, shape: readonly number[], views: readonly StridedView[], words: readonly number[], w: ParamWriter): number {
+    const c = collapse(shape, views);
+    checkRank(op, c.shape.length, views.length, words.length);
+    writeStrided(w, c.shape, c.strides, views.map((v) => v.offset));
+    w.u32s(words);
+    return c.shape.length;
   }
 
-  #select(op: "gather" | "indexSelect", x: Storage, index: Storage, p: AxisIndexParams): Storage {
-    this.#checkIndex(op, index);
-    const n = p.outer * p.indexSize * p.inner;
-    const out = this.#newStorage(x.dtype, n, op);
-    const bufs = [gpuStorage(x).buf, gpuStorage(index).buf, out.buf, this.#runtime.errorBuffer];
+  #dispatchIndexing(spec: KernelSpec, inputs: readonly StridedView[], out: GpuStorage, p: ParamWriter, threads: number): void {
     const limit = this.#runtime.limits.maxComputeWorkgroupsPerDimension;
-    this.#runtime.dispatch(selectKernel(op, x.dtype), bufs, this.#indexParams(p), grid(Math.ceil(n / 256), limit));
+    const bufs = [...inputs.map((v) => gpuStorage(v.storage).buf), out.buf, this.#runtime.errorBuffer];
+    this.#runtime.dispatch(spec, bufs, p, grid(Math.ceil(threads / 256), limit));
+  }
+
+  gather(x: StridedView, index: StridedView, p: AxisIndexParams): Storage {
+    this.#checkIndex("gather", index);
+    const n = index.shape.reduce((a, b) => a * b, 1);
+    const out = this.#newStorage(x.storage.dtype, n, "gather");
+    if (n === 0) return out;
+    x = this.#deferral.viewOf(x);
+    index = this.#deferral.viewOf(index);
+    const xPinned = { ...x, strides: pinned(x.strides, p.dim) };
+    const w = new ParamWriter();
+    const words = [p.axisSize, x.strides[p.dim]!, ERROR_OPS.indexOf(p.name ?? "gather")];
+    const rank = this.#indexParams("gather", index.shape, [index, xPinned], words, w);
+    this.#dispatchIndexing(gatherKernel(x.storage.dtype, rank), [x, index], out, w, n);
     return out;
   }
 
-  gather(x: Storage, index: Storage, p: AxisIndexParams): Storage {
-    return this.#select("gather", x, index, p);
-  }
-
-  indexSelect(x: Storage, index: Storage, p: AxisIndexParams): Storage {
-    return this.#select("indexSelect", x, index, p);
-  }
-
-  #add(op: "scatterAdd" | "indexAdd", src: Storage, index: Storage, p: AxisIndexParams): Storage {
-    this.#checkIndex(op, index);
-    const n = p.outer * p.axisSize * p.inner;
-    const out = this.#newStorage(src.dtype, n, op);
-    const limit = this.#runtime.limits.maxComputeWorkgroupsPerDimension;
-    const bufs = [gpuStorage(src).buf, gpuStorage(index).buf, out.buf, this.#runtime.errorBuffer];
-    if (useAtomicAdd(p.axisSize, p.indexSize)) {
+  scatterAdd(src: StridedView, index: StridedView, p: AxisIndexParams): Storage {
+    this.#checkIndex("scatterAdd", index);
+    const dtype = src.storage.dtype;
+    const outShape = index.shape.map((s, d) => (d === p.dim ? p.axisSize : s));
+    const n = outShape.reduce((a, b) => a * b, 1);
+    const out = this.#newStorage(dtype, n, "scatterAdd");
+    if (n === 0) return out;
+    const indexSize = index.shape[p.dim]!;
+    if (indexSize === 0) {
+      this.#fillWith(out, 0);
+      return out;
+    }
+    src = this.#deferral.viewOf(src);
+    index = this.#deferral.viewOf(index);
+    const errorOp = ERROR_OPS.indexOf(p.name ?? "scatterAdd");
+    const w = new ParamWriter();
+    if (useAtomicAdd(p.axisSize, indexSize)) {
+      const outStrides = contiguousStrides(outShape);
+      const outPinned = { storage: out, shape: index.shape, strides: pinned(outStrides, p.dim), offset: 0 };
+      const words = [p.axisSize, outStrides[p.dim]!, errorOp];
+      const rank = this.#indexParams("scatterAdd", index.shape, [index, src, outPinned], words, w);
       this.#runtime.clear(out.buf, out.bytes);
-      const threads = p.outer * p.indexSize * p.inner;
-      this.#runtime.dispatch(addAtomicKernel(op, src.dtype), bufs, this.#indexParams(p), grid(Math.ceil(threads / 256), limit));
+      this.#dispatchIndexing(addAtomicKernel(dtype, rank), [src, index], out, w, index.shape.reduce((a, b) => a * b, 1));
     } else {
-      this.#runtime.dispatch(addGatherKernel(op, src.dtype), bufs, this.#indexParams(p), grid(Math.ceil(n / 256), limit));
+      const views = [index, src].map((v) => ({ ...v, shape: outShape, strides: pinned(v.strides, p.dim) }));
+      const outInner = outShape.slice(p.dim + 1).reduce((a, b) => a * b, 1);
+      const words = [p.axisSize, indexSize, outInner, index.strides[p.dim]!, src.strides[p.dim]!, errorOp];
+      const rank = this.#indexParams("scatterAdd", outShape, views, words, w);
+      this.#dispatchIndexing(addGatherKernel(dtype, rank), [src, index], out, w, n);
     }
     return out;
-  }
-
-  scatterAdd(src: Storage, index: Storage, p: AxisIndexParams): Storage {
-    return this.#add("scatterAdd", src, index, p);
-  }
-
-  indexAdd(src: Storage, index: Storage, p: AxisIndexParams): Storage {
-    return this.#add("indexAdd", src, index, p);
   }
 
   // ---- random ----

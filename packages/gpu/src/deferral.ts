@@ -371,15 +371,17 @@ export class Deferral {
   }
 
   /**
-   * Sums (or other reductions) of the rows of pending float32 `x`, its expression evaluated inside the reduction;
-   * undefined where it does not fit one pass (the caller runs `x` and reduces its buffer).
+   * Sums (or other reductions) of the rows of view `x` of a pending float32 storage, its expression evaluated
+   * inside the reduction; undefined where it does not fit one pass (the caller runs `x` and reduces its buffer).
    */
-  reduce(op: ReduceOp, x: GpuStorage, outer: number, reduceSize: number): GpuStorage | undefined {
-    const p = x.pending;
-    if (!p || x.dtype !== "float32") return undefined;
-    if (!this.#fits(p.root, p.shape, 1, 4)) return undefined;
-    const { program, leaves, params } = linearize([p.root], ["float32"]);
-    const c = collapse(p.shape, leaves);
+  reduce(op: ReduceOp, x: StridedView, outer: number, reduceSize: number): GpuStorage | undefined {
+    const s = gpuStorage(x.storage), p = s.pending;
+    if (!p || s.dtype !== "float32") return undefined;
+    // The rows read `x`'s window on the pending storage (a permuted view for a sum over leading axes).
+    const root = this.#compose(p, x);
+    if (!root || !this.#fits(root, x.shape, 1, 4)) return undefined;
+    const { program, leaves, params } = linearize([root], ["float32"]);
+    const c = collapse(x.shape, leaves);
     const w = new ParamWriter();
     writeStrided(w, c.shape, c.strides, leaves.map((l) => l.offset));
     for (const v of params) w.f32(v);

@@ -112,6 +112,46 @@ test("scatterAdd and indexAdd with many index entries use atomic adds and still 
   }, 0);
 });
 
+test("strided operands read in place: two-pass, tree and atomic paths over transposed, sliced and broadcast views", async () => {
+  await sameOnBoth("sum of a transposed 300000", (d) => randomOn([600, 500], 21, d).T.sum(1), 1e-4);
+  await sameOnBoth("two-pass sum over leading axes", (d) => randomOn([2000, 3, 40], 22, d).permute([1, 2, 0]).sum([1, 2]), 1e-4);
+  await sameOnBoth("max of a sliced broadcast", (d) => randomOn([1, 700], 23, d).expand([90, 700]).slice(1, 3, 700, 4).max(0), 0);
+  await sameOnBoth("argmax down long columns", (d) => randomOn([500, 30], 24, d).argmax(0), 0);
+  await sameOnBoth("argmax and argmin of transposed bools", (d) => {
+    const b = randomOn([40, 300], 28, d).gt(0).T;
+    return b.argmax(1).add(b.argmin(1).mul(1000));
+  }, 0);
+  const n = 4000, size = 300;
+  const idx = Array.from({ length: n * 2 }, (_, i) => (i * 7919) % size);
+  await sameOnBoth("atomic scatterAdd of a transposed source", (d) => {
+    const index = tensor(idx, { device: d, dtype: "int32", shape: [2, n] }).T;
+    const src = randomOn([2, n], 25, d).T;
+    return scatterAdd(tensor(new Float32Array(size * 2), { device: d, shape: [size, 2] }), 0, index, src);
+  }, 1e-4);
+  await sameOnBoth("gather from a transposed array", (d) => {
+    const index = tensor(idx.slice(0, 2 * 600), { device: d, dtype: "int32", shape: [2, 600] });
+    return randomOn([size, 2], 26, d).T.gather(1, index);
+  }, 0);
+});
+
+test("a sum over leading axes is one dispatch: of a transposed array, and of a deferred expression", async () => {
+  const x = randomOn([64, 96], 27, "webgpu");
+  await x.data();
+  const backend = gpu!.backend;
+  const count = async (make: () => NDArray) => {
+    backend.resetStats();
+    const y = make();
+    await y.data();
+    y.dispose();
+    return backend.stats();
+  };
+  const plain = await count(() => tidy(() => x.T.sum(0)));
+  const fused = await count(() => tidy(() => x.mul(2).add(1).permute([1, 0]).sum(1)));
+  x.dispose();
+  if (plain.dispatches !== 1 || plain.byKernel["reduce:sum"] !== 1) throw new Error(`transposed sum: ${JSON.stringify(plain.byKernel)}`);
+  if (fused.dispatches !== 1 || fused.byKernel["deferred-reduce"] !== 1) throw new Error(`deferred sum: ${JSON.stringify(fused.byKernel)}`);
+});
+
 test("an out-of-range index is reported as a ValueError by the next read", async () => {
   const x = tensor([1, 2, 3], { device: "webgpu", dtype: "float32" });
   const index = tensor([0, 5], { device: "webgpu", dtype: "int32" });

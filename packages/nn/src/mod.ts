@@ -36,7 +36,7 @@ export type { FactoryOptions } from "./options.ts";
 export * as init from "./init.ts";
 
 export { Linear } from "./layers/linear.ts";
-export { ELU, Identity, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh } from "./layers/activations.ts";
+export { ELU, Identity, LogSoftmax, ReLU, Sigmoid, Softmax, Softplus, Tanh } from "./layers/activations.ts";
 export { Flatten } from "./layers/flatten.ts";
 export { Dropout } from "./layers/dropout.ts";
 export { Conv2d } from "./layers/conv2d.ts";
@@ -47,7 +47,7 @@ export type { BatchNormLayerOptions } from "./layers/batch_norm.ts";
 
 export * as functional from "./functional/mod.ts";
 export { batchNorm, crossEntropy, dropout, linear, mseLoss, nllLoss } from "./functional/mod.ts";
-export type { BatchNormOptions, LossOptions, Reduction } from "./functional/mod.ts";
+export type { BatchNormOptions, CrossEntropyOptions, LossOptions, Reduction } from "./functional/mod.ts";
 export { CrossEntropyLoss } from "./losses/cross_entropy_loss.ts";
 export { NLLLoss } from "./losses/nll_loss.ts";
 export { MSELoss } from "./losses/mse_loss.ts";

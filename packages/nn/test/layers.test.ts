@@ -17,6 +17,7 @@ import {
   type Module,
   ReLU,
   Sigmoid,
+  Softplus,
   Softmax,
   Tanh,
 } from "../src/mod.ts";
@@ -184,6 +185,11 @@ describe("activations and Flatten", () => {
     expect(values(new Softmax(1).forward(x))[2]).toBeCloseTo(Math.exp(3) / z, 15);
     expect(values(new LogSoftmax().forward(x))[0]).toBeCloseTo(-2 - Math.log(z), 14);
     expect(new Identity().forward(x)).toBe(x);
+    expect(values(new Softplus().forward(x))[0]).toBeCloseTo(Math.log1p(Math.exp(-2)), 15);
+    // β = 2: log(1 + e^(2x)) / 2; at x = 30 βx is past the threshold, so the result is x itself.
+    expect(values(new Softplus(2).forward(x))[1]).toBeCloseTo(Math.log1p(Math.exp(1)) / 2, 15);
+    expect(values(new Softplus(2).forward(tensor([30], { dtype: "float64" })))).toEqual([30]);
+    expect(() => new Softplus(0)).toThrow(/Softplus: beta must be a finite number > 0, got 0/);
     expect(new Flatten().forward(new Tensor(T.zeros([2, 3, 4, 5]))).shape).toEqual([2, 60]);
     expect(new Flatten(0, 1).forward(new Tensor(T.zeros([2, 3, 4]))).shape).toEqual([6, 4]);
   });
@@ -196,7 +202,7 @@ describe("activations and Flatten", () => {
           const raw = randn64([n, f], seed);
           const away = raw.value.add(raw.value.sign().mul(0.01));
           const x = new Tensor(away, { requiresGrad: true });
-          for (const layer of [new ReLU(), new ELU(), new Tanh(), new Sigmoid(), new Softmax(1), new LogSoftmax(1), new Flatten(0)]) {
+          for (const layer of [new ReLU(), new ELU(), new Tanh(), new Sigmoid(), new Softplus(), new Softplus(0.5), new Softmax(1), new LogSoftmax(1), new Flatten(0)]) {
             checkLayer(layer, x, offset);
           }
         });

@@ -12,9 +12,9 @@ import {
   setGemmSplitPolicy,
   setNumThreads,
   stopWasmWorkers,
-  wasmAlloc,
   wasmSimdInfo,
 } from "../src/cpu/wasm/mod.ts";
+import { wasmAlloc } from "../test/wasm_buffers.ts";
 
 const argv: string[] =
   (globalThis as { Deno?: { args: string[] } }).Deno?.args ??

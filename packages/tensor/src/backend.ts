@@ -124,19 +124,17 @@ export interface Pool2dParams {
 }
 
 /**
- * Contiguous array seen as [outer, axisSize, inner], indexed along the middle axis.
- * gather/scatterAdd: the index has shape [outer, indexSize, inner] (PyTorch `gather` with equal other dims).
- * indexSelect/indexAdd: the index is 1-D of length indexSize, shared by every outer/inner position.
+ * Indexing along dimension `dim` of N-d strided views of one rank (stride 0 broadcasts, so one index row can
+ * serve every position, as `indexSelect` uses it). The index (int32) and the gathered or scattered array have the
+ * same shape; the indexed (or scattered-into) array has it too, except `axisSize` along `dim`.
  */
 export interface AxisIndexParams {
-  /** Product of the dimensions before the axis. */
-  outer: number;
-  /** Size of the axis in the indexed (or scattered-into) array. */
+  /** The indexed dimension. */
+  dim: number;
+  /** Size of `dim` in the indexed (or scattered-into) array. */
   axisSize: number;
-  /** Product of the dimensions after the axis. */
-  inner: number;
-  /** Size of the axis in the index (and in the gathered or scattered array). */
-  indexSize: number;
+  /** The operation an out-of-range index is reported under (default: the kernel's own name). */
+  name?: "gather" | "scatterAdd" | "indexSelect" | "indexAdd";
 }
 
 /**
@@ -179,10 +177,14 @@ export interface Backend {
    * backend cannot run it (the caller then computes op by op, so results never depend on fusion).
    */
   fused?(program: FusedProgram, inputs: readonly StridedView[], shape: readonly number[], params: readonly number[]): Storage[] | undefined;
-  /** Reduces each row of a contiguous [outer, reduceSize] array. */
-  reduce(op: ReduceOp, x: Storage, outer: number, reduceSize: number): Storage;
-  /** Per row of a contiguous [outer, reduceSize] array, the int32 index of its first largest/smallest value. */
-  argReduce(op: ArgReduceOp, x: Storage, outer: number, reduceSize: number): Storage;
+  /**
+   * Reduces each row of `x` read in row-major order as [outer, reduceSize]: its leading dimensions are the kept
+   * ones (product `outer`), the rest the reduced ones. Any strides: a permuted, sliced or broadcast view is read
+   * in place.
+   */
+  reduce(op: ReduceOp, x: StridedView, outer: number, reduceSize: number): Storage;
+  /** Per row of `x` seen as for `reduce`, the int32 index of its first largest/smallest value. */
+  argReduce(op: ArgReduceOp, x: StridedView, outer: number, reduceSize: number): Storage;
   /** Batched product [B, M, K] × [B, K, N] → [B, M, N]; any strides (transposed or broadcast views included). */
   matmul(a: StridedView, b: StridedView, outDtype: DType): Storage;
   /**
@@ -207,14 +209,13 @@ export interface Backend {
   /** Spreads each output gradient evenly over its window's in-bounds inputs. */
   avgPool2dBackward(gradOut: Storage, p: Pool2dParams): Storage;
 
-  /** out[o, j, i] = x[o, index[o, j, i], i]; the index is int32 [outer, indexSize, inner]. */
-  gather(x: Storage, index: Storage, p: AxisIndexParams): Storage;
-  /** A new zeroed [outer, axisSize, inner] array with src[o, j, i] added at [o, index[o, j, i], i]. */
-  scatterAdd(src: Storage, index: Storage, p: AxisIndexParams): Storage;
-  /** out[o, j, i] = x[o, index[j], i]; the index is int32 of length indexSize. */
-  indexSelect(x: Storage, index: Storage, p: AxisIndexParams): Storage;
-  /** A new zeroed [outer, axisSize, inner] array with src[o, j, i] added at [o, index[j], i]. */
-  indexAdd(src: Storage, index: Storage, p: AxisIndexParams): Storage;
+  /** out[…, j, …] = x[…, index[…, j, …], …] along `p.dim`, contiguous in the index's shape; any strides. */
+  gather(x: StridedView, index: StridedView, p: AxisIndexParams): Storage;
+  /**
+   * A new zeroed contiguous array of the index's shape with `p.axisSize` along `p.dim`, with src[…, j, …] added at
+   * […, index[…, j, …], …]; any strides.
+   */
+  scatterAdd(src: StridedView, index: StridedView, p: AxisIndexParams): Storage;
 
   /**
    * `size` random numbers from the Philox-4x32-10 stream of `key` starting at block `counter` (each block gives

@@ -216,29 +216,23 @@ export function cpuKernelCases(numRuns = 40): KernelCase[] {
         }),
     },
     {
-      // contiguous() of a permuted view is recorded, not run (a sum reads the source directly): later
-      // writes to the source, its disposal and reads of the copy must all still see the values at copy time.
-      name: "deferred copies see their source as it was when the copy was made",
+      // Reductions read views in place: dense rows at an offset (the SIMD row sum), a batch-norm layout (the
+      // strided sum), columns and broadcasts (the loop in memory order), each against float64.
+      name: "sums of sliced, permuted, transposed and broadcast views without copies",
       run: () =>
         tidy(() => {
-          const x = values([6, 40, 5, 7], 21);
-          const want = f64(x).permute([1, 0, 2, 3]).contiguous();
-          const copied = x.permute([1, 0, 2, 3]).contiguous();
-          // Overwrite the source in place, then read the copy.
-          cpuBackend.copy(values(x.shape, 22), x);
-          expectClose("copy after its source was overwritten", copied, want);
-          const y = values([6, 40, 5, 7], 23);
-          const wantY = f64(y).permute([1, 0, 2, 3]).contiguous();
-          const view = y.permute([1, 0, 2, 3]);
-          const copiedY = view.contiguous();
-          view.dispose();
-          y.dispose();
-          values([6, 40, 5, 7], 24); // likely reuses y's memory
-          expectClose("copy after its source was disposed", copiedY, wantY);
           const z = values([6, 40, 5, 7], 25);
-          expectClose("sum through a pending copy", sum(z, [0, 2, 3]), sum(f64(z), [0, 2, 3]), 0, 1e-6 * 210);
-          const chained = z.permute([1, 0, 2, 3]).contiguous().permute([3, 1, 2, 0]).contiguous();
-          expectClose("a copy of a pending copy", chained, f64(z).permute([1, 0, 2, 3]).contiguous().permute([3, 1, 2, 0]).contiguous());
+          expectClose("batch-norm sum", sum(z, [0, 2, 3]), sum(f64(z), [0, 2, 3]), 0, 1e-6 * 210);
+          const rows = z.slice(0, 1, 6);
+          expectClose("rows at an offset", sum(rows, [1, 2, 3]), sum(f64(rows), [1, 2, 3]), 0, 1e-6 * 1400);
+          const m = values([300, 70], 26);
+          expectClose("column sums", sum(m, 0), sum(f64(m), 0), 0, 1e-6 * 300);
+          expectClose("sums of a transpose", sum(m.transpose(0, 1), 0), sum(f64(m).transpose(0, 1), 0), 0, 1e-6 * 70);
+          const b = values([1, 70], 27).expand([300, 70]);
+          expectClose("sums of a broadcast", sum(b, [0, 1]), sum(f64(b), [0, 1]), 0, 1e-6 * 21000);
+          const p = z.permute([3, 1, 0, 2]).slice(1, 0, 40, 3);
+          expectClose("max of a permuted slice", p.max([1, 3]), f64(p).max([1, 3]));
+          expectClose("argmax of a permuted slice", p.argmax(2), f64(p).argmax(2));
         }),
     },
     {

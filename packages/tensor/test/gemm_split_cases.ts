@@ -9,8 +9,8 @@ import {
   PARALLEL_MIN_MACS,
   setGemmSplitPolicy,
   setNumThreads,
-  wasmAlloc,
 } from "../src/cpu/wasm/mod.ts";
+import { wasmAlloc } from "./wasm_buffers.ts";
 import type { KernelCase } from "./cpu_kernel_cases.ts";
 
 interface SplitCase {

@@ -21,12 +21,12 @@ const {
   setNumThreads,
   setRelaxedSimd,
   stopWasmWorkers,
-  wasmAlloc,
   wasmSimdInfo,
   PARALLEL_MIN_MACS,
   setGemmSplitPolicy,
   setGemmParallelPacking,
 } = wasm;
+const { wasmAlloc } = await import("./wasm_buffers.ts");
 const { guidedSplit, minChunkFor } = await import("../src/cpu/wasm/gemm.ts");
 const { gemmSplitCases } = await import("./gemm_split_cases.ts");
 
@@ -539,24 +539,14 @@ test("guidedSplit covers the range in shrinking, unit-aligned chunks of at least
 });
 
 test("hundreds of back-to-back parallel jobs of different kernels give the single-thread results", async () => {
-  const { im2col } = await import("../src/cpu/wasm/mod.ts");
+  // The convolution lowers its input with the im2col kernel, split over the pool by channel ranges.
+  const { conv2d, tensor } = await import("../src/mod.ts");
   const m = 100, n = 104, k = 90;
-  const geometry = {
-    channels: 16,
-    height: 24,
-    width: 45,
-    kernelH: 3,
-    kernelW: 3,
-    padH: 1,
-    padW: 1,
-    strideW: 2,
-  };
-  const colCount = 16 * 9 * 24 * 23;
   const a = wasmAlloc(m * k),
     b = wasmAlloc(k * n),
-    c = wasmAlloc(m * n),
-    x = wasmAlloc(16 * 24 * 45);
-  const col = wasmAlloc(colCount);
+    c = wasmAlloc(m * n);
+  const weight = tensor(Float32Array.from({ length: 4 * 16 * 9 }, (_, i) => ((i % 5) - 2) / 4), { shape: [4, 16, 3, 3] });
+  const image = tensor(Float32Array.from({ length: 16 * 24 * 45 }, (_, i) => i % 5), { shape: [1, 16, 24, 45] });
   const results = (threads: number) => {
     setNumThreads(threads);
     const sums: number[] = [];
@@ -580,12 +570,14 @@ test("hundreds of back-to-back parallel jobs of different kernels give the singl
         n,
         0,
       );
-      x.view.forEach((_, i, v) => (v[i] = (i + round) % 5));
-      im2col(x.view, 0, geometry, col.view, 0);
+      const x = image.add(round % 5);
+      const y = conv2d(x, weight, null, { padding: 1, stride: [1, 2] });
       sums.push(
         c.view.reduce((s, v, i) => s + v * ((i % 7) + 1), 0),
-        col.view.reduce((s, v) => s + v, 0),
+        (y.dataSync() as Float32Array).reduce((s, v, i) => s + v * ((i % 3) + 1), 0),
       );
+      x.dispose();
+      y.dispose();
     }
     return sums;
   };
@@ -593,5 +585,7 @@ test("hundreds of back-to-back parallel jobs of different kernels give the singl
   const parallel = results(2);
   expect(wasmSimdInfo().workers).toBe(1);
   expect(parallel).toEqual(single);
-  [a, b, c, x, col].forEach((buf) => buf.free());
+  [a, b, c].forEach((buf) => buf.free());
+  weight.dispose();
+  image.dispose();
 });

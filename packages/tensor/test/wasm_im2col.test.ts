@@ -1,21 +1,47 @@
-// im2col against its definition (exact: it only copies), col2im as its adjoint (⟨im2col x, y⟩ = ⟨x, col2im y⟩)
-// and against a float32 loop in the same order (exact), and a whole convolution (im2col + GEMM) against a
-// float64 direct convolution. Random geometry: stride, padding and dilation, in and out of kernel memory.
+// The im2col kernel (what the CPU convolutions lower their input with) against its definition (exact: it only
+// copies), and the col2im kernel (which adds) as its adjoint (⟨im2col x, y⟩ = ⟨x, col2im y⟩) and against a
+// float32 loop in the same order (exact). Random geometry: stride, padding and dilation, at odd offsets, and
+// the gap argument that places images side by side in one col block.
 import fc from "fast-check";
-import { afterAll, expect, test } from "vitest";
-import {
-  col2im,
-  type Conv2dGeometry,
-  conv2dOutputSize,
-  gemm,
-  im2col,
-  setNumThreads,
-  stopWasmWorkers,
-  wasmAlloc,
-  wasmSimdInfo,
-} from "../src/cpu/wasm/mod.ts";
+import { expect, test } from "vitest";
+import { activeKernels } from "../src/cpu/wasm/runtime.ts";
+import { wasmAlloc } from "./wasm_buffers.ts";
 
-afterAll(() => stopWasmWorkers());
+/** Shape of one input image and the kernel window; defaults: stride 1, padding 0, dilation 1. */
+interface Conv2dGeometry {
+  readonly channels: number;
+  readonly height: number;
+  readonly width: number;
+  readonly kernelH: number;
+  readonly kernelW: number;
+  readonly strideH?: number;
+  readonly strideW?: number;
+  readonly padH?: number;
+  readonly padW?: number;
+  readonly dilationH?: number;
+  readonly dilationW?: number;
+}
+
+function resolved(g: Conv2dGeometry): Required<Conv2dGeometry> {
+  return { strideH: 1, strideW: 1, padH: 0, padW: 0, dilationH: 1, dilationW: 1, ...g };
+}
+
+function conv2dOutputSize(g: Conv2dGeometry): { outH: number; outW: number } {
+  const r = resolved(g);
+  return {
+    outH: Math.floor((r.height + 2 * r.padH - r.dilationH * (r.kernelH - 1) - 1) / r.strideH) + 1,
+    outW: Math.floor((r.width + 2 * r.padW - r.dilationW * (r.kernelW - 1) - 1) / r.strideW) + 1,
+  };
+}
+
+/** Runs the im2col (x → col) or col2im (col → x, adding) kernel; `gapBytes` between col rows of one image. */
+function lower(fn: "im2col" | "col2im", src: number, dst: number, g: Conv2dGeometry, gapBytes = 0): void {
+  const r = resolved(g);
+  activeKernels()[fn](
+    src, dst, r.channels, r.height, r.width, r.kernelH, r.kernelW, r.strideH, r.strideW, r.padH, r.padW, r.dilationH, r.dilationW,
+    gapBytes,
+  );
+}
 
 const geometry = fc
   .record({
@@ -67,188 +93,70 @@ function sizes(g: Conv2dGeometry) {
   };
 }
 
-test("im2col matches its definition and col2im is its adjoint, in and out of kernel memory", () => {
+test("the im2col kernel matches its definition and col2im is its adjoint (adding into its output)", () => {
   fc.assert(
-    fc.property(geometry, fc.boolean(), (g, useMemory) => {
-      const full = g as Required<Conv2dGeometry>;
+    fc.property(geometry, (g) => {
+      const full = resolved(g);
       const { xCount, colCount } = sizes(g);
       const x = Float32Array.from({ length: xCount + 3 }, (_, i) => i + 1);
       const want = new Float32Array(colCount + 2);
       forEachTap(full, (ci, xi) => (want[ci + 2] = xi < 0 ? 0 : x[xi + 3]!));
 
-      const X = useMemory ? wasmAlloc(x.length) : undefined;
-      X?.view.set(x);
-      const C = useMemory ? wasmAlloc(colCount + 2) : undefined;
-      const col = C?.view ?? new Float32Array(colCount + 2);
-      im2col(X?.view ?? x, 3, g, col, 2);
-      expect(col).toEqual(want);
+      const X = wasmAlloc(x.length), C = wasmAlloc(colCount + 2), D = wasmAlloc(xCount + 3);
+      X.view.set(x);
+      lower("im2col", X.ptr + 12, C.ptr + 8, g);
+      expect(C.view).toEqual(want);
 
       // col2im in the same summation order as the kernel, in float32: equal bit for bit.
-      const y = Float32Array.from(
-        { length: colCount + 2 },
-        (_, i) => Math.sin(i) * 4,
-      );
+      const y = Float32Array.from({ length: colCount + 2 }, (_, i) => Math.sin(i) * 4);
       const dxWant = new Float32Array(xCount + 3).fill(0.5);
       forEachTap(full, (ci, xi) => {
         if (xi >= 0) dxWant[xi + 3] = Math.fround(dxWant[xi + 3]! + y[ci + 2]!);
       });
-      col.set(y);
-      const D = useMemory ? wasmAlloc(xCount + 3) : undefined;
-      const dx = D?.view ?? new Float32Array(xCount + 3);
-      dx.fill(0.5);
-      col2im(col, 2, g, dx, 3, true);
-      expect(dx).toEqual(dxWant);
+      C.view.set(y);
+      D.view.fill(0.5);
+      lower("col2im", C.ptr + 8, D.ptr + 12, g);
+      expect(D.view).toEqual(dxWant);
 
-      // Adjointness, in float64.
-      let lhs = 0, rhs = 0;
-      forEachTap(
-        full,
-        (ci, xi) => (lhs += xi < 0 ? 0 : x[xi + 3]! * y[ci + 2]!),
-      );
-      col2im(col, 2, g, dx, 3, false);
+      // Adjointness, in float64, up to the float32 rounding of col2im's sums (bounded by the terms' magnitudes:
+      // the terms cancel, so |lhs| itself can be far smaller than the rounding).
+      let lhs = 0, rhs = 0, magnitude = 0;
+      forEachTap(full, (ci, xi) => {
+        if (xi < 0) return;
+        lhs += x[xi + 3]! * y[ci + 2]!;
+        magnitude += Math.abs(x[xi + 3]! * y[ci + 2]!);
+      });
+      D.view.fill(0);
+      lower("col2im", C.ptr + 8, D.ptr + 12, g);
+      const dx = D.view;
       for (let i = 0; i < xCount; i++) rhs += x[i + 3]! * dx[i + 3]!;
-      expect(Math.abs(lhs - rhs)).toBeLessThanOrEqual(
-        1e-4 * (Math.abs(lhs) + 1),
-      );
-      X?.free();
-      C?.free();
-      D?.free();
+      expect(Math.abs(lhs - rhs)).toBeLessThanOrEqual(1e-5 * magnitude + 1e-4);
+      [X, C, D].forEach((b) => b.free());
     }),
     { numRuns: 120 },
   );
 });
 
-test("a convolution as im2col + GEMM matches a float64 direct convolution", () => {
-  const g = {
-    channels: 3,
-    height: 7,
-    width: 6,
-    kernelH: 3,
-    kernelW: 3,
-    padH: 1,
-    padW: 1,
-    strideW: 2,
-  };
-  const outC = 5;
-  const { outH, outW } = conv2dOutputSize(g);
-  const { xCount, colCount } = sizes(g);
-  const K = g.channels * 9;
-  const x = Float32Array.from({ length: xCount }, (_, i) => Math.cos(i));
-  const w = Float32Array.from(
-    { length: outC * K },
-    (_, i) => Math.sin(i * 0.7),
-  );
-  const col = new Float32Array(colCount);
-  im2col(x, 0, g, col, 0);
-  const out = new Float32Array(outC * outH * outW);
-  gemm(
-    false,
-    false,
-    outC,
-    outH * outW,
-    K,
-    w,
-    0,
-    K,
-    col,
-    0,
-    outH * outW,
-    out,
-    0,
-    outH * outW,
-    0,
-  );
-  for (let o = 0; o < outC; o++) {
-    for (let oh = 0; oh < outH; oh++) {
-      for (let ow = 0; ow < outW; ow++) {
-        let s = 0;
-        for (let c = 0; c < 3; c++) {
-          for (let ki = 0; ki < 3; ki++) {
-            for (let kj = 0; kj < 3; kj++) {
-              const ih = oh - 1 + ki, iw = ow * 2 - 1 + kj;
-              if (ih >= 0 && ih < 7 && iw >= 0 && iw < 6) {
-                s += w[o * K + c * 9 + ki * 3 + kj]! *
-                  x[(c * 7 + ih) * 6 + iw]!;
-              }
-            }
-          }
+test("with a gap, the col rows of two images interleave: each image's columns land in its half", () => {
+  fc.assert(
+    fc.property(geometry, (g) => {
+      const { outH, outW } = conv2dOutputSize(g);
+      const { xCount, colCount } = sizes(g);
+      const L = outH * outW, rows = colCount / L;
+      const X = wasmAlloc(2 * xCount), C = wasmAlloc(2 * colCount), single = wasmAlloc(colCount);
+      X.view.set(Float32Array.from({ length: 2 * xCount }, (_, i) => i - xCount));
+      // Image i's col block starts i·L floats into each row of 2·L; the gap skips the other image's L floats.
+      lower("im2col", X.ptr, C.ptr, g, L * 4);
+      lower("im2col", X.ptr + xCount * 4, C.ptr + L * 4, g, L * 4);
+      for (let i = 0; i < 2; i++) {
+        lower("im2col", X.ptr + i * xCount * 4, single.ptr, g);
+        const both = C.view, one = single.view;
+        for (let r = 0; r < rows; r++) {
+          expect(both.subarray(r * 2 * L + i * L, r * 2 * L + i * L + L)).toEqual(one.subarray(r * L, r * L + L));
         }
-        expect(out[(o * outH + oh) * outW + ow]).toBeCloseTo(s, 4);
       }
-    }
-  }
-});
-
-test("geometry errors name the problem", () => {
-  const x = new Float32Array(16);
-  expect(() =>
-    im2col(
-      x,
-      0,
-      { channels: 1, height: 2, width: 2, kernelH: 3, kernelW: 3 },
-      x,
-      0,
-    )
-  ).toThrow(
-    /does not fit/,
+      [X, C, single].forEach((b) => b.free());
+    }),
+    { numRuns: 60 },
   );
-  expect(() =>
-    im2col(
-      x,
-      0,
-      { channels: 1, height: 4, width: 4, kernelH: 1, kernelW: 1, strideH: 0 },
-      x,
-      0,
-    )
-  )
-    .toThrow(/sh must be an integer ≥ 1/);
-  expect(() =>
-    im2col(
-      x,
-      0,
-      { channels: 2, height: 4, width: 4, kernelH: 1, kernelW: 1 },
-      x,
-      0,
-    )
-  ).toThrow(
-    /x needs 32 elements/,
-  );
-});
-
-test("large images are split by channel ranges over two threads, with identical results", () => {
-  const g = {
-    channels: 16,
-    height: 24,
-    width: 45,
-    kernelH: 3,
-    kernelW: 3,
-    padH: 1,
-    padW: 1,
-    strideW: 2,
-  };
-  const full = { strideH: 1, dilationH: 1, dilationW: 1, ...g } as Required<
-    Conv2dGeometry
-  >;
-  const { xCount, colCount } = sizes(g);
-  expect(colCount).toBeGreaterThanOrEqual(1 << 16);
-  const x = Float32Array.from({ length: xCount }, (_, i) => Math.sin(i));
-  const want = new Float32Array(colCount);
-  forEachTap(full, (ci, xi) => (want[ci] = xi < 0 ? 0 : x[xi]!));
-  const dxWant = new Float32Array(xCount);
-  forEachTap(full, (ci, xi) => {
-    if (xi >= 0) dxWant[xi] = Math.fround(dxWant[xi]! + want[ci]!);
-  });
-  setNumThreads(2);
-  try {
-    const X = wasmAlloc(xCount), C = wasmAlloc(colCount), D = wasmAlloc(xCount);
-    X.view.set(x);
-    im2col(X.view, 0, g, C.view, 0);
-    expect(C.view).toEqual(want);
-    col2im(C.view, 0, g, D.view, 0, false);
-    expect(D.view).toEqual(dxWant);
-    expect(wasmSimdInfo().workers).toBe(1);
-    [X, C, D].forEach((b) => b.free());
-  } finally {
-    setNumThreads(1);
-  }
 });

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { type Cifar10, loadCifar10 } from "@backprop/datasets";
+import { BatchBuffer, type Cifar10, loadCifar10 } from "@backprop/datasets";
 import { constantSchedule, cosineSchedule, type LrSchedule } from "@backprop/nn";
 import { keep, type NDArray } from "@backprop/tensor";
 import { fsyncDir, TEMP_FILE } from "../atomic.ts";
@@ -12,7 +12,7 @@ import { type MetricsLine, RunRecords, type Summary } from "../records.ts";
 import { gitCommit, PeakRss, runtimeVersions } from "../runtime.ts";
 import { type CheckpointMeta, decodeCheckpoint, encodeCheckpoint } from "./checkpoint.ts";
 import { resolveDevice } from "./device.ts";
-import { type Evaluation, evaluate } from "./evaluate.ts";
+import { type Evaluation, evaluate, EvaluationSet } from "./evaluate.ts";
 import { buildPredictions } from "./predictions.ts";
 import { createTrainer } from "./models.ts";
 import type { Trainer } from "./trainer.ts";
@@ -160,6 +160,10 @@ async function trainLocked(
   let step = 0;
   // The step of the checkpoint on disk (null: none yet), which divergence and write failures report truthfully.
   let checkpointStep: number | null = null;
+  // The test split, converted on the first evaluation and reused by the later ones; freed with the run.
+  const testSet = new EvaluationSet(data.test, { batchSize: config.evalBatchSize, limit: config.evalSubset });
+  // Training batches are assembled into one buffer: each batch is done with before the next is asked for.
+  const batchBuffer = new BatchBuffer(config.batchSize);
   try {
     return await runSteps();
   } catch (e) {
@@ -168,6 +172,8 @@ async function trainLocked(
       ? "no checkpoint was written"
       : `the checkpoint on disk holds step ${checkpointStep} (continue with --resume --out ${runDir} once the folder is writable)`;
     throw new OutputError(e.file, `${e.reason}; training stopped at step ${step}; ${kept}`);
+  } finally {
+    testSet.dispose();
   }
 
   async function runSteps(): Promise<TrainResult> {
@@ -271,7 +277,7 @@ async function trainLocked(
     while (step < config.maxSteps) {
       learningRate = config.learningRate * schedule(step);
       trainer.setLearningRate(learningRate);
-      const batch = data.train.nextBatch(config.batchSize);
+      const batch = data.train.nextBatch(config.batchSize, { into: batchBuffer });
       const { loss, correct } = trainer.trainStep(batch.images, batch.labels);
       batch.dispose();
       step++;
@@ -306,7 +312,7 @@ async function trainLocked(
         const evalStart = performance.now();
         // The last step's evaluation also collects the predictions, so the run need not evaluate twice at the end.
         const last = step === config.maxSteps;
-        const ev = await evaluate(trainer, data.test, { batchSize: config.evalBatchSize, collect: last, limit: config.evalSubset });
+        const ev = await evaluate(trainer, testSet, { batchSize: config.evalBatchSize, collect: last, limit: config.evalSubset });
         if (last) finalEval = ev;
         lastEval = ev;
         lastTestAccuracy = ev.accuracy;
@@ -334,7 +340,7 @@ async function trainLocked(
       }
     }
     progress.stop();
-    const final = finalEval ?? await evaluate(trainer, data.test, { batchSize: config.evalBatchSize, collect: true, limit: config.evalSubset });
+    const final = finalEval ?? await evaluate(trainer, testSet, { batchSize: config.evalBatchSize, collect: true, limit: config.evalSubset });
     records.writePredictions(buildPredictions(data.test, final));
     return finish("completed", final);
   }

@@ -1,55 +1,66 @@
 import type { DType } from "@backprop/tensor";
 import { entry1d, storageDecls } from "../bindings.ts";
 import type { KernelSpec } from "../runtime.ts";
-import { ERROR_INDEX_OUT_OF_RANGE, ERROR_OPS } from "../runtime.ts";
+import { ERROR_INDEX_OUT_OF_RANGE } from "../runtime.ts";
+import { stridedOffsets, stridedWords } from "../strided.ts";
 import { wgslType } from "../wgsl_types.ts";
 
 /**
- * Axis indexing over a contiguous array seen as [outer, axisSize, inner] (params outer, axisSize, inner,
- * indexSize). A kernel cannot throw, so an out-of-range index is recorded in the device error word (the first
- * one wins) and reported by the next read; the offending element reads as zero or is skipped.
+ * Axis indexing over strided views, read in place. Each kernel walks one shape (the index's, or the output's)
+ * with strided views whose stride along the indexed dimension is 0, so a view's offset is the element of the
+ * position's line through that dimension; the index value (or the loop over the index) then steps along it.
+ * After the strided block, the parameters are the words each kernel names, the last being the operation an
+ * out-of-range index is reported under (its place in ERROR_OPS).
  *
- * The adds (scatterAdd, indexAdd) gather: each output element loops over the index entries that may target it,
- * which is deterministic and needs no atomics. When that loop would be long (many index entries and a long
- * axis), a scatter kernel with atomic compare-and-swap adds is used instead (its float sums may differ in the
- * last bits between runs).
+ * A kernel cannot throw, so an out-of-range index is recorded in the device error word (the first one wins)
+ * and reported by the next read; the offending element reads as zero or is skipped.
+ *
+ * scatterAdd gathers: each output element loops over the index entries that may target it, which is
+ * deterministic and needs no atomics. When that loop would be long (many index entries and a long axis), a
+ * scatter kernel with atomic compare-and-swap adds is used instead (its float sums may differ in the last bits
+ * between runs).
  */
-const PARAMS = `
-  let outer = pu(0u); let axisSize = pu(1u); let inner = pu(2u); let indexSize = pu(3u);`;
+function words(rank: number, views: number, names: readonly string[]): string {
+  const base = stridedWords(rank, views);
+  return names.map((n, k) => `let ${n} = pu(${base + k}u);`).join(" ");
+}
 
-function flagDecl(opName: (typeof ERROR_OPS)[number]): string {
-  return `
-fn flag_(value: i32, size: u32) {
+const FLAG = `
+fn flag_(value: i32, size: u32, op: u32) {
   if (atomicCompareExchangeWeak(&errors[0], 0u, ${ERROR_INDEX_OUT_OF_RANGE}u).exchanged) {
-    atomicStore(&errors[1], ${ERROR_OPS.indexOf(opName)}u);
+    atomicStore(&errors[1], op);
     atomicStore(&errors[2], bitcast<u32>(value));
     atomicStore(&errors[3], size);
   }
 }`;
-}
 
 const ERRORS: [string, string] = ["errors", "array<atomic<u32>, 4>"];
 
-/** gather (per-element index [outer, indexSize, inner]) or indexSelect (one index row shared by all). */
-export function selectKernel(op: "gather" | "indexSelect", dtype: DType): KernelSpec {
+/** Words after the strided block of each kernel. */
+export const GATHER_WORDS = ["axisSize", "xStep", "errorOp"] as const;
+export const ADD_GATHER_WORDS = ["axisSize", "indexSize", "outInner", "indexStep", "srcStep", "errorOp"] as const;
+export const ADD_ATOMIC_WORDS = ["axisSize", "outStep", "errorOp"] as const;
+
+/** gather, one thread per index element; views (index, x pinned along the axis) over the index's shape. */
+export function gatherKernel(dtype: DType, rank: number): KernelSpec {
   const t = wgslType(dtype);
-  const at = op === "gather" ? "i" : "j";
   return {
-    key: `${op}:${dtype}`,
+    key: `gather:${dtype}:${rank}`,
     inputs: 2,
     outputs: 2,
-    source: () => `${flagDecl(op)}
+    source: () => `${FLAG}
 ${storageDecls([["x", `array<${t}>`], ["index", "array<i32>"]], [["out", `array<${t}>`], ERRORS])}
-${entry1d(256)}${PARAMS}
-  if (i >= outer * indexSize * inner) { return; }
-  let o = i / (indexSize * inner); let j = (i / inner) % indexSize; let r = i % inner;
-  let v = index[${at}];
+${entry1d(256)}
+  if (i >= pu(0u)) { return; }
+  ${words(rank, 2, GATHER_WORDS)}
+  ${stridedOffsets(rank, 2)}
+  let v = index[o0];
   if (v < 0 || u32(v) >= axisSize) {
-    ${op === "indexSelect" ? "if (o == 0u && r == 0u) { flag_(v, axisSize); }" : "flag_(v, axisSize);"}
+    flag_(v, axisSize, errorOp);
     out[i] = ${t}(0);
     return;
   }
-  out[i] = x[(o * axisSize + u32(v)) * inner + r];
+  out[i] = x[o1 + u32(v) * xStep];
 }`,
   };
 }
@@ -59,26 +70,30 @@ export function useAtomicAdd(axisSize: number, indexSize: number): boolean {
   return indexSize > 16 && axisSize * indexSize > 1 << 16;
 }
 
-/** scatterAdd / indexAdd, one thread per output element of [outer, axisSize, inner], gathering. */
-export function addGatherKernel(op: "scatterAdd" | "indexAdd", dtype: DType): KernelSpec {
+/**
+ * scatterAdd, one thread per output element, gathering; views (index, src), both pinned along the axis, over
+ * the output's shape. `outInner` is the output's element count after the axis (to find the axis coordinate).
+ */
+export function addGatherKernel(dtype: DType, rank: number): KernelSpec {
   const t = wgslType(dtype);
-  const idx = op === "scatterAdd" ? "(o * indexSize + j) * inner + r" : "j";
   return {
-    key: `${op}:${dtype}:gather`,
+    key: `scatterAdd:${dtype}:gather:${rank}`,
     inputs: 2,
     outputs: 2,
-    source: () => `${flagDecl(op)}
+    source: () => `${FLAG}
 ${storageDecls([["src", `array<${t}>`], ["index", "array<i32>"]], [["out", `array<${t}>`], ERRORS])}
-${entry1d(256)}${PARAMS}
-  if (i >= outer * axisSize * inner) { return; }
-  let o = i / (axisSize * inner); let a = (i / inner) % axisSize; let r = i % inner;
+${entry1d(256)}
+  if (i >= pu(0u)) { return; }
+  ${words(rank, 2, ADD_GATHER_WORDS)}
+  ${stridedOffsets(rank, 2)}
+  let a = (i / outInner) % axisSize;
   var acc: ${t === "u32" ? "i32" : t} = 0;
   for (var j = 0u; j < indexSize; j++) {
-    let v = index[${idx}];
+    let v = index[o0 + j * indexStep];
     if (v == i32(a)) {
-      acc += ${t === "u32" ? "i32(src[(o * indexSize + j) * inner + r])" : "src[(o * indexSize + j) * inner + r]"};
-    } else if ((v < 0 || u32(v) >= axisSize) && a == 0u${op === "indexAdd" ? " && o == 0u && r == 0u" : ""}) {
-      flag_(v, axisSize);
+      acc += ${t === "u32" ? "i32(src[o1 + j * srcStep])" : "src[o1 + j * srcStep]"};
+    } else if ((v < 0 || u32(v) >= axisSize) && a == 0u) {
+      flag_(v, axisSize, errorOp);
     }
   }
   out[i] = ${t === "u32" ? "select(0u, 1u, acc != 0i)" : "acc"};
@@ -86,32 +101,35 @@ ${entry1d(256)}${PARAMS}
   };
 }
 
-/** scatterAdd / indexAdd, one thread per source element, adding with atomics into a zeroed output. */
-export function addAtomicKernel(op: "scatterAdd" | "indexAdd", dtype: DType): KernelSpec {
+/**
+ * scatterAdd, one thread per source element, adding with atomics into a zeroed output; views (index, src, and
+ * the contiguous output pinned along the axis, which has no binding) over the index's shape.
+ */
+export function addAtomicKernel(dtype: DType, rank: number): KernelSpec {
   const t = wgslType(dtype);
-  const idx = op === "scatterAdd" ? "i" : "j";
   const add = t === "f32"
     ? `var old = atomicLoad(&out[p]);
   loop {
-    let r = atomicCompareExchangeWeak(&out[p], old, bitcast<u32>(bitcast<f32>(old) + src[i]));
+    let r = atomicCompareExchangeWeak(&out[p], old, bitcast<u32>(bitcast<f32>(old) + src[o1]));
     if (r.exchanged) { break; }
     old = r.old_value;
   }`
     : t === "i32"
-    ? "atomicAdd(&out[p], bitcast<u32>(src[i]));"
-    : "atomicOr(&out[p], src[i]);";
+    ? "atomicAdd(&out[p], bitcast<u32>(src[o1]));"
+    : "atomicOr(&out[p], src[o1]);";
   return {
-    key: `${op}:${dtype}:atomic`,
+    key: `scatterAdd:${dtype}:atomic:${rank}`,
     inputs: 2,
     outputs: 2,
-    source: () => `${flagDecl(op)}
+    source: () => `${FLAG}
 ${storageDecls([["src", `array<${t}>`], ["index", "array<i32>"]], [["out", "array<atomic<u32>>"], ERRORS])}
-${entry1d(256)}${PARAMS}
-  if (i >= outer * indexSize * inner) { return; }
-  let o = i / (indexSize * inner); let j = (i / inner) % indexSize; let r = i % inner;
-  let v = index[${idx}];
-  if (v < 0 || u32(v) >= axisSize) { flag_(v, axisSize); return; }
-  let p = (o * axisSize + u32(v)) * inner + r;
+${entry1d(256)}
+  if (i >= pu(0u)) { return; }
+  ${words(rank, 3, ADD_ATOMIC_WORDS)}
+  ${stridedOffsets(rank, 3)}
+  let v = index[o0];
+  if (v < 0 || u32(v) >= axisSize) { flag_(v, axisSize, errorOp); return; }
+  let p = o2 + u32(v) * outStep;
   ${add}
 }`,
   };

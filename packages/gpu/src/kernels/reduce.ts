@@ -1,6 +1,7 @@
 import type { ArgReduceOp, DType, ReduceOp } from "@backprop/tensor";
 import { entry1d, storageDecls } from "../bindings.ts";
 import type { KernelSpec } from "../runtime.ts";
+import { stridedOffsets, stridedWords } from "../strided.ts";
 import { wgslType } from "../wgsl_types.ts";
 
 /** Rows at most this long are reduced by one thread each, in order (as the CPU does); longer ones by a workgroup. */
@@ -25,29 +26,48 @@ export function combine(op: ReduceOp, t: string): { identity: string; fn: string
 }
 
 /**
- * Reduces segments of the contiguous rows of x: params (outer, size, segLen, segs). Row r's segment s covers
- * x[r·size + s·segLen …] and lands in out[r·segs + s]. One segment per row is the whole reduction; long rows
+ * WGSL of `xoff_(i)`: the element index in x of flat row-major position i of a strided view of (collapsed)
+ * rank `rank`, whose strided parameters (`writeStrided`, one view) open the parameter block.
+ */
+function viewOffset(rank: number): string {
+  return `fn xoff_(i: u32) -> u32 {
+  ${stridedOffsets(rank, 1)}
+  return o0;
+}`;
+}
+
+/** The four row words (outer, size, segLen, segs) of a reduction follow the view's strided parameters. */
+function rowWords(rank: number): string {
+  const b = stridedWords(rank, 1);
+  return `let outer = pu(${b}u); let size = pu(${b + 1}u); let segLen = pu(${b + 2}u); let segs = pu(${b + 3}u);`;
+}
+
+/**
+ * Reduces segments of the rows of a strided view x of rank `rank` (read in place, in row-major order): params
+ * the view's strided block, then (outer, size, segLen, segs). Row r's segment s covers flat positions
+ * r·size + s·segLen … and lands in out[r·segs + s]. One segment per row is the whole reduction; long rows
  * with few of them are cut into segments first and the partial results reduced again (two passes).
  * `sequential`: one thread per (row, segment), left to right; else one workgroup per segment with a tree.
  */
-export function reduceKernel(op: ReduceOp, dtype: DType, sequential: boolean): KernelSpec {
+export function reduceKernel(op: ReduceOp, dtype: DType, sequential: boolean, rank: number): KernelSpec {
   const t = wgslType(dtype);
   const { identity, fn } = combine(op, t);
   const head = `fn combine_(a: ${t}, b: ${t}) -> ${t} { return ${fn}; }
-${storageDecls([["x", `array<${t}>`]], [["out", `array<${t}>`]])}`;
+${storageDecls([["x", `array<${t}>`]], [["out", `array<${t}>`]])}
+${viewOffset(rank)}`;
   if (sequential) {
     return {
-      key: `reduce:${op}:${dtype}:seq`,
+      key: `reduce:${op}:${dtype}:seq:${rank}`,
       inputs: 1,
       outputs: 1,
       source: () => `${head}
 ${entry1d(64)}
-  let outer = pu(0u); let size = pu(1u); let segLen = pu(2u); let segs = pu(3u);
-${sequentialReduceBody(t, identity, "x[j]")}`,
+  ${rowWords(rank)}
+${sequentialReduceBody(t, identity, "x[xoff_(j)]")}`,
     };
   }
   return {
-    key: `reduce:${op}:${dtype}:tree`,
+    key: `reduce:${op}:${dtype}:tree:${rank}`,
     inputs: 1,
     outputs: 1,
     source: () => `${head}
@@ -55,16 +75,17 @@ var<workgroup> sh: array<${t}, ${REDUCE_WG}>;
 @compute @workgroup_size(${REDUCE_WG})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
-  let outer = pu(0u); let size = pu(1u); let segLen = pu(2u); let segs = pu(3u);
-${treeReduceBody(t, identity, "x[j]")}`,
+  ${rowWords(rank)}
+${treeReduceBody(t, identity, "x[xoff_(j)]")}`,
   };
 }
 
 /**
- * Index of the first largest (smallest) value of each contiguous row (params outer, size); NaN counts as the
- * extreme, the first NaN wins, as on the CPU.
+ * Index of the first largest (smallest) value of each row of a strided view of rank `rank` (params its strided
+ * block, then outer, size); NaN counts as the extreme, the first NaN wins, as on the CPU.
  */
-export function argReduceKernel(op: ArgReduceOp, dtype: DType, sequential: boolean): KernelSpec {
+export function argReduceKernel(op: ArgReduceOp, dtype: DType, sequential: boolean, rank: number): KernelSpec {
+  const words = stridedWords(rank, 1);
   const t = wgslType(dtype);
   const gt = op === "argmax" ? ">" : "<";
   const nanTest = t === "f32" ? "isnan_" : "nonan_";
@@ -77,19 +98,20 @@ fn better_(v1: ${t}, i1: i32, v2: ${t}, i2: i32) -> bool {
   if (n1 || n2) { return n1 && (!n2 || i1 < i2); }
   return v1 ${gt} v2 || (v1 == v2 && i1 < i2);
 }
-${storageDecls([["x", `array<${t}>`]], [["out", "array<i32>"]])}`;
+${storageDecls([["x", `array<${t}>`]], [["out", "array<i32>"]])}
+${viewOffset(rank)}`;
   if (sequential) {
     return {
-      key: `argreduce:${op}:${dtype}:seq`,
+      key: `argreduce:${op}:${dtype}:seq:${rank}`,
       inputs: 1,
       outputs: 1,
       source: () => `${better}
 ${entry1d(64)}
-  let outer = pu(0u); let size = pu(1u);
+  let outer = pu(${words}u); let size = pu(${words + 1}u);
   if (i >= outer) { return; }
-  var bv = x[i * size]; var bi = 0i;
+  var bv = x[xoff_(i * size)]; var bi = 0i;
   for (var j = 1u; j < size; j++) {
-    let v = x[i * size + j];
+    let v = x[xoff_(i * size + j)];
     if (better_(v, i32(j), bv, bi)) { bv = v; bi = i32(j); }
   }
   out[i] = bi;
@@ -97,7 +119,7 @@ ${entry1d(64)}
     };
   }
   return {
-    key: `argreduce:${op}:${dtype}:tree`,
+    key: `argreduce:${op}:${dtype}:tree:${rank}`,
     inputs: 1,
     outputs: 1,
     source: () => `${better}
@@ -106,13 +128,13 @@ var<workgroup> shi: array<i32, ${REDUCE_WG}>;
 @compute @workgroup_size(${REDUCE_WG})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
-  let outer = pu(0u); let size = pu(1u);
+  let outer = pu(${words}u); let size = pu(${words + 1}u);
   let r = wid.x + wid.y * nwg.x;
   let valid = r < outer;
   var bv: ${t}; var bi = -1i;
   if (valid) {
     for (var j = lid; j < size; j += ${REDUCE_WG}u) {
-      let v = x[r * size + j];
+      let v = x[xoff_(r * size + j)];
       if (better_(v, i32(j), bv, bi)) { bv = v; bi = i32(j); }
     }
   }

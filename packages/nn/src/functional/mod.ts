@@ -4,7 +4,7 @@ export { dropout } from "./dropout.ts";
 export { batchNorm } from "./batch_norm.ts";
 export type { BatchNormOptions } from "./batch_norm.ts";
 export { crossEntropy, mseLoss, nllLoss } from "./losses.ts";
-export type { LossOptions, Reduction } from "./losses.ts";
+export type { CrossEntropyOptions, LossOptions, Reduction } from "./losses.ts";
 export {
   avgPool2d, conv2d, elu, logSoftmax, maxPool2d, relu, sigmoid, softmax, tanh,
 } from "@backprop/autograd";

@@ -1,4 +1,5 @@
 import type { Tensor } from "@backprop/autograd";
+import { ValueError } from "@backprop/tensor";
 import { Module } from "../module.ts";
 
 /** max(0, x). */
@@ -30,6 +31,23 @@ export class Tanh extends Module {
 export class Sigmoid extends Module {
   override forward(x: Tensor): Tensor {
     return x.sigmoid();
+  }
+}
+
+/**
+ * log(1 + e^(βx)) / β, smooth ReLU; linear where βx > 20 (PyTorch's default threshold), so large inputs stay
+ * exact instead of overflowing.
+ */
+export class Softplus extends Module {
+  constructor(readonly beta: number = 1) {
+    super();
+    if (!(beta > 0) || !Number.isFinite(beta)) throw new ValueError(`Softplus: beta must be a finite number > 0, got ${beta}`);
+  }
+  override forward(x: Tensor): Tensor {
+    return this.beta === 1 ? x.softplus() : x.mul(this.beta).softplus().div(this.beta);
+  }
+  override extraRepr(): string {
+    return `beta=${this.beta}`;
   }
 }
 

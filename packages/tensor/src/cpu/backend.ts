@@ -6,16 +6,15 @@ import { normalFromWords, philoxWords, uniformFromWords, wordsFor } from "../ran
 import { conv2dForward, conv2dInputGrad, conv2dWeightGrad } from "./conv2d.ts";
 import { binaryInto, copyStrided, unaryInto, whereInto } from "./elementwise.ts";
 import { type Gemm, gemmPlain, matmulInto } from "./gemm.ts";
-import { gatherInto, indexAddInto, indexSelectInto, scatterAddInto } from "./indexing.ts";
+import { gatherInto, scatterAddInto } from "./indexing.ts";
 import { avgPoolBackward, avgPoolForward, maxPoolBackward, maxPoolForward } from "./pool2d.ts";
-import { argReduceRows, reduceRows } from "./reduce.ts";
+import { argReduceStrided, reduceStrided } from "./reduce.ts";
 import { CpuStorage, dataOf } from "./storage.ts";
 import { isDense } from "./strided.ts";
 import { gemm as wasmGemm, wasmFeatures } from "./wasm/mod.ts";
 import { adoptBlock, allocInKernelMemory, releaseBlock } from "./kernel_memory.ts";
 import { binaryWasm, copyWasm, unaryWasm } from "./elementwise_wasm.ts";
 import { sumRowsWasm } from "./reduce_wasm.ts";
-import { canDefer, deferCopy, dropPendingCopy, flushDependents } from "./deferred_copy.ts";
 import { maxPool2dWasm } from "./pool2d_wasm.ts";
 import { conv2dForwardWasm, conv2dInputGradWasm, conv2dWeightGradWasm } from "./conv2d_wasm.ts";
 
@@ -118,9 +117,6 @@ export class CpuBackend implements Backend {
   release(storage: Storage): void {
     const s = storage as CpuStorage;
     if (s.released) return;
-    // Copies still waiting to read this storage run now; a copy into it that nobody read is dropped.
-    flushDependents(s);
-    dropPendingCopy(s);
     s.released = true;
     this.#storages--;
     this.#bytes -= s.bytes;
@@ -141,20 +137,9 @@ export class CpuBackend implements Backend {
 
   copy(src: StridedView, dst: StridedView): void {
     const d = dst.storage as CpuStorage;
-    // Pending copies that read dst see it as it was before this write.
-    flushDependents(d);
-    const covers = dst.offset === 0 && src.shape.reduce((a, b) => a * b, 1) === d.size && isDense(dst);
-    if (canDefer(src, d, isDense(src), covers)) {
-      const target: StridedView = { storage: d, shape: [...dst.shape], strides: [...dst.strides], offset: dst.offset };
-      deferCopy(src, d, (view) => this.copyNow(view, target));
-      return;
-    }
-    if (covers) d.zeroPending = false;
-    this.copyNow(src, dst);
-  }
-
-  /** The copy itself: the Wasm kernel where it handles the layout and dtypes, else the TypeScript loop. */
-  private copyNow(src: StridedView, dst: StridedView): void {
+    // A copy over every element makes the pending zeroing of recycled memory unnecessary.
+    if (dst.offset === 0 && src.shape.reduce((a, b) => a * b, 1) === d.size && isDense(dst)) d.zeroPending = false;
+    // The Wasm kernel where it handles the layout and dtypes, else the TypeScript loop.
     if (!copyWasm(src, dst)) copyStrided(src, dst);
   }
 
@@ -186,17 +171,17 @@ export class CpuBackend implements Backend {
     return out;
   }
 
-  reduce(op: Parameters<Backend["reduce"]>[0], x: Storage, outer: number, reduceSize: number): Storage {
-    const out = this.make(x.dtype, outer, false);
+  reduce(op: Parameters<Backend["reduce"]>[0], x: StridedView, outer: number, reduceSize: number): Storage {
+    const out = this.make(x.storage.dtype, outer, false);
     if (!(op === "sum" && sumRowsWasm(x, outer, reduceSize, out.data as Float32Array))) {
-      reduceRows(op, dataOf(x), outer, reduceSize, out.data);
+      reduceStrided(op, x, dataOf(x.storage), outer, reduceSize, out.data);
     }
     return out;
   }
 
-  argReduce(op: Parameters<Backend["argReduce"]>[0], x: Storage, outer: number, reduceSize: number): Storage {
+  argReduce(op: Parameters<Backend["argReduce"]>[0], x: StridedView, outer: number, reduceSize: number): Storage {
     const out = new Int32Array(outer);
-    argReduceRows(op, dataOf(x), outer, reduceSize, out);
+    argReduceStrided(op, x, dataOf(x.storage), outer, reduceSize, out);
     return this.wrap("int32", out);
   }
 
@@ -268,27 +253,16 @@ export class CpuBackend implements Backend {
     return dx;
   }
 
-  gather(x: Storage, index: Storage, p: Parameters<Backend["gather"]>[2]): Storage {
-    const out = this.make(x.dtype, p.outer * p.indexSize * p.inner, false);
-    gatherInto(dataOf(x), dataOf(index) as Int32Array, p, out.data);
+  gather(x: StridedView, index: StridedView, p: Parameters<Backend["gather"]>[2]): Storage {
+    const out = this.make(x.storage.dtype, index.shape.reduce((a, b) => a * b, 1), false);
+    gatherInto(x, dataOf(x.storage), index, dataOf(index.storage) as Int32Array, p, out.data);
     return out;
   }
 
-  scatterAdd(src: Storage, index: Storage, p: Parameters<Backend["gather"]>[2]): Storage {
-    const out = this.make(src.dtype, p.outer * p.axisSize * p.inner, true);
-    scatterAddInto(dataOf(src), dataOf(index) as Int32Array, p, out.data);
-    return out;
-  }
-
-  indexSelect(x: Storage, index: Storage, p: Parameters<Backend["gather"]>[2]): Storage {
-    const out = this.make(x.dtype, p.outer * p.indexSize * p.inner, false);
-    indexSelectInto(dataOf(x), dataOf(index) as Int32Array, p, out.data);
-    return out;
-  }
-
-  indexAdd(src: Storage, index: Storage, p: Parameters<Backend["gather"]>[2]): Storage {
-    const out = this.make(src.dtype, p.outer * p.axisSize * p.inner, true);
-    indexAddInto(dataOf(src), dataOf(index) as Int32Array, p, out.data);
+  scatterAdd(src: StridedView, index: StridedView, p: Parameters<Backend["gather"]>[2]): Storage {
+    const size = index.shape.reduce((a, b, d) => a * (d === p.dim ? p.axisSize : b), 1);
+    const out = this.make(src.storage.dtype, size, true);
+    scatterAddInto(src, dataOf(src.storage), index, dataOf(index.storage) as Int32Array, p, out.data);
     return out;
   }
 

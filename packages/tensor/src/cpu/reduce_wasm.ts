@@ -1,12 +1,13 @@
-// Float32 row sums on storages in the kernels' memory. A sum over non-trailing axes arrives here as the
-// rows of a contiguous copy of a permuted view; when that copy is still pending (deferred_copy.ts) the rows
-// are read from the permuted source directly and the copy never runs.
-import type { Storage, StridedView } from "../backend.ts";
+// Float32 row sums on storages in the kernels' memory, read in place: dense rows; a permuted view whose
+// kept dimensions merge into one and whose summed ones into at most two with a contiguous inner one (a sum
+// over [N, H, W] of [N, C, H, W], as batch norm does); or one whose kept elements are contiguous, summed as
+// columns (a bias gradient: the sum over the batch of [B, F]). Other layouts take the TypeScript loop (reduce.ts).
+import type { StridedView } from "../backend.ts";
 import { type ArgLayout, dispatch, SUM_ARGS } from "./elementwise_wasm.ts";
-import { wasmRuntime } from "./wasm/runtime.ts";
+import { activeKernels, wasmRuntime } from "./wasm/runtime.ts";
 import { stagingBlock } from "./operand_address.ts";
-import { type CpuStorage, ptrOf } from "./storage.ts";
-import { collapseDims } from "./strided.ts";
+import { ptrOf } from "./storage.ts";
+import { collapseDims, forEachRow, isDense } from "./strided.ts";
 
 const SUM_SLOT = 2;
 /** Below this many elements the JavaScript-to-WebAssembly call costs more than the loop it replaces. */
@@ -20,16 +21,15 @@ const SUM_STRIDED_ARGS: ArgLayout = {
   splitCols: false,
 };
 
-/** out[r] = Σ x[r, :] over a contiguous float32 [outer, size] storage; false when this path does not apply. */
-export function sumRowsWasm(x: Storage, outer: number, size: number, out: Float32Array): boolean {
-  if (x.dtype !== "float32" || outer * size < MIN_ELEMENTS) return false;
-  const pending = (x as CpuStorage).pendingCopy;
-  if (pending && sumOfView(pending.source, outer, size, out)) return true;
-  const px = ptrOf(x);
+/** out[r] = Σ x[r, :] over a float32 view seen as [outer, size]; false when this path does not apply. */
+export function sumRowsWasm(x: StridedView, outer: number, size: number, out: Float32Array): boolean {
+  if (x.storage.dtype !== "float32" || outer * size < MIN_ELEMENTS) return false;
+  if (!isDense(x)) return sumOfView(x, outer, size, out) || sumColumns(x, outer, size, out);
+  const px = ptrOf(x.storage);
   if (!px) return false;
   const at = stagingBlock(SUM_SLOT, outer * 4);
   // Rows are independent: a long enough sum splits by ranges of rows.
-  dispatch("sumRowsF32", [[px, at, outer, size]], SUM_ARGS, outer * size);
+  dispatch("sumRowsF32", [[px + x.offset * 4, at, outer, size]], SUM_ARGS, outer * size);
   out.set(wasmRuntime().heap.f32.subarray(at >>> 2, (at >>> 2) + outer));
   return true;
 }
@@ -59,5 +59,41 @@ function sumOfView(v: StridedView, outer: number, size: number, out: Float32Arra
   const at = stagingBlock(SUM_SLOT, outer * 4);
   dispatch("sumStridedF32", [[px + v.offset * 4, at, outer, outerStride * 4, n1, stride1 * 4, n0]], SUM_STRIDED_ARGS, outer * size);
   out.set(wasmRuntime().heap.f32.subarray(at >>> 2, (at >>> 2) + outer));
+  return true;
+}
+
+/** Rows added in float32 before their partial sums join the float64 totals. */
+const COLUMN_BLOCK = 256;
+
+/**
+ * Column sums: when the kept dimensions merge into one contiguous run, out += each summed position's run of
+ * `outer` floats, with the SIMD add kernel accumulating in place (its output row stride is 0). Blocks of rows
+ * are added in float32, and the blocks' totals in double precision, as the row sums do.
+ */
+function sumColumns(v: StridedView, outer: number, size: number, out: Float32Array): boolean {
+  const shape = v.shape;
+  let split = 0, product = 1;
+  while (split < shape.length && product < outer) product *= shape[split++]!;
+  if (product !== outer || size === 0) return false;
+  const part = (from: number, to: number) =>
+    collapseDims(shape.slice(from, to), [{ storage: v.storage, shape: shape.slice(from, to), strides: v.strides.slice(from, to), offset: 0 }]);
+  const kept = part(0, split), summed = part(split, shape.length);
+  if (kept.shape.length !== 1 || kept.views[0]!.strides[0] !== 1 || summed.shape.length === 0) return false;
+  const px = ptrOf(v.storage);
+  if (!px) return false;
+  const at = stagingBlock(SUM_SLOT, outer * 4);
+  const add = activeKernels().addF32Strided;
+  const totals = new Float64Array(outer);
+  const rank = summed.shape.length, rowStride = summed.views[0]!.strides[rank - 1]!;
+  forEachRow(summed.shape, summed.views, ([base], rows) => {
+    for (let r = 0; r < rows; r += COLUMN_BLOCK) {
+      const n = Math.min(COLUMN_BLOCK, rows - r);
+      const f32 = wasmRuntime().heap.f32;
+      f32.fill(0, at >>> 2, (at >>> 2) + outer);
+      add(at, 0, 1, px + (v.offset + base! + r * rowStride) * 4, rowStride * 4, 1, at, 0, n, outer);
+      for (let c = 0; c < outer; c++) totals[c] += f32[(at >>> 2) + c]!;
+    }
+  });
+  out.set(totals);
   return true;
 }

@@ -1,4 +1,4 @@
-import type { Backend, Storage, StridedView } from "../backend.ts";
+import type { Backend, Storage } from "../backend.ts";
 import { allocTyped, bytesPerElement, type DType, type TypedArray } from "../dtype.ts";
 
 /**
@@ -14,13 +14,6 @@ export class CpuStorage implements Storage {
    * `copy` over every element (how `contiguous()` and `cast` work) then never pays for the zeroing.
    */
   zeroPending = false;
-  /**
-   * A copy into this storage that has not run yet (see deferred_copy.ts): the elements are `source`'s, laid
-   * out contiguously. Reading the storage runs it; a sum over it may read `source` directly instead.
-   */
-  pendingCopy: { source: StridedView; link: WeakRef<CpuStorage>; run: () => void } | undefined = undefined;
-  /** Storages whose pending copy reads this one: they copy before this storage changes or goes away. */
-  dependents: Set<WeakRef<CpuStorage>> | undefined = undefined;
   constructor(readonly backend: Backend, readonly dtype: DType, readonly data: TypedArray, readonly ptr = 0) {}
   get size(): number {
     return this.data.length;
@@ -33,7 +26,6 @@ export class CpuStorage implements Storage {
 /** The typed array behind a storage made by the CPU backend. */
 export function dataOf(s: Storage): TypedArray {
   const c = s as CpuStorage;
-  if (c.pendingCopy) c.pendingCopy.run();
   if (c.zeroPending) clearPending(c);
   return c.data;
 }
@@ -41,7 +33,6 @@ export function dataOf(s: Storage): TypedArray {
 /** Byte address of the storage in kernel memory, or 0 when it is an ordinary array. */
 export function ptrOf(s: Storage): number {
   const c = s as CpuStorage;
-  if (c.pendingCopy) c.pendingCopy.run();
   if (c.zeroPending) clearPending(c);
   return c.ptr;
 }

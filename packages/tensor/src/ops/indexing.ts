@@ -1,4 +1,4 @@
-import type { AxisIndexParams } from "../backend.ts";
+import type { StridedView } from "../backend.ts";
 import type { DType } from "../dtype.ts";
 import { DTypeError, fmtShape, ShapeError, ValueError } from "../errors.ts";
 import { NDArray } from "../ndarray.ts";
@@ -13,10 +13,20 @@ function requireIndex(op: string, index: NDArray): void {
   }
 }
 
-function axisParams(shape: readonly number[], d: number, indexSize: number): AxisIndexParams {
-  const outer = shape.slice(0, d).reduce((a, b) => a * b, 1);
-  const inner = shape.slice(d + 1).reduce((a, b) => a * b, 1);
-  return { outer, axisSize: shape[d]!, inner, indexSize };
+/**
+ * A 1-D index seen as an index of `shape` along `d`: stride 0 everywhere else, so every position along the
+ * other dimensions reads the same entries (indexSelect/indexAdd are gather/scatterAdd with this view).
+ */
+function broadcastIndex(index: NDArray, shape: readonly number[], d: number): StridedView {
+  const strides = shape.map((_, k) => (k === d ? index.strides[0]! : 0));
+  return { storage: index.storage, shape, strides, offset: index.offset };
+}
+
+/** `src` in `dtype` (itself when it already is), and a function that disposes what was made. */
+function inDtype(src: NDArray, dtype: DType): { view: NDArray; done: () => void } {
+  if (src.dtype === dtype) return { view: src, done: () => {} };
+  const view = src.cast(dtype);
+  return { view, done: () => view.dispose() };
 }
 
 /** `out[i][j][k] = x[i][index[i][j][k]][k]` for `dim = 1` (and likewise for any dim), as `torch.gather`. */
@@ -29,11 +39,7 @@ export function gather(x: NDArray, dim: number, index: NDArray): NDArray {
       `gather: the index ${fmtShape(index.shape)} must match the input ${fmtShape(x.shape)} in every dimension but ${dim}`,
     );
   }
-  const xc = x.contiguous(), ic = index.contiguous();
-  const out = new NDArray(x.backend.gather(xc.storage, ic.storage, axisParams(x.shape, d, index.shape[d]!)), index.shape);
-  if (xc !== x) xc.dispose();
-  if (ic !== index) ic.dispose();
-  return out;
+  return new NDArray(x.backend.gather(x, index, { dim: d, axisSize: x.shape[d]! }), index.shape);
 }
 
 /**
@@ -53,13 +59,9 @@ export function scatterAdd(input: NDArray, dim: number, index: NDArray, src: NDA
         `input ${fmtShape(input.shape)} in every dimension but ${dim}`,
     );
   }
-  const sc = src.dtype === input.dtype ? src.contiguous() : src.cast(input.dtype), ic = index.contiguous();
-  const scattered = new NDArray(
-    input.backend.scatterAdd(sc.storage, ic.storage, axisParams(input.shape, d, index.shape[d]!)),
-    input.shape,
-  );
-  if (sc !== src) sc.dispose();
-  if (ic !== index) ic.dispose();
+  const s = inDtype(src, input.dtype);
+  const scattered = new NDArray(input.backend.scatterAdd(s.view, index, { dim: d, axisSize: input.shape[d]! }), input.shape);
+  s.done();
   const out = add(input, scattered);
   scattered.dispose();
   return out;
@@ -71,13 +73,10 @@ export function indexSelect(x: NDArray, dim: number, index: NDArray): NDArray {
   requireIndex("indexSelect", index);
   if (index.ndim !== 1) throw new ShapeError(`indexSelect: the index must be 1-D, got shape ${fmtShape(index.shape)}`);
   const d = normalizeAxis("indexSelect", dim, x.ndim);
-  const xc = x.contiguous(), ic = index.contiguous();
   const shape = [...x.shape];
   shape[d] = index.shape[0]!;
-  const out = new NDArray(x.backend.indexSelect(xc.storage, ic.storage, axisParams(x.shape, d, index.shape[0]!)), shape);
-  if (xc !== x) xc.dispose();
-  if (ic !== index) ic.dispose();
-  return out;
+  const p = { dim: d, axisSize: x.shape[d]!, name: "indexSelect" as const };
+  return new NDArray(x.backend.gather(x, broadcastIndex(index, shape, d), p), shape);
 }
 
 /** Adds the slices of `src` into a copy of `input` at the positions `index` (1-D) names along `dim`. */
@@ -91,13 +90,10 @@ export function indexAdd(input: NDArray, dim: number, index: NDArray, src: NDArr
         `where it must have the index's length (index ${fmtShape(index.shape)})`,
     );
   }
-  const sc = src.dtype === input.dtype ? src.contiguous() : src.cast(input.dtype), ic = index.contiguous();
-  const added = new NDArray(
-    input.backend.indexAdd(sc.storage, ic.storage, axisParams(input.shape, d, index.shape[0]!)),
-    input.shape,
-  );
-  if (sc !== src) sc.dispose();
-  if (ic !== index) ic.dispose();
+  const s = inDtype(src, input.dtype);
+  const p = { dim: d, axisSize: input.shape[d]!, name: "indexAdd" as const };
+  const added = new NDArray(input.backend.scatterAdd(s.view, broadcastIndex(index, src.shape, d), p), input.shape);
+  s.done();
   const out = add(input, added);
   added.dispose();
   return out;

@@ -1,4 +1,4 @@
-import type { ArgReduceOp, ReduceOp } from "../backend.ts";
+import type { ArgReduceOp, ReduceOp, StridedView } from "../backend.ts";
 import { fmtShape, ShapeError } from "../errors.ts";
 import { NDArray } from "../ndarray.ts";
 import { normalizeAxis, reductionAxes } from "../shape.ts";
@@ -9,22 +9,26 @@ import { div, mul, sub } from "./elementwise.ts";
 export type Dims = number | readonly number[] | undefined;
 
 /**
- * Lays `x` out as a contiguous [outer, reduceSize] block (kept dimensions first, reduced ones last), so the
- * backend only reduces rows. No copy when the reduced dimensions already are the trailing contiguous ones.
+ * `x` viewed with the kept dimensions first and the reduced ones last (a permutation of its strides, no copy):
+ * the backend reduces it as [outer, reduceSize] rows, reading the elements in place.
  */
 function asRows(op: string, x: NDArray, dim: Dims) {
   sameDevice(op, x);
   const axes = reductionAxes(op, dim, x.ndim);
   const reduced = new Set(axes);
   const kept = x.shape.map((_, i) => i).filter((i) => !reduced.has(i));
-  const permuted = x.permute([...kept, ...axes]);
-  const rows = permuted.contiguous();
-  if (rows !== permuted) permuted.dispose();
+  const order = [...kept, ...axes];
+  const rows: StridedView = {
+    storage: x.storage,
+    shape: order.map((i) => x.shape[i]!),
+    strides: order.map((i) => x.strides[i]!),
+    offset: x.offset,
+  };
   const outer = kept.reduce((a, i) => a * x.shape[i]!, 1);
   const reduceSize = axes.reduce((a, i) => a * x.shape[i]!, 1);
   const keptShape = kept.map((i) => x.shape[i]!);
   const keepShape = x.shape.map((d, i) => (reduced.has(i) ? 1 : d));
-  return { rows, outer, reduceSize, keptShape, keepShape, release: () => rows !== x && rows.dispose() };
+  return { rows, outer, reduceSize, keptShape, keepShape };
 }
 
 function reduce(op: ReduceOp, x: NDArray, dim: Dims, keepdim: boolean): NDArray {
@@ -34,10 +38,9 @@ function reduce(op: ReduceOp, x: NDArray, dim: Dims, keepdim: boolean): NDArray 
     if (r.reduceSize === 0 && (op === "max" || op === "min")) {
       throw new ShapeError(`${op}: cannot reduce over a zero-size dimension (shape ${fmtShape(x.shape)})`);
     }
-    const out = x.backend.reduce(op, r.rows.storage, r.outer, r.reduceSize);
+    const out = x.backend.reduce(op, r.rows, r.outer, r.reduceSize);
     return new NDArray(out, keepdim ? r.keepShape : r.keptShape);
   } finally {
-    r.release();
     if (input !== x) input.dispose();
   }
 }
@@ -76,25 +79,13 @@ export function variance(x: NDArray, dim?: Dims, options: { correction?: number;
 }
 
 function argReduce(op: ArgReduceOp, x: NDArray, dim: number | undefined, keepdim: boolean): NDArray {
-  if (dim === undefined) {
-    const flat = x.reshape([-1]);
-    const out = argReduce(op, flat, 0, false);
-    flat.dispose();
-    if (!keepdim) return out;
-    const shaped = out.reshape(x.shape.map(() => 1));
-    out.dispose();
-    return shaped;
-  }
-  const axes = x.ndim === 0 ? reductionAxes(op, dim, 0) : [normalizeAxis(op, dim, x.ndim)];
+  // Without a dimension, every one is reduced: the rows are the flattened array, read in place.
+  const axes = dim === undefined || x.ndim === 0 ? reductionAxes(op, dim, x.ndim) : [normalizeAxis(op, dim, x.ndim)];
   const r = asRows(op, x, axes);
-  try {
-    if (r.reduceSize === 0) {
-      throw new ShapeError(`${op}: cannot reduce over a zero-size dimension (shape ${fmtShape(x.shape)})`);
-    }
-    return new NDArray(x.backend.argReduce(op, r.rows.storage, r.outer, r.reduceSize), keepdim ? r.keepShape : r.keptShape);
-  } finally {
-    r.release();
+  if (r.reduceSize === 0) {
+    throw new ShapeError(`${op}: cannot reduce over a zero-size dimension (shape ${fmtShape(x.shape)})`);
   }
+  return new NDArray(x.backend.argReduce(op, r.rows, r.outer, r.reduceSize), keepdim ? r.keepShape : r.keptShape);
 }
 
 /** Index of the largest value along `dim` (of the flattened array when omitted); first one on ties. */

@@ -3,10 +3,6 @@
 import { ModuleBuilder } from "./emitter.ts";
 import { emitGemm, type GemmTiling } from "./gemm_kernel.ts";
 import { emitPeak } from "./peak_kernel.ts";
-import {
-  type ElementwiseExports,
-  emitElementwise,
-} from "./elementwise_kernel.ts";
 import { emitIm2col, type Im2colExports } from "./im2col_kernel.ts";
 import { emitMaxPool, type PoolExports } from "./pool_kernel.ts";
 import {
@@ -26,7 +22,6 @@ export interface KernelModuleOptions {
 /** The exports every kernel module has; pointers are byte addresses into the memory. */
 export type KernelExports =
   & KernelCoreExports
-  & ElementwiseExports
   & Im2colExports
   & StridedElementwiseExports
   & PoolExports;
@@ -111,7 +106,6 @@ export function buildKernelModule(
   });
   emitGemm(mb, o.tiling, o.relaxed);
   emitPeak(mb, o.relaxed);
-  emitElementwise(mb);
   emitIm2col(mb);
   emitStridedElementwise(mb);
   emitMaxPool(mb);

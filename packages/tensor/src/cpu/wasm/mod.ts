@@ -1,7 +1,5 @@
 // WebAssembly SIMD kernels for the CPU backend: generated at run time, relaxed-SIMD fused multiply-add
 // where the engine has it, plain SIMD otherwise, and a worker pool over shared memory for large products.
-import { WasmFloat32Buffer } from "./buffer.ts";
-import { ValueError } from "../../errors.ts";
 import {
   activeVariant,
   configuredThreads,
@@ -19,21 +17,6 @@ export {
   setGemmParallelPacking,
   setGemmSplitPolicy,
 } from "./gemm.ts";
-export {
-  addF32,
-  addRowF32,
-  mulF32,
-  reluBackwardF32,
-  reluF32,
-  subF32,
-} from "./elementwise.ts";
-export {
-  col2im,
-  type Conv2dGeometry,
-  conv2dOutputSize,
-  im2col,
-} from "./im2col.ts";
-export { WasmFloat32Buffer } from "./buffer.ts";
 export { WasmUnavailableError } from "./runtime.ts";
 export { measurePeakGflops } from "./peak.ts";
 export { type WasmFeatures, wasmFeatures } from "./features.ts";
@@ -89,24 +72,7 @@ export function stopWasmWorkers(): void {
   stopWorkers();
 }
 
-/**
- * `length` zeroed float32 elements inside the kernels' memory: kernels use them in place, without copies.
- * Call free() when done (a collected buffer is released too, but later).
- */
-export function wasmAlloc(length: number): WasmFloat32Buffer {
-  if (!Number.isInteger(length) || length < 0) {
-    throw new ValueError(
-      `wasmAlloc: length must be an integer ≥ 0, got ${length}`,
-    );
-  }
-  const heap = wasmRuntime().heap;
-  const ptr = heap.alloc(length * 4);
-  const buffer = new WasmFloat32Buffer(heap, ptr, length);
-  buffer.view.fill(0);
-  return buffer;
-}
-
-/** Bytes of kernel memory handed out by wasmAlloc and kernel scratch (for leak checks). */
+/** Bytes of kernel memory handed out (storages, staging and kernel scratch; for leak checks). */
 export function wasmAllocatedBytes(): number {
   return wasmRuntime().heap.allocatedBytes;
 }

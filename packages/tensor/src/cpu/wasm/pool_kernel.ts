@@ -78,11 +78,8 @@ export function emitMaxPool(mb: ModuleBuilder): void {
                 f.set(row, () => f.i32Mul(() => f.i32Add(iy0, () => f.i32Mul(ki, dh)), W));
                 f.forRange(kj, 0, kw, 1, () => {
                   gather();
-                  f.set(vt, () =>
-                    f.v128Or(
-                      () => f.f32x4Compare("gt", vv, vb),
-                      () => f.v128And(() => f.f32x4Compare("ne", vv, vv), () => f.f32x4Compare("eq", vb, vb)),
-                    ));
+                  // take = v > best, or v is NaN (every NaN, so the last one's index wins, as the scalar path).
+                  f.set(vt, () => f.v128Or(() => f.f32x4Compare("gt", vv, vb), () => f.f32x4Compare("ne", vv, vv)));
                   f.set(vb, () => f.v128Bitselect(vv, vb, vt));
                   f.set(vat, () => f.v128Bitselect(vidx, vat, vt));
                 });

@@ -2,8 +2,8 @@
 import fc from "fast-check";
 import * as conv from "../../ops/conv.ts";
 import { expectMatches } from "../compare.ts";
-import { type CaseContext, type ConformanceCase, evaluate, propertyCase } from "../context.ts";
-import { describe, inputArb, materialize, refOf } from "../arbitraries.ts";
+import { type CaseContext, type ConformanceCase, evaluate, propertyCase, simpleCase } from "../context.ts";
+import { describe, type InputSpec, inputArb, materialize, refOf } from "../arbitraries.ts";
 import {
   refAvgPool2d,
   refAvgPool2dBackward,
@@ -52,8 +52,32 @@ function poolArb(ctx: CaseContext, dilated: boolean) {
   );
 }
 
+/**
+ * A 6×16 plane (input and output large enough for the CPU's kernel memory) where most 2×2 windows hold a NaN,
+ * often two: a random draw rarely puts several NaN in one window of a row long enough for a backend's
+ * four-windows-at-a-time path, where the last NaN must still win.
+ */
+const SEVERAL_NAN_PLANE = Array.from({ length: 96 }, (_, i) => (i % 3 === 0 || i % 5 === 0 ? NaN : i % 7));
+
 export function poolCases(ctx: CaseContext): ConformanceCase[] {
   return [
+    simpleCase(ctx, "maxPool2d: windows holding several NaN give the last NaN's index", async () => {
+      for (const dtype of ctx.floatDtypes) {
+        const x: InputSpec = { shape: [1, 1, 6, 16], dtype, layout: { kind: "contiguous" }, base: SEVERAL_NAN_PLANE };
+        const win: RefWindow = { kernel: [2, 2], stride: [1, 1], padding: [0, 0], dilation: [1, 1] };
+        const forward = refMaxPool2d(refOf(x), win);
+        await evaluate(
+          () => {
+            const { values, indices } = conv.maxPool2d(materialize(x, ctx.device), win.kernel, { stride: 1 });
+            return [values, indices];
+          },
+          ([v, i], [vv, iv]) => {
+            expectMatches(`maxPool2d(${describe(x)}, kernel 2,2, stride 1).values`, v!, vv!, forward.values, { rtol: 0, atol: 0 });
+            expectMatches(`maxPool2d(${describe(x)}, kernel 2,2, stride 1).indices`, i!, iv!, forward.indices, { rtol: 0, atol: 0 });
+          },
+        );
+      }
+    }),
     propertyCase(ctx, "maxPool2d: values, argmax indices (first on ties) and backward", poolArb(ctx, true), async (c) => {
       const { win, options } = c.geometry;
       const forward = refMaxPool2d(refOf(c.x), win);

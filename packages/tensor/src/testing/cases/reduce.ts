@@ -4,7 +4,11 @@ import type { DType } from "../../dtype.ts";
 import * as red from "../../ops/reduce.ts";
 import * as soft from "../../ops/softmax.ts";
 import { expectMatches } from "../compare.ts";
-import { type CaseContext, type ConformanceCase, evaluate, propertyCase } from "../context.ts";
+import { type CaseContext, type ConformanceCase, evaluate, propertyCase, simpleCase } from "../context.ts";
+import { ConformanceError } from "../compare.ts";
+import * as idx from "../../ops/indexing.ts";
+import { tensor } from "../../ops/creation.ts";
+import type { NDArray } from "../../ndarray.ts";
 import { describe, type Domain, inputArb, materialize, refOf, shapeArb, type ShapeOptions } from "../arbitraries.ts";
 import { refArgReduce, refLogSumExp, refMean, refReduce, type RefReduceOp, refSoftmax, refVar, resolveAxes } from "../reference.ts";
 
@@ -147,8 +151,92 @@ function logSumExpCase(ctx: CaseContext): ConformanceCase {
   });
 }
 
+/**
+ * Reductions of larger permuted, sliced and broadcast views (tens to thousands of elements per row), which reach
+ * the kernels' fast paths (SIMD row sums, strided sums, workgroup trees) that the small shapes above rarely do.
+ * The views are reduced in place; the results must match the reference all the same.
+ */
+function largeViewCase(ctx: CaseContext): ConformanceCase {
+  const shape = fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 2, maxLength: 4 })
+    .filter((s) => s.reduce((a, b) => a * b, 1) <= 6000);
+  const arb = fc.record({ dtype: fc.constantFrom<DType>(...ctx.floatDtypes, "int32"), shape, keepdim: fc.boolean() })
+    .chain(({ dtype, shape, keepdim }) =>
+      fc.tuple(
+        inputArb(shape, dtype, dtype === "int32" ? { min: -50, max: 50 } : { min: -3, max: 3, special: true }),
+        axesArb(shape.length),
+        fc.integer({ min: 0, max: shape.length - 1 }),
+        fc.constant(keepdim),
+      )
+    );
+  return propertyCase(ctx, "reduce: sum, max, argmax and argmin of large strided views", arb, async ([x, axes, dim, keepdim]) => {
+    const ref = refOf(x);
+    const wantSum = refReduce("sum", ref, axes, keepdim), wantMax = refReduce("max", ref, axes, keepdim);
+    const wantArgmax = refArgReduce("argmax", ref, dim, keepdim), wantArgmin = refArgReduce("argmin", ref, dim, keepdim);
+    const what = `(${describe(x)}, dim ${fmtAxes(axes)}, keepdim ${keepdim})`;
+    await evaluate(
+      () => {
+        const a = materialize(x, ctx.device);
+        return [red.sum(a, axes, keepdim), red.max(a, axes, keepdim), red.argmax(a, dim, keepdim), red.argmin(a, dim, keepdim)];
+      },
+      ([s, m, amax, amin], [sv, mv, amaxv, aminv]) => {
+        expectMatches(`sum${what}`, s!, sv!, wantSum, ctx.tolerance(wantSum.dtype, "sum"));
+        expectMatches(`max${what}`, m!, mv!, wantMax, ctx.tolerance(wantMax.dtype, "max"));
+        const argWhat = `(${describe(x)}, dim ${dim}, keepdim ${keepdim})`;
+        expectMatches(`argmax${argWhat}`, amax!, amaxv!, wantArgmax, { rtol: 0, atol: 0 });
+        expectMatches(`argmin${argWhat}`, amin!, aminv!, wantArgmin, { rtol: 0, atol: 0 });
+      },
+    );
+  });
+}
+
+/**
+ * Reductions and axis indexing read strided views where they are: no `copy` kernel runs for a transposed,
+ * permuted, sliced or broadcast operand (the backend's copy is counted while they run).
+ */
+function noCopyCase(ctx: CaseContext): ConformanceCase {
+  return simpleCase(ctx, "reduce and indexing: strided operands are read in place, without a copy", async () => {
+    const backend = ctx.backend;
+    const copy = backend.copy;
+    let copies = 0;
+    backend.copy = (src, dst) => {
+      copies++;
+      copy.call(backend, src, dst);
+    };
+    const made: NDArray[] = [];
+    const keep = <T extends NDArray>(a: T): T => (made.push(a), a);
+    try {
+      const values = Array.from({ length: 24 * 40 }, (_, i) => ((i * 37) % 101) / 10 - 5);
+      const x = keep(tensor(values, { shape: [24, 40], device: ctx.device }));
+      const x3 = keep(x.reshape([4, 6, 40]));
+      const index = keep(tensor(Array.from({ length: 40 * 24 }, (_, i) => (i * 7) % 24), { shape: [40, 24], dtype: "int32", device: ctx.device }));
+      const row = keep(tensor([3, 0, 3, 39], { dtype: "int32", device: ctx.device }));
+      const before = copies;
+      const results = [
+        red.sum(keep(x.transpose(0, 1)), 0),
+        red.sum(keep(x3.permute([2, 0, 1])), [0, 2]),
+        red.max(keep(x.slice(1, 1, 39, 3)), 0),
+        red.min(keep(keep(keep(x.slice(0, 0, 24, 2)).unsqueeze(0)).expand([3, 12, 40])), [0, 1]),
+        red.argmax(keep(x.transpose(0, 1)), 0),
+        red.argmin(keep(x3.permute([1, 2, 0])), 1),
+        idx.gather(keep(x.transpose(0, 1)), 1, keep(index.slice(0, 0, 40))),
+        idx.scatterAdd(keep(x.transpose(0, 1)), 1, keep(keep(index.transpose(0, 1)).transpose(0, 1)), keep(x.transpose(0, 1))),
+        idx.indexSelect(keep(x.transpose(0, 1)), 0, row),
+      ];
+      made.push(...results);
+      const during = copies - before;
+      for (const r of results) await r.data();
+      if (during !== 0) throw new ConformanceError(`${during} copy kernel(s) ran for reductions and gathers of strided views`);
+    } finally {
+      backend.copy = copy;
+      for (const a of made) a.dispose();
+    }
+  });
+}
+
 export function reduceCases(ctx: CaseContext): ConformanceCase[] {
   return [
+    largeViewCase(ctx),
+    noCopyCase(ctx),
     reduceCase(ctx, "sum"),
     reduceCase(ctx, "prod"),
     reduceCase(ctx, "max"),
