@@ -12,9 +12,10 @@ type V8Module = { setFlagsFromString(flags: string): void };
 const nodeProcess = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
 (nodeProcess?.getBuiltinModule?.("node:v8") as V8Module | undefined)?.setFlagsFromString("--experimental-wasm-relaxed-simd");
 
-const { gemm, setNumThreads, setRelaxedSimd, stopWasmWorkers, wasmAlloc, wasmSimdInfo, PARALLEL_MIN_MACS } = await import(
+const { gemm, setNumThreads, setRelaxedSimd, stopWasmWorkers, wasmSimdInfo, PARALLEL_MIN_MACS } = await import(
   "../src/cpu/wasm/mod.ts"
 );
+const { wasmAlloc } = await import("./wasm_buffers.ts");
 
 afterAll(() => stopWasmWorkers());
 
