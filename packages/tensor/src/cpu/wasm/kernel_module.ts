@@ -43,6 +43,8 @@ export interface KernelCoreExports {
     beta: number,
     work: number,
     packedB: number,
+    bias: number,
+    epilogue: number,
   ): void;
   /** Packs all of op(B) for `gemm`'s packedB argument; see gemm_kernel.ts. */
   gemmPackB(
@@ -52,6 +54,8 @@ export interface KernelCoreExports {
     b: number,
     ldb: number,
     dst: number,
+    kFrom: number,
+    kTo: number,
   ): void;
   peak(iterations: number, out: number): void;
 }
@@ -85,6 +89,7 @@ export const kernelNames = [
   "sumRowsF32",
   "sumStridedF32",
   "transposeF32",
+  "gemmPackB",
 ] as const satisfies readonly (keyof KernelExports)[];
 export type KernelName = (typeof kernelNames)[number];
 
