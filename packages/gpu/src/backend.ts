@@ -30,7 +30,8 @@ import {
   writeConvParams,
 } from "./kernels/conv2d.ts";
 import { copyKernel, fillKernel } from "./kernels/copy.ts";
-import { runGemm } from "./kernels/gemm_run.ts";
+import { type GemmSizes, runGemm } from "./kernels/gemm_run.ts";
+import type { GemmProblem } from "./kernels/gemm.ts";
 import { addAtomicKernel, addGatherKernel, gatherKernel, useAtomicAdd } from "./kernels/indexing.ts";
 import { matmulProblem } from "./kernels/matmul.ts";
 import { avgPoolBackwardKernel, avgPoolKernel, maxPoolBackwardKernel, maxPoolKernel, writePoolParams } from "./kernels/pool2d.ts";
@@ -39,7 +40,7 @@ import { argReduceKernel, reduceKernel, SEQUENTIAL_MAX } from "./kernels/reduce.
 import { unaryKernel } from "./kernels/unary.ts";
 import { whereKernel } from "./kernels/where.ts";
 import { ParamWriter } from "./params.ts";
-import type { PoolStats } from "./pool.ts";
+import type { PooledBuffer, PoolStats } from "./pool.ts";
 import { type DeviceLimits, ERROR_OPS, GpuRuntime, grid, type KernelSpec } from "./runtime.ts";
 import type { GpuStats } from "./stats.ts";
 import { GpuStorage, gpuStorage } from "./storage.ts";
@@ -122,6 +123,7 @@ export class WebGpuBackend implements Backend {
       freeBuffer: (s) => this.#freeBuffer(s),
       pool: this.#runtime.pool,
       counters: this.#runtime.counters,
+      maxBindings: limits.maxStorageBuffersPerShaderStage ?? MAX_STORAGE_BINDINGS,
     });
   }
 
@@ -363,7 +365,7 @@ export class WebGpuBackend implements Backend {
   }
 
   binary(op: BinaryOp, a: StridedView, b: StridedView, outShape: readonly number[], outDtype: DType): Storage {
-    const deferred = this.deferral ? this.#deferral.binary(op, a, b, outShape, outDtype) : undefined;
+    const deferred = this.deferral ? this.#deferral.binary(op, a, b, outShape, outDtype) ?? this.#deferral.foldInt32(op, a, b, outShape, outDtype) : undefined;
     if (deferred) return deferred;
     return this.#elementwise(op, [a, b], outShape, outDtype, (constant, rank) =>
       binaryKernel(op, a.storage.dtype, b.storage.dtype, outDtype, rank, constant[0]!, constant[1]!));
@@ -420,7 +422,7 @@ export class WebGpuBackend implements Backend {
     }
     const segs = outer < 64 && reduceSize > 4 * SEGMENT ? Math.ceil(reduceSize / SEGMENT) : 1;
     // A deferred input is evaluated inside the reduction.
-    const fused = segs === 1 && dtype === "float32" ? this.#deferral.reduce(op, x, outer, reduceSize) : undefined;
+    const fused = segs === 1 && dtype === "float32" ? this.#deferral.reduce(op, x, outer, reduceSize, this.deferral) : undefined;
     if (fused) {
       this.release(out);
       return fused;
@@ -503,16 +505,35 @@ export class WebGpuBackend implements Backend {
     const aM = m === 1 ? 0 : sam, aK = k === 1 ? 0 : sak, bK = k === 1 ? 0 : sbk, bN = n === 1 ? 0 : sbn;
     const aMFast = aM === 1 && aK !== 1;
     const bNFast = !(bK === 1 && bN !== 1);
-    runGemm(
-      this.#runtime,
+    this.#gemm(
       matmulProblem(outDtype, aMFast, bNFast),
       { batch, m, n, k, outSize: batch * m * n },
       [gpuStorage(A.storage).buf, gpuStorage(B.storage).buf],
-      out.buf,
+      out,
       (p) => p.u32s([A.offset, batch === 1 ? 0 : sab, aM, aK, B.offset, batch === 1 ? 0 : sbb, bK, bN]),
     );
     for (const s of owned) this.release(s);
     return out;
+  }
+
+  /**
+   * A GEMM into `out`; with deferral, a float32 split-K product leaves its partial products in a workspace and
+   * `out` pending as their sum, added by whatever reads `out` (no pass of its own when the reader is deferred).
+   */
+  #gemm(problem: GemmProblem, sizes: GemmSizes, inputs: readonly PooledBuffer[], out: GpuStorage, params: (p: ParamWriter) => void): void {
+    let workspace: GpuStorage | undefined;
+    const splits = runGemm(this.#runtime, problem, sizes, inputs, {
+      out: () => out.buf,
+      workspace: (splits) => {
+        if (!this.deferral || out.dtype !== "float32") return undefined;
+        workspace = this.#newStorage("float32", splits * sizes.outSize, "gemm");
+        return workspace.buf;
+      },
+    }, params);
+    if (workspace) {
+      this.#deferral.splitSum(out, workspace, splits, sizes.outSize);
+      this.release(workspace);
+    }
   }
 
   #castView(v: StridedView, dtype: DType): StridedView {
@@ -534,7 +555,7 @@ export class WebGpuBackend implements Backend {
   conv2d(x: Storage, weight: Storage, p: Conv2dParams): Storage {
     this.#checkFloat("conv2d", x, weight);
     const out = this.#newStorage("float32", p.n * p.outC * p.oh * p.ow, "conv2d");
-    runGemm(this.#runtime, convForwardProblem, convForwardSizes(p), [gpuStorage(x).buf, gpuStorage(weight).buf], out.buf, (w) =>
+    this.#gemm(convForwardProblem, convForwardSizes(p), [gpuStorage(x).buf, gpuStorage(weight).buf], out, (w) =>
       writeConvParams(w, p));
     return out;
   }
@@ -542,7 +563,7 @@ export class WebGpuBackend implements Backend {
   conv2dBackwardInput(gradOut: Storage, weight: Storage, p: Conv2dParams): Storage {
     this.#checkFloat("conv2dBackwardInput", gradOut, weight);
     const dx = this.#newStorage("float32", p.n * p.c * p.h * p.w, "conv2dBackwardInput");
-    runGemm(this.#runtime, convInputGradProblem, convInputGradSizes(p), [gpuStorage(gradOut).buf, gpuStorage(weight).buf], dx.buf, (w) =>
+    this.#gemm(convInputGradProblem, convInputGradSizes(p), [gpuStorage(gradOut).buf, gpuStorage(weight).buf], dx, (w) =>
       writeConvParams(w, p));
     return dx;
   }
@@ -550,7 +571,7 @@ export class WebGpuBackend implements Backend {
   conv2dBackwardWeight(x: Storage, gradOut: Storage, p: Conv2dParams): Storage {
     this.#checkFloat("conv2dBackwardWeight", x, gradOut);
     const dw = this.#newStorage("float32", p.outC * (p.c / p.groups) * p.kh * p.kw, "conv2dBackwardWeight");
-    runGemm(this.#runtime, convWeightGradProblem, convWeightGradSizes(p), [gpuStorage(x).buf, gpuStorage(gradOut).buf], dw.buf, (w) =>
+    this.#gemm(convWeightGradProblem, convWeightGradSizes(p), [gpuStorage(x).buf, gpuStorage(gradOut).buf], dw, (w) =>
       writeConvParams(w, p));
     return dw;
   }

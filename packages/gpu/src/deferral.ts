@@ -4,7 +4,10 @@
 // their result storage becomes `pending`, an expression over strided views of other storages (the leaves).
 // The expression grows as later elementwise ops consume it, and runs as one fused kernel when something needs
 // the buffer (`GpuStorage.buf`: another kernel, a read, a partial write) — or never, when it is released first.
-// A row reduction of a pending storage evaluates the expression inside the reduction (no pass of its own).
+// A row reduction of a pending storage evaluates the expression inside the reduction (no pass of its own), and is
+// pending itself until read, so reductions of the same rows recorded together run as one pass. A split-K GEMM's
+// output is pending as the sum of its workspace's slices. Multi-output programs (optimizer updates) are pending
+// too and run in batches, several in one dispatch.
 //
 // Lifetimes: a pending expression lists itself in its leaves' `dependents`. A released leaf keeps its buffer
 // out of the pool until no expression reads it. A leaf holds computed contents when it is taken (a pending
@@ -13,28 +16,76 @@
 // the buffer as it is, not the new pending contents).
 import type { DType, Expr, FusedProgram, ReduceOp, StridedView } from "@backprop/tensor";
 import { binaryDef, E, unaryDef, type BinaryOp, type UnaryOp } from "@backprop/tensor";
-import { deferredKernel, type DeferredProgram, deferredReduceKernel, programKey, reduceWordsBase, SEQUENTIAL_MAX, type Step } from "./kernels/deferred.ts";
+import { type BatchSegment, deferredBatchKernel, deferredKernel, type DeferredProgram, deferredReduceKernel, programKey, reduceWordsBase, SEQUENTIAL_MAX, type Step } from "./kernels/deferred.ts";
 import { ParamWriter } from "./params.ts";
 import type { BufferPool, PooledBuffer } from "./pool.ts";
 import type { KernelSpec } from "./runtime.ts";
 import type { GpuCounters } from "./stats.ts";
 import { type GpuStorage, gpuStorage } from "./storage.ts";
+import { InternalError } from "@backprop/tensor";
 import { collapse, stridedWords, writeStrided } from "./strided.ts";
 import { composeWindow, isWholeRowMajor } from "./view_compose.ts";
 
 /** A node of a deferred expression; every leaf of one expression has the expression's shape. */
 export type DNode =
-  | { readonly kind: "leaf"; readonly storage: GpuStorage; readonly shape: readonly number[]; readonly strides: readonly number[]; readonly offset: number; readonly key: string }
+  | {
+    readonly kind: "leaf";
+    readonly storage: GpuStorage;
+    readonly shape: readonly number[];
+    readonly strides: readonly number[];
+    readonly offset: number;
+    readonly key: string;
+    /** A split-K sum: the value is Σ_{s < count} of the element `s·stride` further on, added in order. */
+    readonly sum?: SplitSum;
+  }
   | { readonly kind: "param"; readonly value: number }
   | { readonly kind: "op"; readonly expr: Expr; readonly args: readonly DNode[] };
 
 type LeafNode = Extract<DNode, { kind: "leaf" }>;
 
-/** The deferred contents of a storage: `root` evaluated at each row-major position of `shape`. */
+/** Slices of a split-K workspace that a leaf adds up: `count` slices, `stride` elements apart. */
+export interface SplitSum {
+  readonly count: number;
+  readonly stride: number;
+}
+
+/** A parameter word of a deferred kernel: a float32 scalar, or a u32 (a split sum's count or stride). */
+type ParamWord = number | { readonly u32: number };
+
+/**
+ * The deferred contents of a storage: `root` evaluated at each row-major position of `shape`; or, with
+ * `reduce`, the row reductions of that expression (the storage holds `reduce.outer` values).
+ */
 export interface Pending {
   readonly shape: readonly number[];
   readonly root: DNode;
   readonly leaves: ReadonlySet<GpuStorage>;
+  readonly reduce?: ReduceGroup;
+  /** An output of a multi-output fused program that runs in a batch with others (see `FusedBatch`). */
+  readonly batch?: FusedBatch;
+}
+
+/**
+ * Multi-output fused programs (an optimizer's update of one parameter: θ', m', v') recorded one after another
+ * and run as one dispatch, each over its own shape: the next parameter's update joins while the bindings and
+ * the parameter block allow, then the batch runs (so at most one batch holds its inputs alive). Each segment
+ * is the outputs of one program that are still wanted.
+ */
+interface FusedBatch {
+  readonly segments: { readonly shape: readonly number[]; readonly members: GpuStorage[] }[];
+}
+
+/**
+ * Reductions of the same rows (the same op, row count and length, over expressions of the same shape) that run
+ * as one pass with one output each: a batch norm's backward pass sums the gradient and the gradient times x̂
+ * over the same elements, reading the gradient once.
+ */
+interface ReduceGroup {
+  readonly op: ReduceOp;
+  readonly outer: number;
+  readonly size: number;
+  readonly shape: readonly number[];
+  readonly members: GpuStorage[];
 }
 
 /** What the deferral needs from the backend. */
@@ -45,10 +96,10 @@ export interface DeferralHost {
   freeBuffer(s: GpuStorage): void;
   readonly pool: BufferPool;
   readonly counters: GpuCounters;
+  /** Storage buffers one kernel may bind (the device's maxStorageBuffersPerShaderStage). */
+  readonly maxBindings: number;
 }
 
-/** Storage bindings one kernel may use (WebGPU's default maxStorageBuffersPerShaderStage). */
-const MAX_BINDINGS = 8;
 /** Parameter words an expression may use, leaving room for a reduction's four and the reserved word 63. */
 const MAX_WORDS = 58;
 /** Nodes of an expression tree (shared subtrees counted each time): bounds the shader and its compile time. */
@@ -56,9 +107,20 @@ const MAX_NODES = 96;
 /**
  * Released storages a new expression may keep out of the pool. An accumulator (x ← x + yₜ, running
  * statistics) would otherwise keep every yₜ until it is read; this runs it every few steps instead, so memory
- * stays bounded and a training loop's pool settles.
+ * stays bounded and a training loop's pool settles. An accumulator's history is old: storages made more than
+ * `RECENT_SPAN` storages before the expression's newest leaf count against `MAX_RETAINED`. The temporaries of one
+ * layer's pass (a convolution's output and split-K workspace, a ReLU's mask, a batch norm's gradients) are
+ * recent, and all released leaves together may number `MAX_RETAINED_RECENT`.
  */
-const MAX_RETAINED = 2;
+const MAX_RETAINED = 3;
+const MAX_RETAINED_RECENT = 6;
+const RECENT_SPAN = 32;
+/** Reductions one pass computes together (each keeps a workgroup array of its own). */
+const MAX_GROUP = 4;
+/** Parameter words a group of reductions may use: all but the reserved word 63 (nothing is added later). */
+const GROUP_WORDS = 63;
+/** Programs one batch runs (each a function of the kernel). */
+const MAX_SEGMENTS = 4;
 
 interface Info {
   readonly nodes: number;
@@ -72,10 +134,11 @@ function info(n: DNode): Info {
   return infos.get(n)!;
 }
 
-function leafNode(storage: GpuStorage, w: { shape: readonly number[]; strides: readonly number[]; offset: number }): DNode {
-  const key = `${storage.id}@${w.offset}:${w.strides.join(",")}`;
-  const n: LeafNode = { kind: "leaf", storage, shape: [...w.shape], strides: [...w.strides], offset: w.offset, key };
-  infos.set(n, { nodes: 1, params: 0, leaves: new Map([[key, n]]) });
+function leafNode(storage: GpuStorage, w: { shape: readonly number[]; strides: readonly number[]; offset: number }, sum?: SplitSum): DNode {
+  const key = `${storage.id}@${w.offset}:${w.strides.join(",")}${sum ? `+${sum.count}x${sum.stride}` : ""}`;
+  const n: LeafNode = { kind: "leaf", storage, shape: [...w.shape], strides: [...w.strides], offset: w.offset, key, sum };
+  // A split sum's count and stride take two parameter words.
+  infos.set(n, { nodes: 1, params: sum ? 2 : 0, leaves: new Map([[key, n]]) });
   return n;
 }
 
@@ -136,11 +199,22 @@ function rankBound(shape: readonly number[]): number {
   return Math.max(1, shape.filter((d) => d > 1).length);
 }
 
+/** int32 arithmetic as WGSL's i32 computes it (two's complement, wrapping). */
+const INT32_FOLDS: Partial<Record<BinaryOp, (a: number, b: number) => number>> = {
+  add: (a, b) => (a + b) | 0,
+  sub: (a, b) => (a - b) | 0,
+  mul: (a, b) => Math.imul(a, b),
+};
+
 const TO_BOOL: Expr = E.nonzero(E.input(0));
 const SELECT: Expr = E.select(E.input(0), E.input(1), E.input(2));
 
 export class Deferral {
   readonly #live = new Set<GpuStorage>();
+  /** The latest group of pending reductions, which a compatible new reduction joins. */
+  #openGroup: ReduceGroup | null = null;
+  /** The latest batch of multi-output programs, which the next one may join. */
+  #openBatch: FusedBatch | null = null;
 
   constructor(private readonly host: DeferralHost) {}
 
@@ -163,6 +237,30 @@ export class Deferral {
     return this.#defer(op, outDtype, shape, [a, b], (args) => opNode(expr, args));
   }
 
+  /**
+   * `out` (float32, `size` elements) becomes the pending sum of the `count` slices of split-K `workspace`, so
+   * the consumer adds the partial products as it reads them instead of a pass of its own. `workspace` is
+   * released: the expression keeps its buffer until it runs or is dropped.
+   */
+  splitSum(out: GpuStorage, workspace: GpuStorage, count: number, size: number): void {
+    const root = leafNode(workspace, { shape: [size], strides: [1], offset: 0 }, { count, stride: size });
+    this.#setPending(out, [size], root);
+  }
+
+  /**
+   * An int32 add, sub or mul of two pending constants (a step counter: `count.add(1)`) as a new pending
+   * constant, computed here with the GPU's wrapping arithmetic: no kernel, and the counter stays a constant.
+   */
+  foldInt32(op: BinaryOp, a: StridedView, b: StridedView, shape: readonly number[], outDtype: DType): GpuStorage | undefined {
+    const fold = INT32_FOLDS[op];
+    const x = gpuStorage(a.storage), y = gpuStorage(b.storage);
+    if (!fold || outDtype !== "int32" || x.dtype !== "int32" || y.dtype !== "int32") return undefined;
+    if (x.constantBits === null || y.constantBits === null) return undefined;
+    const out = this.host.newStorage("int32", shape.reduce((m, d) => m * d, 1), op);
+    out.setConstant(fold(x.constantBits | 0, y.constantBits | 0) >>> 0);
+    return out;
+  }
+
   where(cond: StridedView, a: StridedView, b: StridedView, shape: readonly number[], outDtype: DType): GpuStorage | undefined {
     if (!deferrable(outDtype) || a.storage.dtype !== outDtype || b.storage.dtype !== outDtype) return undefined;
     return this.#defer("where", outDtype, shape, [cond, a, b], (args) => opNode(SELECT, args));
@@ -182,7 +280,7 @@ export class Deferral {
     // The new contents may read the old ones (x ← f(x)): `materialize` then writes them to a new buffer.
     const root = build();
     // int32 values pass only as an exact copy (the expressions compute in float32).
-    const exact = root.kind === "leaf" && root.storage.dtype === dst.dtype;
+    const exact = root.kind === "leaf" && !root.sum && root.storage.dtype === dst.dtype;
     if ((!deferrable(dst.dtype) && !exact) || !this.#fits(root, src.shape, 1)) return false;
     if (dst.pending) this.#forget(dst);
     dst.clearConstant();
@@ -197,7 +295,7 @@ export class Deferral {
   viewOf(v: StridedView): StridedView {
     const s = gpuStorage(v.storage);
     const p = s.pending;
-    if (!p || p.root.kind !== "leaf" || p.root.storage.dtype !== s.dtype || p.root.storage.pending) return v;
+    if (!p || p.reduce || p.batch || p.root.kind !== "leaf" || p.root.sum || p.root.storage.dtype !== s.dtype || p.root.storage.pending) return v;
     const w = composeWindow(p.shape, p.root, v);
     return w ? { storage: p.root.storage, shape: w.shape, strides: w.strides, offset: w.offset } : v;
   }
@@ -222,7 +320,9 @@ export class Deferral {
       if (value !== null) return paramNode(value);
     }
     if (s.pending) {
-      const composed = this.#compose(s.pending, v);
+      // A pending reduction runs (with its group) first: its values are not elementwise in its leaves. A batched
+      // output runs with its batch rather than alone inside this expression.
+      const composed = s.pending.reduce || s.pending.batch ? null : this.#compose(s.pending, v);
       if (composed) return composed;
       this.materialize(s);
     }
@@ -246,7 +346,7 @@ export class Deferral {
         if (!w) {
           failed = true;
           out = n;
-        } else out = leafNode(n.storage, w);
+        } else out = leafNode(n.storage, w, n.sum);
       } else out = opNode(n.expr, n.args.map(rebuild));
       memo.set(n, out);
       return out;
@@ -274,26 +374,42 @@ export class Deferral {
     }
   }
 
-  #fits(root: DNode | readonly DNode[], shape: readonly number[], outputs: number, extraWords = 0): boolean {
+  /**
+   * Whether `root` fits one kernel. The parameter words are bounded from the shape's rank first; where that
+   * bound is over the limit (`exactWords`, else `MAX_WORDS`) they are counted as the kernel would write them,
+   * after merging dimensions and sharing leaves (a batch norm's per-channel operands merge the spatial ones).
+   */
+  #fits(root: DNode | readonly DNode[], shape: readonly number[], outputs: number, extraWords = 0, exactWords?: number): boolean {
     const roots = Array.isArray(root) ? root : [root as DNode];
-    let nodes = 0, params = 0, retained = 0;
-    const leaves = new Set<string>();
+    let nodes = 0, params = 0, newest = 0;
+    const leaves = new Map<string, GpuStorage>();
     for (const r of roots) {
       const i = info(r);
       nodes += i.nodes;
       params += i.params;
       for (const [k, l] of i.leaves) {
-        if (!leaves.has(k) && l.storage.released) retained++;
-        leaves.add(k);
+        leaves.set(k, l.storage);
+        newest = Math.max(newest, l.storage.id);
       }
     }
-    return nodes <= MAX_NODES && leaves.size + outputs <= MAX_BINDINGS && retained <= MAX_RETAINED &&
-      stridedWords(rankBound(shape), leaves.size) + params + extraWords <= MAX_WORDS;
+    if (nodes > MAX_NODES || leaves.size + outputs > this.host.maxBindings) return false;
+    let retained = 0, old = 0;
+    for (const s of new Set(leaves.values())) {
+      if (!s.released) continue;
+      retained++;
+      if (s.id < newest - RECENT_SPAN) old++;
+    }
+    if (old > MAX_RETAINED || retained > MAX_RETAINED_RECENT) return false;
+    const limit = exactWords ?? MAX_WORDS;
+    if (stridedWords(rankBound(shape), leaves.size) + params + extraWords <= limit) return true;
+    const lin = linearize(roots, roots.map(() => "float32"));
+    const c = collapse(shape, lin.leaves);
+    return stridedWords(c.shape.length, lin.leaves.length) + lin.params.length + extraWords <= limit;
   }
 
-  #setPending(s: GpuStorage, shape: readonly number[], root: DNode): void {
+  #setPending(s: GpuStorage, shape: readonly number[], root: DNode, reduce?: ReduceGroup, batch?: FusedBatch): void {
     const leaves = new Set([...info(root).leaves.values()].map((l) => l.storage));
-    s.pending = { shape: [...shape], root, leaves };
+    s.pending = { shape: [...shape], root, leaves, reduce, batch };
     for (const l of leaves) (l.dependents ??= new Set()).add(s);
     this.#live.add(s);
     this.host.counters.current.deferred++;
@@ -304,6 +420,19 @@ export class Deferral {
     const p = s.pending!;
     s.pending = null;
     this.#live.delete(s);
+    if (p.reduce) {
+      const members = p.reduce.members;
+      members.splice(members.indexOf(s), 1);
+      if (members.length === 0 && this.#openGroup === p.reduce) this.#openGroup = null;
+    }
+    if (p.batch) {
+      const segments = p.batch.segments;
+      const at = segments.findIndex((g) => g.members.includes(s));
+      const members = segments[at]!.members;
+      members.splice(members.indexOf(s), 1);
+      if (members.length === 0) segments.splice(at, 1);
+      if (segments.length === 0 && this.#openBatch === p.batch) this.#openBatch = null;
+    }
     if (unpin) this.#unpin(s, p);
   }
 
@@ -319,6 +448,14 @@ export class Deferral {
   /** Runs `s`'s pending expression into its buffer (after the expressions that read the buffer as it is). */
   materialize(s: GpuStorage): void {
     if (!s.pending) return;
+    if (s.pending.reduce) {
+      this.#runGroup(s.pending.reduce);
+      return;
+    }
+    if (s.pending.batch) {
+      this.#runBatch(s.pending.batch);
+      return;
+    }
     this.materializeDependents(s);
     const p = s.pending;
     const { program, leaves, params } = linearize([p.root], [s.dtype]);
@@ -355,7 +492,7 @@ export class Deferral {
   #dispatch(
     program: DeferredProgram,
     leaves: readonly LeafNode[],
-    params: readonly number[],
+    params: readonly ParamWord[],
     shape: readonly number[],
     outs: GpuStorage[],
     renamed?: GpuStorage,
@@ -365,7 +502,7 @@ export class Deferral {
     const c = collapse(shape, leaves);
     const p = new ParamWriter();
     writeStrided(p, c.shape, c.strides, leaves.map((l) => l.offset));
-    for (const v of params) p.f32(v);
+    writeParams(p, params);
     const inputs = leaves.map((l) => (l.storage === renamed ? oldBuffer! : leafBuffer(l)));
     this.host.run(deferredKernel(program, c.shape.length), [...inputs, ...outs.map((o) => o.buf)], p, n);
   }
@@ -373,25 +510,47 @@ export class Deferral {
   /**
    * Sums (or other reductions) of the rows of view `x` of a pending float32 storage, its expression evaluated
    * inside the reduction; undefined where it does not fit one pass (the caller runs `x` and reduces its buffer).
+   * With `defer`, the result is pending itself and runs when needed, in one pass with the other reductions of the
+   * same rows recorded meanwhile (see `ReduceGroup`).
    */
-  reduce(op: ReduceOp, x: StridedView, outer: number, reduceSize: number): GpuStorage | undefined {
+  reduce(op: ReduceOp, x: StridedView, outer: number, reduceSize: number, defer: boolean): GpuStorage | undefined {
     const s = gpuStorage(x.storage), p = s.pending;
-    if (!p || s.dtype !== "float32") return undefined;
+    if (!p || p.reduce || p.batch || s.dtype !== "float32") return undefined;
     // The rows read `x`'s window on the pending storage (a permuted view for a sum over leading axes).
     const root = this.#compose(p, x);
     if (!root || !this.#fits(root, x.shape, 1, 4)) return undefined;
-    const { program, leaves, params } = linearize([root], ["float32"]);
-    const c = collapse(x.shape, leaves);
+    const out = this.host.newStorage("float32", outer, op);
+    const open = this.#openGroup;
+    const joins = open !== null && open.op === op && open.outer === outer && open.size === reduceSize &&
+      open.members.length < MAX_GROUP && sameShape(open.shape, x.shape) &&
+      this.#fits([...open.members.map((m) => m.pending!.root), root], x.shape, open.members.length + 1, 4, GROUP_WORDS);
+    const group: ReduceGroup = joins ? open : { op, outer, size: reduceSize, shape: [...x.shape], members: [] };
+    group.members.push(out);
+    this.#setPending(out, x.shape, root, group);
+    this.#openGroup = group;
+    if (!defer) this.#runGroup(group);
+    return out;
+  }
+
+  /** Runs a group of pending reductions as one pass, one output each. */
+  #runGroup(group: ReduceGroup): void {
+    if (this.#openGroup === group) this.#openGroup = null;
+    const members = [...group.members];
+    const pendings = members.map((m) => m.pending!);
+    const { program, leaves, params } = linearize(pendings.map((p) => p.root), members.map(() => "float32"));
+    for (const m of members) this.#forget(m, false);
+    const c = collapse(group.shape, leaves);
     const w = new ParamWriter();
     writeStrided(w, c.shape, c.strides, leaves.map((l) => l.offset));
-    for (const v of params) w.f32(v);
-    if (w.length !== reduceWordsBase(c.shape.length, leaves.length, params.length)) return undefined;
-    w.u32s([outer, reduceSize, reduceSize, 1]);
-    const out = this.host.newStorage("float32", outer, op);
-    const sequential = reduceSize <= SEQUENTIAL_MAX;
-    const spec = deferredReduceKernel(op, program, c.shape.length, sequential);
-    this.host.run(spec, [...leaves.map(leafBuffer), out.buf], w, outer, sequential ? 64 : 1);
-    return out;
+    writeParams(w, params);
+    if (w.length !== reduceWordsBase(c.shape.length, leaves.length, params.length)) {
+      throw new InternalError(`webgpu.${group.op}: a deferred reduction's parameters took ${w.length} words`);
+    }
+    w.u32s([group.outer, group.size, group.size, 1]);
+    const sequential = group.size <= SEQUENTIAL_MAX;
+    const spec = deferredReduceKernel(group.op, program, c.shape.length, sequential);
+    this.host.run(spec, [...leaves.map(leafBuffer), ...members.map((m) => m.buf)], w, group.outer, sequential ? 64 : 1);
+    members.forEach((m, k) => this.#unpin(m, pendings[k]!));
   }
 
   /**
@@ -411,15 +570,74 @@ export class Deferral {
     }
     const storages = roots.map(() => this.host.newStorage("float32", n, "fused"));
     if (n === 0) return storages;
-    const lin = linearize(roots, roots.map(() => "float32"));
-    this.#dispatch(lin.program, lin.leaves, lin.params, shape, storages);
+    const open = this.#openBatch;
+    const segment = { shape: [...shape], members: storages };
+    if (open && this.#batchFits([...open.segments, segment], roots)) open.segments.push(segment);
+    else {
+      if (open) this.#runBatch(open);
+      this.#openBatch = { segments: [segment] };
+    }
+    const batch = this.#openBatch!;
+    storages.forEach((s, j) => this.#setPending(s, shape, roots[j]!, undefined, batch));
     return storages;
+  }
+
+  /**
+   * Whether `segments` (the last one's roots given, not yet pending) fit one batch kernel: bindings, the
+   * parameter block, and the released inputs they keep alive.
+   */
+  #batchFits(segments: readonly { shape: readonly number[]; members: GpuStorage[] }[], lastRoots: readonly DNode[]): boolean {
+    if (segments.length > MAX_SEGMENTS) return false;
+    let bindings = 0, words = 0;
+    for (const [g, seg] of segments.entries()) {
+      const roots = g === segments.length - 1 ? lastRoots : seg.members.map((m) => m.pending!.root);
+      const lin = linearize(roots, roots.map(() => "float32"));
+      bindings += lin.leaves.length + roots.length;
+      words += stridedWords(collapse(seg.shape, lin.leaves).shape.length, lin.leaves.length) + lin.params.length;
+    }
+    return bindings <= this.host.maxBindings && words <= GROUP_WORDS;
+  }
+
+  /** Runs a batch of multi-output programs as one dispatch. */
+  #runBatch(batch: FusedBatch): void {
+    if (this.#openBatch === batch) this.#openBatch = null;
+    const segments = batch.segments.map((g) => ({ shape: g.shape, members: [...g.members] }));
+    const pendings = segments.map((g) => g.members.map((m) => m.pending!));
+    const w = new ParamWriter();
+    const parts: BatchSegment[] = [];
+    const buffers: PooledBuffer[] = [], outputs: GpuStorage[] = [];
+    let total = 0;
+    segments.forEach((g, k) => {
+      const { program, leaves, params } = linearize(pendings[k]!.map((p) => p.root), g.members.map((m) => m.dtype));
+      const c = collapse(g.shape, leaves);
+      parts.push({ program, rank: c.shape.length, base: w.length });
+      writeStrided(w, c.shape, c.strides, leaves.map((l) => l.offset));
+      writeParams(w, params);
+      buffers.push(...leaves.map(leafBuffer));
+      outputs.push(...g.members);
+      total += g.shape.reduce((a, b) => a * b, 1);
+    });
+    for (const m of outputs) this.#forget(m, false);
+    this.host.run(deferredBatchKernel(parts), [...buffers, ...outputs.map((m) => m.buf)], w, total);
+    segments.forEach((g, k) => g.members.forEach((m, j) => this.#unpin(m, pendings[k]![j]!)));
+    this.host.counters.current.deferredRuns++;
+  }
+}
+
+function writeParams(w: ParamWriter, params: readonly ParamWord[]): void {
+  for (const v of params) {
+    if (typeof v === "number") w.f32(v);
+    else w.u32(v.u32);
   }
 }
 
 /** A leaf's buffer as it is now: pending contents of a leaf are newer than what the reader needs. */
 function leafBuffer(l: LeafNode): PooledBuffer {
   return l.storage.pending ? l.storage.raw : l.storage.buf;
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
 function deferrable(dtype: DType): boolean {
@@ -438,11 +656,11 @@ function usesParam(e: Expr): boolean {
 }
 
 /** The straight-line program of `roots`: each distinct node once, leaves deduplicated by storage and window. */
-function linearize(roots: readonly DNode[], outputDtypes: readonly DType[]): { program: DeferredProgram; leaves: LeafNode[]; params: number[] } {
+function linearize(roots: readonly DNode[], outputDtypes: readonly DType[]): { program: DeferredProgram; leaves: LeafNode[]; params: ParamWord[] } {
   const steps: Step[] = [];
   const leaves: LeafNode[] = [];
   const leafIndex = new Map<string, number>();
-  const params: number[] = [];
+  const params: ParamWord[] = [];
   const memo = new Map<DNode, number>();
   const visit = (n: DNode): number => {
     const hit = memo.get(n);
@@ -454,7 +672,10 @@ function linearize(roots: readonly DNode[], outputDtypes: readonly DType[]): { p
         leafIndex.set(n.key, (k = leaves.length));
         leaves.push(n);
       }
-      step = { kind: "leaf", leaf: k };
+      if (n.sum) {
+        params.push({ u32: n.sum.count }, { u32: n.sum.stride });
+        step = { kind: "leaf", leaf: k, sum: params.length - 2 };
+      } else step = { kind: "leaf", leaf: k };
     } else if (n.kind === "param") {
       params.push(n.value);
       step = { kind: "param", param: params.length - 1 };

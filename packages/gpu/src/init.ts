@@ -41,6 +41,12 @@ export interface WebGPUInfo {
 
 // Workgroup size every kernel uses (matmul tiles, reductions).
 const THREADS = 256;
+/**
+ * Storage buffers per kernel requested beyond WebGPU's default 8 where the adapter allows: a deferred
+ * expression (a batch norm's backward pass: gradient, input, statistics, sums, γ, and the ReLU mask before it)
+ * then runs as one kernel instead of two. 16 keeps bind group layouts small.
+ */
+const MAX_STORAGE_BUFFERS = 16;
 
 let current: WebGPUInfo | null = null;
 
@@ -102,6 +108,7 @@ export async function openWebGPU(options: WebGPUOptions = {}): Promise<WebGPUInf
         maxComputeInvocationsPerWorkgroup: THREADS,
         maxComputeWorkgroupSizeX: THREADS,
         maxComputeWorkgroupStorageSize: Math.min(a.maxComputeWorkgroupStorageSize, 32768),
+        maxStorageBuffersPerShaderStage: Math.min(a.maxStorageBuffersPerShaderStage, MAX_STORAGE_BUFFERS),
       },
     });
   } catch (e) {
@@ -115,6 +122,7 @@ export async function openWebGPU(options: WebGPUOptions = {}): Promise<WebGPUInf
     maxComputeWorkgroupStorageSize: d.maxComputeWorkgroupStorageSize,
     maxComputeInvocationsPerWorkgroup: d.maxComputeInvocationsPerWorkgroup,
     minUniformBufferOffsetAlignment: d.minUniformBufferOffsetAlignment,
+    maxStorageBuffersPerShaderStage: d.maxStorageBuffersPerShaderStage,
   };
   const backend = new WebGpuBackend(device, limits, options.poolFreeBytes ?? 2 ** 30);
   return { backend, adapter: await describe(adapter), limits };

@@ -37,6 +37,11 @@ export interface DeviceLimits {
   maxComputeWorkgroupStorageSize: number;
   /** Threads per workgroup. */
   maxComputeInvocationsPerWorkgroup: number;
+  /**
+   * Storage buffers one kernel may bind (deferred expressions with more leaves run in parts); WebGPU's default
+   * and minimum, 8, when absent.
+   */
+  maxStorageBuffersPerShaderStage?: number;
   /** Alignment of uniform-buffer offsets, in bytes. */
   minUniformBufferOffsetAlignment: number;
 }

@@ -1,12 +1,14 @@
 // GEMM on the default MLP job's shapes and 1024³, comparing the ways of cutting a parallel product into
-// chunks (policies of setGemmSplitPolicy) interleaved in one process, against the 2-thread Wasm-SIMD
-// multiply-add ceiling measured in the same rounds. Prints a Markdown table.
+// chunks (policies of setGemmSplitPolicy) and of packing the B that row chunks share (setGemmParallelPacking)
+// interleaved in one process, against the 2-thread Wasm-SIMD multiply-add ceiling measured in the same rounds.
+// Prints a Markdown table.
 //
 //   deno run -A packages/tensor/bench/gemm_shapes.ts [--rounds 15]
 import {
   gemm,
   type GemmSplitPolicy,
   measurePeakGflops,
+  setGemmParallelPacking,
   setGemmSplitPolicy,
   setNumThreads,
   stopWasmWorkers,
@@ -54,6 +56,14 @@ const shapes: Shape[] = [
     k: 200,
   },
   {
+    name: "wider hidden layer x·Wᵀ 200×3072·(200×3072)ᵀ",
+    transA: false,
+    transB: true,
+    m: 200,
+    n: 200,
+    k: 3072,
+  },
+  {
     name: "evaluation 500×3072·(100×3072)ᵀ",
     transA: false,
     transB: true,
@@ -70,7 +80,17 @@ const shapes: Shape[] = [
     k: 1024,
   },
 ];
-const policies: GemmSplitPolicy[] = ["guided", "few"];
+/** The ways compared: a split policy, and for "few" whether the shared B is packed by the caller or all threads. */
+interface Config {
+  name: string;
+  policy: GemmSplitPolicy;
+  parallelPacking: boolean;
+}
+const configs: Config[] = [
+  { name: "guided", policy: "guided", parallelPacking: false },
+  { name: "few, B packed by the caller", policy: "few", parallelPacking: false },
+  { name: "few", policy: "few", parallelPacking: true },
+];
 
 const A = wasmAlloc(1024 * 3072),
   B = wasmAlloc(1024 * 3072),
@@ -79,8 +99,9 @@ A.view.forEach((_, i, v) => (v[i] = Math.random() - 0.5));
 B.view.forEach((_, i, v) => (v[i] = Math.random() - 0.5));
 setNumThreads(2);
 
-const runOnce = (s: Shape, policy: GemmSplitPolicy): number => {
-  setGemmSplitPolicy(policy);
+const runOnce = (s: Shape, config: Config): number => {
+  setGemmSplitPolicy(config.policy);
+  setGemmParallelPacking(config.parallelPacking);
   const lda = s.transA ? s.m : s.k, ldb = s.transB ? s.k : s.n;
   // Small products are repeated so each timing is a few milliseconds.
   const reps = Math.max(1, Math.round(2e8 / (2 * s.m * s.n * s.k)));
@@ -110,14 +131,14 @@ const runOnce = (s: Shape, policy: GemmSplitPolicy): number => {
 const times = new Map<string, number[]>();
 const peaks: number[] = [];
 for (const s of shapes) {
-  for (const p of policies) for (let w = 0; w < 3; w++) runOnce(s, p);
+  for (const p of configs) for (let w = 0; w < 3; w++) runOnce(s, p);
 }
 measurePeakGflops(2, 6_000_000);
 for (let r = 0; r < rounds; r++) {
   peaks.push(measurePeakGflops(2, 6_000_000));
   for (const s of shapes) {
-    for (const p of policies) {
-      const key = `${s.name}/${p}`;
+    for (const p of configs) {
+      const key = `${s.name}/${p.name}`;
       if (!times.has(key)) times.set(key, []);
       times.get(key)!.push(runOnce(s, p));
     }
@@ -135,18 +156,18 @@ console.log(
     })\n`,
 );
 console.log(
-  "| shape | split | median ms | GFLOP/s | % of ceiling | few / guided |",
+  "| shape | split | median ms | GFLOP/s | % of ceiling | speed vs guided |",
 );
 console.log("|---|---|---:|---:|---:|---:|");
 for (const s of shapes) {
-  const ms = (p: GemmSplitPolicy) => median(times.get(`${s.name}/${p}`)!);
-  for (const p of policies) {
-    const g = (2 * s.m * s.n * s.k) / ms(p) / 1e6;
-    const ratio = p === "few"
-      ? `${(ms("guided") / ms("few")).toFixed(2)}×`
-      : "";
+  const ms = (name: string) => median(times.get(`${s.name}/${name}`)!);
+  for (const p of configs) {
+    const g = (2 * s.m * s.n * s.k) / ms(p.name) / 1e6;
+    const ratio = p.policy === "guided"
+      ? ""
+      : `${(ms("guided") / ms(p.name)).toFixed(2)}×`;
     console.log(
-      `| ${s.name} | ${p} | ${ms(p).toFixed(3)} | ${g.toFixed(1)} | ${
+      `| ${s.name} | ${p.name} | ${ms(p.name).toFixed(3)} | ${g.toFixed(1)} | ${
         (100 * g / peak).toFixed(0)
       } | ${ratio} |`,
     );

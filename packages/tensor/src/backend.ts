@@ -187,6 +187,12 @@ export interface Backend {
   argReduce(op: ArgReduceOp, x: StridedView, outer: number, reduceSize: number): Storage;
   /** Batched product [B, M, K] × [B, K, N] → [B, M, N]; any strides (transposed or broadcast views included). */
   matmul(a: StridedView, b: StridedView, outDtype: DType): Storage;
+  /**
+   * Optional: `matmul` with a bias epilogue — every row of the product gets the [N] float `bias` added, then
+   * max(·, 0) (NaN kept) when `relu`; all of `outDtype`. Equal to matmul, add (and relu) op by op, which is what
+   * `matmulBias` runs on a backend without it.
+   */
+  matmulBias?(a: StridedView, b: StridedView, bias: StridedView, relu: boolean, outDtype: DType): Storage;
 
   /** Cross-correlation of contiguous x [n, c, h, w] with weight [outC, c / groups, kh, kw] into [n, outC, oh, ow]. */
   conv2d(x: Storage, weight: Storage, p: Conv2dParams): Storage;

@@ -76,7 +76,7 @@ export { fused, opByOp } from "./ops/fused.ts";
 export * from "./ops/elementwise.ts";
 export { argmax, argmin, max, mean, min, prod, sum, variance } from "./ops/reduce.ts";
 export { logSoftmax, logSumExp, softmax } from "./ops/softmax.ts";
-export { matmul } from "./ops/matmul.ts";
+export { matmul, matmulBias, type MatmulBiasOptions } from "./ops/matmul.ts";
 export type { Conv2dOptions, Pair, Pool2dOptions } from "./ops/conv.ts";
 export {
   avgPool2d,

@@ -24,6 +24,7 @@ const {
   wasmSimdInfo,
   PARALLEL_MIN_MACS,
   setGemmSplitPolicy,
+  setGemmParallelPacking,
 } = wasm;
 const { wasmAlloc } = await import("./wasm_buffers.ts");
 const { guidedSplit, minChunkFor } = await import("../src/cpu/wasm/gemm.ts");
@@ -349,6 +350,33 @@ describe("gemm chunking", () => {
       { numRuns: 300 },
     );
   });
+
+  test("the shared B packed by both threads gives the bits of packing it on one", () => {
+    setNumThreads(2);
+    const before = setGemmSplitPolicy("few");
+    const packing = setGemmParallelPacking(true);
+    try {
+      fc.assert(
+        fc.property(skinnyCase, (c) => {
+          // Tall C (split by rows, B shared), K over several blocks.
+          const tall = c.m >= c.n ? c : { ...c, m: c.n, n: c.m };
+          const o = operands(tall);
+          const run = (parallel: boolean) => {
+            setGemmParallelPacking(parallel);
+            const out = o.c.slice();
+            gemm(tall.transA, tall.transB, tall.m, tall.n, tall.k, o.a, tall.offA, o.lda, o.b, tall.offB, o.ldb, out, tall.offC, o.ldc, tall.beta);
+            return out;
+          };
+          const [one, both] = [run(false), run(true)];
+          for (let i = 0; i < one.length; i++) if (!Object.is(one[i], both[i])) throw new Error(`C[${i}] differs for ${JSON.stringify(tall)}`);
+        }),
+        { numRuns: 6 },
+      );
+    } finally {
+      setGemmSplitPolicy(before);
+      setGemmParallelPacking(packing);
+    }
+  }, PARALLEL_TIMEOUT_MS);
 
   test("an unknown policy is a ValueError naming the function", () => {
     expect(() => setGemmSplitPolicy("static" as "few")).toThrow(ValueError);

@@ -10,14 +10,24 @@ export interface WgslLeaves {
   param(index: number): string;
 }
 
+/**
+ * `opv_(x, k)`: x with the always-zero parameter word times `k` ORed in. Each use of a value in an operation
+ * gets its own `k`, so a compiler that assumes no NaN or ∞ cannot see two operands as the same value and fold
+ * x − x to 0 (or a subexpression written twice, after merging them), which is wrong for NaN and ±∞.
+ */
+export const OPAQUE_USE_WGSL = /* wgsl */ `
+fn opv_(x: f32, k: u32) -> f32 { return bitcast<f32>(bitcast<u32>(x) | (pu(63u) * k)); }
+`;
+
 /** An exact f32 literal (bit pattern), so constants mean the same on every backend, −0 and NaN included. */
 export function f32Literal(v: number): string {
-  // NaN and ∞ come from helpers that read a parameter word, so the compiler cannot fold them away.
+  // NaN and ∞ come from helpers that read a parameter word, so the compiler cannot fold them away; finite
+  // constants OR in the same always-zero word, or a compiler that assumes no NaN folds 0 / x to 0 (and 0 · x).
   if (v !== v) return "nan_()";
   if (v === Infinity) return "inf_()";
   if (v === -Infinity) return "(-inf_())";
   const bits = new Uint32Array(new Float32Array([v]).buffer)[0]!;
-  return `bitcast<f32>(${bits}u)`;
+  return `bitcast<f32>(${bits}u | pu(63u))`;
 }
 
 const UNARY: Record<PrimUnary, (x: string) => string> = {

@@ -18,19 +18,29 @@ const MIN_K_PER_SPLIT = 256;
 const MAX_SPLITS = 64;
 
 /**
+ * Where a split GEMM's partial products go: `workspace(splits)` returns a buffer of `splits · outSize` words
+ * whose slices the caller adds up itself (deferred into the output's consumer), or undefined to have them added
+ * here by a pass of their own into `out()`.
+ */
+export interface GemmOutput {
+  out(): PooledBuffer;
+  workspace?(splits: number): PooledBuffer | undefined;
+}
+
+/**
  * Runs a GEMM problem: picks the tile and the split-K factor, dispatches (in chunks of the z limit), and adds
- * the split partial products. The split workspace is shrunk to fit one binding, so only tensors that cannot
- * fit on their own are refused.
+ * the split partial products (unless the caller takes the workspace). The split workspace is shrunk to fit one
+ * binding, so only tensors that cannot fit on their own are refused. Returns the number of splits.
  */
 export function runGemm(
   rt: GpuRuntime,
   problem: GemmProblem,
   s: GemmSizes,
   inputs: readonly PooledBuffer[],
-  out: PooledBuffer,
+  output: GemmOutput,
   problemParams: (p: ParamWriter) => void,
-): void {
-  if (s.outSize === 0) return;
+): number {
+  if (s.outSize === 0) return 1;
   const tile = chooseTile(s.m, s.n, s.batch);
   const tilesX = Math.ceil(s.n / tile.bn), tilesY = Math.ceil(s.m / tile.bm);
   const tiles = tilesX * tilesY * s.batch;
@@ -42,7 +52,8 @@ export function runGemm(
   }
   const kChunk = splits > 1 ? Math.ceil(Math.ceil(s.k / splits) / tile.bk) * tile.bk : Math.max(s.k, 1);
   if (splits > 1) splits = Math.ceil(s.k / kChunk);
-  const target = splits > 1 ? rt.pool.acquire(splits * s.outSize * 4) : out;
+  const taken = splits > 1 ? output.workspace?.(splits) : undefined;
+  const target = taken ?? (splits > 1 ? rt.pool.acquire(splits * s.outSize * 4) : output.out());
   const spec = gemmKernel(problem, tile, splits > 1);
   const zTotal = s.batch * splits, zMax = rt.limits.maxComputeWorkgroupsPerDimension;
   for (let zBase = 0; zBase < zTotal; zBase += zMax) {
@@ -50,9 +61,10 @@ export function runGemm(
     problemParams(p);
     rt.dispatch(spec, [...inputs, target], p, [tilesX, tilesY, Math.min(zMax, zTotal - zBase)]);
   }
-  if (splits > 1) {
+  if (splits > 1 && !taken) {
     const p = new ParamWriter().u32(s.outSize).u32(splits);
-    rt.dispatch(splitSumKernel(problem.type), [target, out], p, grid(Math.ceil(s.outSize / 256), zMax));
+    rt.dispatch(splitSumKernel(problem.type), [target, output.out()], p, grid(Math.ceil(s.outSize / 256), zMax));
     rt.pool.release(target);
   }
+  return splits;
 }

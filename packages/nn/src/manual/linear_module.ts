@@ -1,4 +1,5 @@
-import { type Generator, keep, type NDArray, normal, ShapeError, ValueError, zeros } from "@backprop/tensor";
+import { fused, type Generator, keep, matmulBias, type NDArray, normal, ShapeError, ValueError, zeros } from "@backprop/tensor";
+import { sgdUpdate } from "../optim/fused_updates.ts";
 import { fmtShape } from "../util.ts";
 
 /** A linear layer's arrays: weight [out, in] and bias [out]. */
@@ -12,6 +13,18 @@ export interface BackwardOptions {
   /** Whether to compute and return dL/dinput (default true). */
   inputGrad?: boolean;
 }
+
+/** Options of `LinearModule.forward`. */
+export interface LinearForwardOptions {
+  /**
+   * Apply ReLU to the output as well (default false): the bias and the ReLU are then both added in the product's
+   * epilogue on backends that have one. `ManualMLP` uses it for a linear layer followed by a `ReLUModule`.
+   */
+  relu?: boolean;
+}
+
+/** Plain gradient descent, θ − ∇·lr, as one fused pass: the SGD optimizer's rule without decay or momentum. */
+const PLAIN_SGD = sgdUpdate({ decay: false, momentum: false, buffer: false, nesterov: false });
 
 export interface ManualOptions {
   /** Draws the initial weights (default: the default generator). */
@@ -49,17 +62,18 @@ export class LinearModule {
     };
   }
 
-  /** y = x Wᵀ + b. */
-  forward(x: NDArray): NDArray {
+  /**
+   * y = x Wᵀ + b (then max(y, 0) with `{ relu: true }`), with the bias (and ReLU) applied inside the product
+   * where the backend allows (`matmulBias`).
+   */
+  forward(x: NDArray, options: LinearForwardOptions = {}): NDArray {
     if (x.ndim !== 2 || x.shape[1] !== this.inFeatures) {
       throw new ShapeError(`LinearModule(${this.inFeatures}, ${this.outFeatures}).forward: expected x [batch, ${this.inFeatures}], got ${fmtShape(x.shape)}`);
     }
     this.#input = x;
     const wT = this.params.weight.T;
-    const xw = x.matmul(wT);
-    const y = xw.add(this.params.bias);
+    const y = matmulBias(x, wT, this.params.bias, { relu: options.relu ?? false });
     wT.dispose();
-    xw.dispose();
     return y;
   }
 
@@ -87,12 +101,14 @@ export class LinearModule {
     this.#input = null;
   }
 
-  /** Plain gradient descent on this layer: θ ← θ − lr · dθ. */
+  /**
+   * Plain gradient descent on this layer: θ ← θ − dθ · lr, one pass per parameter (the same values as the
+   * separate multiply and subtract).
+   */
   sgdStep(lr: number): void {
     for (const key of ["weight", "bias"] as const) {
-      const scaled = this.grads[key].mul(lr);
-      replaceArray(this.params, key, this.params[key].sub(scaled));
-      scaled.dispose();
+      const [updated] = fused(PLAIN_SGD, [this.params[key], this.grads[key]], [0, 0, 1, lr]);
+      replaceArray(this.params, key, updated!);
     }
   }
 }

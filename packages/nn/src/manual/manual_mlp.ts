@@ -31,9 +31,19 @@ export class ManualMLP {
     this.layers.push(new SoftMaxModule());
   }
 
-  /** Class probabilities [batch, nClasses] of x [batch, nInputs]. */
+  /**
+   * Class probabilities [batch, nClasses] of x [batch, nInputs]. A linear layer and the ReLU after it run as one
+   * product with the bias and ReLU in its epilogue (see `matmulBias`); the ReLU module remembers that output.
+   */
   forward(x: NDArray): NDArray {
-    for (const layer of this.layers) x = layer.forward(x);
+    for (let i = 0; i < this.layers.length; i++) {
+      const layer = this.layers[i]!, next = this.layers[i + 1];
+      if (layer instanceof LinearModule && next instanceof ReLUModule) {
+        x = layer.forward(x, { relu: true });
+        next.rememberOutput(x);
+        i++;
+      } else x = layer.forward(x);
+    }
     return x;
   }
 

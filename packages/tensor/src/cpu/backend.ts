@@ -26,11 +26,12 @@ function floats(s: Storage): Floats {
 }
 
 /** float32 GEMM through the WebAssembly SIMD kernels (packed, register-tiled, split over the worker pool). */
-const gemmWasm: Gemm = (transA, transB, m, n, k, a, aOffset, lda, b, bOffset, ldb, c, cOffset, ldc, accumulate) =>
+const gemmWasm: Gemm = (transA, transB, m, n, k, a, aOffset, lda, b, bOffset, ldb, c, cOffset, ldc, accumulate, epilogue) =>
   wasmGemm(
     transA, transB, m, n, k,
     a as Float32Array, aOffset, lda, b as Float32Array, bOffset, ldb, c as Float32Array, cOffset, ldc,
     accumulate ? 1 : 0,
+    epilogue && { bias: epilogue.bias as Float32Array, offset: epilogue.offset, relu: epilogue.relu },
   );
 
 function defaultFloat32Gemm(): Gemm {
@@ -188,6 +189,14 @@ export class CpuBackend implements Backend {
     const [batch, m] = a.shape as [number, number];
     const out = this.make(outDtype, batch * m * b.shape[2]!, false);
     matmulInto(a, b, out.data, this.gemmFor(outDtype));
+    return out;
+  }
+
+  matmulBias(a: StridedView, b: StridedView, bias: StridedView, relu: boolean, outDtype: DType): Storage {
+    if (!isFloat(outDtype)) throw new DTypeError(`cpu.matmulBias: needs a float dtype, got ${outDtype}`);
+    const [batch, m] = a.shape as [number, number];
+    const out = this.make(outDtype, batch * m * b.shape[2]!, false);
+    matmulInto(a, b, out.data, this.gemmFor(outDtype), { view: bias, relu });
     return out;
   }
 

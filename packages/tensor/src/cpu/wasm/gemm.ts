@@ -2,6 +2,7 @@
 // live in the kernels' memory (WasmFloat32Buffer views) are used in place; others are copied in and the
 // result copied out. Large products are split across the worker pool by rows or columns of C.
 import { scratch } from "./scratch.ts";
+import { GEMM_EPILOGUE } from "./gemm_kernel.ts";
 import { DTypeError, ShapeError, ValueError } from "../../errors.ts";
 import {
   activeKernels,
@@ -46,6 +47,21 @@ const CHUNKS_PER_THREAD = 2;
  */
 export type GemmSplitPolicy = "few" | "guided";
 let splitPolicy: GemmSplitPolicy = "few";
+
+/**
+ * Whether the threads pack the shared B together, each a range of its K blocks, before the product (true, the
+ * default) or the calling thread packs it alone while the others wait. Packing together costs a second wake-up of
+ * the workers per product: faster (1.03–1.14×) whenever the second core was free, slower when the machine was
+ * heavily loaded (docs/PERFORMANCE.md). Selectable so benchmarks can compare the two.
+ */
+let parallelPacking = true;
+
+/** Selects parallel (true) or single-thread packing of the shared B (for benchmarks); returns the previous. */
+export function setGemmParallelPacking(on: boolean): boolean {
+  const before = parallelPacking;
+  parallelPacking = on;
+  return before;
+}
 
 /** Selects how parallel products are cut into chunks (for benchmarks); returns the previous policy. */
 export function setGemmSplitPolicy(policy: GemmSplitPolicy): GemmSplitPolicy {
@@ -117,6 +133,17 @@ function checkOperand(
   }
 }
 
+/**
+ * What the product does to C after its last K block: add a bias row — the n floats bias[offset … offset + n) —
+ * to every row of C, then max(·, 0) when `relu`. Applied to each tile as it is stored, in the order
+ * matmul-then-add computes, so C equals the composed ops bit for bit.
+ */
+export interface GemmBias {
+  bias: Float32Array;
+  offset: number;
+  relu: boolean;
+}
+
 /** Where an operand sits in the memory: its byte address and the leading dimension to use there. */
 interface Placed {
   ptr: number;
@@ -128,6 +155,7 @@ interface Placed {
  * - transA: A is stored k×m (its transpose is used); otherwise m×k. Likewise transB: n×k, otherwise k×n.
  * - Offsets and leading dimensions are in elements of the given arrays; all storage is row-major.
  * - beta 0 overwrites C (whatever it held, NaN included), 1 adds to it.
+ * - `epilogue`, when given, adds a bias row and optionally applies ReLU (see GemmBias).
  */
 export function gemm(
   transA: boolean,
@@ -145,6 +173,7 @@ export function gemm(
   cOffset: number,
   ldc: number,
   beta: 0 | 1,
+  epilogue?: GemmBias,
 ): void {
   checkDim("m", m);
   checkDim("n", n);
@@ -157,13 +186,15 @@ export function gemm(
   checkOperand("A", a, aOffset, lda, aRows, aCols);
   checkOperand("B", b, bOffset, ldb, bRows, bCols);
   checkOperand("C", c, cOffset, ldc, m, n);
+  if (epilogue) checkOperand("bias", epilogue.bias, epilogue.offset, n, 1, n);
   if (m === 0 || n === 0) return;
 
   const heap = wasmRuntime().heap;
   // Addresses of in-memory operands first: an allocation below may grow (and, unshared, detach) the memory.
   const inA = heap.owns(a.buffer),
     inB = heap.owns(b.buffer),
-    inC = heap.owns(c.buffer);
+    inC = heap.owns(c.buffer),
+    inBias = epilogue !== undefined && heap.owns(epilogue.bias.buffer);
   const direct = (x: Float32Array, off: number, ld: number): Placed => ({
     ptr: x.byteOffset + off * 4,
     ld,
@@ -171,16 +202,18 @@ export function gemm(
   const aDirect = inA ? direct(a, aOffset, lda) : undefined;
   const bDirect = inB ? direct(b, bOffset, ldb) : undefined;
   const cDirect = inC ? direct(c, cOffset, ldc) : undefined;
+  const biasDirect = epilogue && inBias ? direct(epilogue.bias, epilogue.offset, n) : undefined;
 
   const aCount = inA || k === 0 ? 0 : aRows * aCols;
   const bCount = inB || k === 0 ? 0 : bRows * bCols;
   const cCount = inC ? 0 : m * n;
+  const biasCount = epilogue && !inBias ? n : 0;
   // Room for B packed once for all threads, when the product may be split by rows (see run).
   const sharedCount = splitPolicy === "few" && m >= n && k > 0 &&
       m * n * k >= PARALLEL_MIN_MACS
     ? Math.ceil(n / 8) * 8 * k
     : 0;
-  const base = scratch((aCount + bCount + cCount + sharedCount) * 4);
+  const base = scratch((aCount + bCount + cCount + biasCount + sharedCount) * 4);
   const f32 = heap.f32;
   let at = base;
   const copyIn = (
@@ -205,9 +238,11 @@ export function gemm(
     C = { ptr: at, ld: n };
     at += cCount * 4;
   }
+  const bias = epilogue ? biasDirect ?? copyIn(epilogue.bias, epilogue.offset, n, 1, n, biasCount) : undefined;
   const sharedB = sharedCount > 0 ? at : 0;
+  const epilogueCode = !epilogue ? GEMM_EPILOGUE.none : epilogue.relu ? GEMM_EPILOGUE.biasRelu : GEMM_EPILOGUE.bias;
 
-  run(transA, transB, m, n, k, A, B, C, beta, sharedB);
+  run(transA, transB, m, n, k, A, B, C, beta, sharedB, bias?.ptr ?? 0, epilogueCode);
 
   if (!cDirect) {
     const from = heap.f32.subarray(C.ptr >>> 2, (C.ptr >>> 2) + m * n);
@@ -245,6 +280,8 @@ function run(
   C: Placed,
   beta: 0 | 1,
   sharedB: number,
+  biasPtr: number,
+  epilogue: number,
 ): void {
   const kernels = activeKernels();
   const ta = transA ? 1 : 0, tb = transB ? 1 : 0;
@@ -278,17 +315,33 @@ function run(
       beta,
       callerWorkArea(),
       0,
+      biasPtr,
+      epilogue,
     );
     return;
   }
   // Chunks of rows all read the whole of B: pack it once here (at sharedB, sized by gemm) rather than once
   // per chunk.
   const packedB = byRows && sharedB !== 0 ? sharedB : 0;
-  if (packedB !== 0) kernels.gemmPackB(tb, n, k, B.ptr, B.ld, packedB);
+  if (packedB !== 0) {
+    // K blocks are independent: with two or more, the threads pack disjoint ranges of them at once.
+    const { kc } = wasmRuntime().tiling;
+    const blocks = Math.ceil(k / kc);
+    const parts = parallelPacking ? Math.min(blocks, threads) : 1;
+    if (parts < 2) kernels.gemmPackB(tb, n, k, B.ptr, B.ld, packedB, 0, k);
+    else {
+      const packs = Array.from({ length: parts }, (_, i) => {
+        const from = Math.floor((i * blocks) / parts) * kc, to = Math.min(k, Math.floor(((i + 1) * blocks) / parts) * kc);
+        return [tb, n, k, B.ptr, B.ld, packedB, from, to];
+      });
+      pool.run("gemmPackB", activeVariant(), packs, (a) => kernels.gemmPackB(...(a as Parameters<typeof kernels.gemmPackB>)));
+    }
+  }
   const chunks = parts.map(([from, to]): number[] => {
     const aPtr = byRows ? A.ptr + 4 * from * (transA ? 1 : A.ld) : A.ptr;
     const bPtr = byRows ? B.ptr : B.ptr + 4 * from * (transB ? B.ld : 1);
     const cPtr = C.ptr + 4 * from * (byRows ? C.ld : 1);
+    const chunkBias = byRows || epilogue === GEMM_EPILOGUE.none ? biasPtr : biasPtr + 4 * from;
     const rows = byRows ? to - from : m;
     const cols = byRows ? n : to - from;
     return [
@@ -306,6 +359,8 @@ function run(
       beta,
       0, // replaced by the running thread's scratch
       packedB,
+      chunkBias,
+      epilogue,
     ];
   });
   const own = callerWorkArea();

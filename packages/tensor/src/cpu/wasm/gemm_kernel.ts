@@ -219,8 +219,37 @@ function emitPack(mb: ModuleBuilder, name: string, R: number): FunctionBuilder {
 }
 
 /**
- * kernel(pa, pb, kc, c, ldcBytes, accumulate, mr, nr, tile): C tile (mr×nr ≤ MR×8) at c gets the product
- * of one packed A micro-panel and one packed B micro-panel, added to C when `accumulate` is 1.
+ * epilogue(c, ldcBytes, rows, cols, bias, relu): C[r][j] = C[r][j] + bias[j], then max(·, 0) when `relu`, over a
+ * rows×cols block at c; the bias is `cols` floats at byte address `bias`. The scalar form, for edge tiles and the
+ * empty (k = 0) product. f32.max keeps NaN (relu(NaN) = NaN) and gives +0 for −0, as the relu op does.
+ */
+function emitEpilogue(mb: ModuleBuilder): FunctionBuilder {
+  const f = mb.func("gemmEpilogue", [i32, i32, i32, i32, i32, i32], [], false);
+  const [c, ldcBytes, rows, cols, bias, relu] = f.params;
+  const [r, j, row, src] = f.locals(i32, 4);
+  const v = f.local(ValType.f32);
+  f.forRange(r, 0, rows, 1, () => {
+    f.set(row, () => f.i32Add(c, () => f.i32Mul(r, ldcBytes)));
+    f.set(src, bias);
+    f.forRange(j, 0, cols, 1, () => {
+      f.set(v, () => f.f32Add(() => f.f32Load(0, row), () => f.f32Load(0, src)));
+      f.f32Store(0, row, () => f.select(() => f.f32Max(v, () => f.f32Const(0)), v, relu));
+      f.inc(row, 4);
+      f.inc(src, 4);
+    });
+  });
+  return f;
+}
+
+/** `epilogue` argument of the micro-kernel and of the exported gemm: what happens to C after the last K block. */
+export const GEMM_EPILOGUE = { none: 0, bias: 1, biasRelu: 2 } as const;
+
+/**
+ * kernel(pa, pb, kc, c, ldcBytes, accumulate, mr, nr, tile, bias, epilogue): C tile (mr×nr ≤ MR×8) at c gets the product
+ * of one packed A micro-panel and one packed B micro-panel, added to C when `accumulate` is 1. With an
+ * `epilogue` (GEMM_EPILOGUE; only on the last K block) the stored tile then gets the bias row (the tile's nr
+ * floats at byte address `bias`) added and, for biasRelu, max(·, 0) — a second pass over the tile while it is
+ * still in L1, in the order matmul-then-add computes, so the values equal the composed ops bit for bit.
  *
  * Per k step: two v128 loads of B, one v128 load of four A values that pshufd broadcasts lane by lane, one
  * load32_splat for the fifth row, ten multiply-adds. Fewer loads matter because an engine without
@@ -230,6 +259,7 @@ function emitMicroKernel(
   mb: ModuleBuilder,
   t: GemmTiling,
   relaxed: boolean,
+  epilogueFn: FunctionBuilder,
 ): FunctionBuilder {
   const MR = t.mr;
   const U = t.unroll;
@@ -240,11 +270,11 @@ function emitMicroKernel(
   }
   const f = mb.func(
     "gemmMicroKernel",
-    [i32, i32, i32, i32, i32, i32, i32, i32, i32],
+    [i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32],
     [],
     false,
   );
-  const [pa, pb, kc, c, ldcBytes, accumulate, mr, nr, tile] = f.params;
+  const [pa, pb, kc, c, ldcBytes, accumulate, mr, nr, tile, bias, epilogue] = f.params;
   const acc = f.locals(ValType.v128, 2 * MR);
   const b0 = f.local(ValType.v128);
   const b1 = f.local(ValType.v128);
@@ -320,6 +350,24 @@ function emitMicroKernel(
         if (i + 1 < MR) f.inc(row, ldcBytes);
       }
     });
+    f.if(epilogue, () => {
+      f.set(b0, () => f.v128Load(0, bias));
+      f.set(b1, () => f.v128Load(16, bias));
+      for (const relu of [false, true]) {
+        f.if(() => f.i32Eq(epilogue, relu ? GEMM_EPILOGUE.biasRelu : GEMM_EPILOGUE.bias), () => {
+          f.set(row, c);
+          for (let i = 0; i < MR; i++) {
+            for (const [off, bv] of [[0, b0], [16, b1]] as const) {
+              f.v128Store(off, row, () =>
+                relu
+                  ? f.f32x4Max(() => f.f32x4Add(() => f.v128Load(off, row), bv), () => f.v128Zero())
+                  : f.f32x4Add(() => f.v128Load(off, row), bv));
+            }
+            if (i + 1 < MR) f.inc(row, ldcBytes);
+          }
+        });
+      }
+    });
   }, () => {
     // Edge tile: spill the accumulators, then write only the mr×nr part that lies inside C.
     for (let i = 0; i < MR; i++) {
@@ -340,19 +388,24 @@ function emitMicroKernel(
         f.inc(src, 4);
       });
     });
+    f.if(epilogue, () => {
+      f.call(epilogueFn, c, ldcBytes, mr, nr, bias, () => f.i32Eq(epilogue, GEMM_EPILOGUE.biasRelu));
+    });
   });
   return f;
 }
 
 /**
- * Exported `gemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, beta, work, packedB)`. Pointers are byte
+ * Exported `gemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, beta, work, packedB, bias, epilogue)`. Pointers are byte
  * addresses, leading dimensions are in elements, beta is 0 (overwrite C) or 1 (accumulate into C), and
  * `work` is this thread's scratch of gemmWorkFloats(t) floats. `packedB` is 0, or the whole of op(B) as
  * `gemmPackB` laid it out (then B is not read and not packed again: threads that split C by rows share
- * one packing instead of each re-packing all of B).
+ * one packing instead of each re-packing all of B). `epilogue` (GEMM_EPILOGUE) adds the n floats at byte
+ * address `bias` to every row of C (then max(·, 0) for biasRelu) as each tile of the last K block is stored.
  *
- * Exported `gemmPackB(transB, n, k, b, ldb, dst)` packs all of op(B) (k×n) at dst, block (jc, pc) at float
- * jc·k + pc·roundUp(nc, NR): packedFloats(n, k) = roundUp(n, NR)·k floats in all.
+ * Exported `gemmPackB(transB, n, k, b, ldb, dst, kFrom, kTo)` packs op(B) (k×n) at dst, block (jc, pc) at float
+ * jc·k + pc·roundUp(nc, NR): packedFloats(n, k) = roundUp(n, NR)·k floats in all. Only the K blocks with
+ * kFrom ≤ pc < kTo (kFrom a multiple of KC) are packed, so threads can pack disjoint ranges of blocks at once.
  */
 export function emitGemm(
   mb: ModuleBuilder,
@@ -366,17 +419,18 @@ export function emitGemm(
   }
   const packA = emitPack(mb, "gemmPackA", t.mr);
   const packB = emitPack(mb, "gemmPackB", t.nr);
-  const kernel = emitMicroKernel(mb, t, relaxed);
+  const epilogueFn = emitEpilogue(mb);
+  const kernel = emitMicroKernel(mb, t, relaxed, epilogueFn);
 
-  const whole = mb.func("gemmPackB", Array(6).fill(i32));
+  const whole = mb.func("gemmPackB", Array(8).fill(i32));
   {
-    const [transB, n, k, b, ldb, dst] = whole.params;
+    const [transB, n, k, b, ldb, dst, kFrom, kTo] = whole.params;
     const [sBk, sBj, jc, nc, pc, kc] = whole.locals(i32, 6);
     whole.set(sBk, () => whole.select(1, ldb, transB));
     whole.set(sBj, () => whole.select(ldb, 1, transB));
     whole.forRange(jc, 0, n, t.nc, () => {
       whole.set(nc, () => whole.i32MinS(t.nc, () => whole.i32Sub(n, jc)));
-      whole.forRange(pc, 0, k, t.kc, () => {
+      whole.forRange(pc, kFrom, kTo, t.kc, () => {
         whole.set(kc, () => whole.i32MinS(t.kc, () => whole.i32Sub(k, pc)));
         whole.call(
           packB,
@@ -400,7 +454,7 @@ export function emitGemm(
     });
   }
 
-  const f = mb.func("gemm", Array(14).fill(i32));
+  const f = mb.func("gemm", Array(16).fill(i32));
   const [
     transA,
     transB,
@@ -416,7 +470,10 @@ export function emitGemm(
     beta,
     work,
     packedWhole,
+    bias,
+    epilogue,
   ] = f.params;
+  const epilogueHere = f.local(i32);
   const ownPackedB = f.local(i32);
   const [sAi, sAk, sBk, sBj] = f.locals(i32, 4);
   const [jc, nc, pc, kc, ic, mc, jr, ir, accumulate] = f.locals(i32, 9);
@@ -441,6 +498,9 @@ export function emitGemm(
         );
       });
     });
+    f.if(epilogue, () => {
+      f.call(epilogueFn, c, ldcBytes, m, n, bias, () => f.i32Eq(epilogue, GEMM_EPILOGUE.biasRelu));
+    });
     f.return();
   });
 
@@ -459,6 +519,8 @@ export function emitGemm(
       f.set(kc, () => f.i32MinS(t.kc, () => f.i32Sub(k, pc)));
       // Later K blocks always add to what the first one wrote.
       f.set(accumulate, () => f.i32Or(beta, () => f.i32GtS(pc, 0)));
+      // The bias (and ReLU) go on with the last K block, when C holds the whole sum.
+      f.set(epilogueHere, () => f.select(epilogue, 0, () => f.i32GeS(() => f.i32Add(pc, kc), k)));
       f.if(packedWhole, () => {
         f.set(
           packedB,
@@ -536,6 +598,8 @@ export function emitGemm(
               () => f.i32MinS(t.mr, () => f.i32Sub(mc, ir)),
               () => f.i32MinS(t.nr, () => f.i32Sub(nc, jr)),
               tile,
+              () => f.i32Add(bias, () => f.i32Shl(() => f.i32Add(jc, jr), 2)),
+              epilogueHere,
             );
           });
         });

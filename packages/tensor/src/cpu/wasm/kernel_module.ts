@@ -45,6 +45,8 @@ export interface KernelCoreExports {
     beta: number,
     work: number,
     packedB: number,
+    bias: number,
+    epilogue: number,
   ): void;
   /** Packs all of op(B) for `gemm`'s packedB argument; see gemm_kernel.ts. */
   gemmPackB(
@@ -54,6 +56,8 @@ export interface KernelCoreExports {
     b: number,
     ldb: number,
     dst: number,
+    kFrom: number,
+    kTo: number,
   ): void;
   peak(iterations: number, out: number): void;
 }
@@ -87,6 +91,7 @@ export const kernelNames = [
   "sumRowsF32",
   "sumStridedF32",
   "transposeF32",
+  "gemmPackB",
   "maxRowsF32",
   "minRowsF32",
   "firstIndexRowsF32",

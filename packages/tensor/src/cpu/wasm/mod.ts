@@ -14,6 +14,7 @@ export {
   gemm,
   type GemmSplitPolicy,
   PARALLEL_MIN_MACS,
+  setGemmParallelPacking,
   setGemmSplitPolicy,
 } from "./gemm.ts";
 export { WasmUnavailableError } from "./runtime.ts";
