@@ -1,5 +1,6 @@
 // GEMM on the default MLP job's shapes and 1024³, comparing the ways of cutting a parallel product into
-// chunks (policies of setGemmSplitPolicy) and of packing the B that row chunks share (setGemmParallelPacking)
+// chunks (policies of setGemmSplitPolicy), of packing the B that row chunks share (setGemmParallelPacking) and
+// cutting deep products along K (setGemmKSplit)
 // interleaved in one process, against the 2-thread Wasm-SIMD multiply-add ceiling measured in the same rounds.
 // Prints a Markdown table.
 //
@@ -8,6 +9,7 @@ import {
   gemm,
   type GemmSplitPolicy,
   measurePeakGflops,
+  setGemmKSplit,
   setGemmParallelPacking,
   setGemmSplitPolicy,
   setNumThreads,
@@ -85,11 +87,14 @@ interface Config {
   name: string;
   policy: GemmSplitPolicy;
   parallelPacking: boolean;
+  /** Whether deep products are cut along K (setGemmKSplit); the rows above are without it. */
+  kSplit: boolean;
 }
 const configs: Config[] = [
-  { name: "guided", policy: "guided", parallelPacking: false },
-  { name: "few, B packed by the caller", policy: "few", parallelPacking: false },
-  { name: "few", policy: "few", parallelPacking: true },
+  { name: "guided", policy: "guided", parallelPacking: false, kSplit: false },
+  { name: "few, B packed by the caller", policy: "few", parallelPacking: false, kSplit: false },
+  { name: "few", policy: "few", parallelPacking: true, kSplit: false },
+  { name: "few + K split (default)", policy: "few", parallelPacking: true, kSplit: true },
 ];
 
 const A = wasmAlloc(1024 * 3072),
@@ -102,6 +107,7 @@ setNumThreads(2);
 const runOnce = (s: Shape, config: Config): number => {
   setGemmSplitPolicy(config.policy);
   setGemmParallelPacking(config.parallelPacking);
+  setGemmKSplit(config.kSplit);
   const lda = s.transA ? s.m : s.k, ldb = s.transB ? s.k : s.n;
   // Small products are repeated so each timing is a few milliseconds.
   const reps = Math.max(1, Math.round(2e8 / (2 * s.m * s.n * s.k)));
@@ -156,9 +162,9 @@ console.log(
     })\n`,
 );
 console.log(
-  "| shape | split | median ms | GFLOP/s | % of ceiling | speed vs guided |",
+  "| shape | split | median ms | GFLOP/s | % of ceiling | speed vs guided | speed vs few |",
 );
-console.log("|---|---|---:|---:|---:|---:|");
+console.log("|---|---|---:|---:|---:|---:|---:|");
 for (const s of shapes) {
   const ms = (name: string) => median(times.get(`${s.name}/${name}`)!);
   for (const p of configs) {
@@ -166,10 +172,11 @@ for (const s of shapes) {
     const ratio = p.policy === "guided"
       ? ""
       : `${(ms("guided") / ms(p.name)).toFixed(2)}×`;
+    const vsFew = p.name === "few" || p.policy === "guided" ? "" : `${(ms("few") / ms(p.name)).toFixed(2)}×`;
     console.log(
       `| ${s.name} | ${p.name} | ${ms(p.name).toFixed(3)} | ${g.toFixed(1)} | ${
         (100 * g / peak).toFixed(0)
-      } | ${ratio} |`,
+      } | ${ratio} | ${vsFew} |`,
     );
   }
 }

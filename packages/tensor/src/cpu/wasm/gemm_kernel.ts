@@ -241,6 +241,53 @@ function emitEpilogue(mb: ModuleBuilder): FunctionBuilder {
   return f;
 }
 
+/**
+ * Exported `gemmAddPartial(c, ldcBytes, p, rows, cols, bias, epilogue)`: C[r][j] = C[r][j] + P[r][j] over a rows×cols
+ * block, P dense (rows of `cols` floats at byte address p), then the epilogue (GEMM_EPILOGUE, bias at byte address
+ * `bias`) on the sum — the last step of a product whose K range was cut in two (see gemm.ts), in the order the
+ * uncut product's epilogue runs, so gemm + bias and gemm then add still agree bit for bit. Four columns at a time,
+ * then the scalar rest; f32x4.max and f32.max both keep NaN and turn −0 into +0, as the relu op does.
+ */
+function emitAddPartial(mb: ModuleBuilder): void {
+  const f = mb.func("gemmAddPartial", [i32, i32, i32, i32, i32, i32, i32]);
+  const [c, ldcBytes, p, rows, cols, bias, epilogue] = f.params;
+  const [r, j, row, src, b, vecCols] = f.locals(i32, 6);
+  const v = f.local(ValType.v128);
+  const x = f.local(ValType.f32);
+  f.set(vecCols, () => f.i32And(cols, -4));
+  f.set(src, p);
+  f.forRange(r, 0, rows, 1, () => {
+    f.set(row, () => f.i32Add(c, () => f.i32Mul(r, ldcBytes)));
+    f.set(b, bias);
+    f.forRange(j, 0, vecCols, 4, () => {
+      f.set(v, () => f.f32x4Add(() => f.v128Load(0, row), () => f.v128Load(0, src)));
+      f.if(epilogue, () => {
+        f.set(v, () => f.f32x4Add(v, () => f.v128Load(0, b)));
+        f.if(() => f.i32Eq(epilogue, GEMM_EPILOGUE.biasRelu), () => {
+          f.set(v, () => f.f32x4Max(v, () => f.v128Zero()));
+        });
+      });
+      f.v128Store(0, row, v);
+      f.inc(row, 16);
+      f.inc(src, 16);
+      f.inc(b, 16);
+    });
+    f.forRange(j, vecCols, cols, 1, () => {
+      f.set(x, () => f.f32Add(() => f.f32Load(0, row), () => f.f32Load(0, src)));
+      f.if(epilogue, () => {
+        f.set(x, () => f.f32Add(x, () => f.f32Load(0, b)));
+        f.if(() => f.i32Eq(epilogue, GEMM_EPILOGUE.biasRelu), () => {
+          f.set(x, () => f.f32Max(x, () => f.f32Const(0)));
+        });
+      });
+      f.f32Store(0, row, x);
+      f.inc(row, 4);
+      f.inc(src, 4);
+      f.inc(b, 4);
+    });
+  });
+}
+
 /** `epilogue` argument of the micro-kernel and of the exported gemm: what happens to C after the last K block. */
 export const GEMM_EPILOGUE = { none: 0, bias: 1, biasRelu: 2 } as const;
 
@@ -421,6 +468,7 @@ export function emitGemm(
   const packB = emitPack(mb, "gemmPackB", t.nr);
   const epilogueFn = emitEpilogue(mb);
   const kernel = emitMicroKernel(mb, t, relaxed, epilogueFn);
+  emitAddPartial(mb);
 
   const whole = mb.func("gemmPackB", Array(8).fill(i32));
   {
