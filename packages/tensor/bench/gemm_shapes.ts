@@ -1,10 +1,11 @@
 // GEMM on the default MLP job's shapes and 1024³, comparing the ways of cutting a parallel product into
 // chunks (policies of setGemmSplitPolicy), of packing the B that row chunks share (setGemmParallelPacking) and
 // cutting deep products along K (setGemmKSplit)
-// interleaved in one process, against the 2-thread Wasm-SIMD multiply-add ceiling measured in the same rounds.
+// interleaved in one process, against the Wasm-SIMD multiply-add ceiling of as many threads measured in the same
+// rounds.
 // Prints a Markdown table.
 //
-//   deno run -A packages/tensor/bench/gemm_shapes.ts [--rounds 15]
+//   deno run -A packages/tensor/bench/gemm_shapes.ts [--rounds 15] [--threads 2]
 import {
   gemm,
   type GemmSplitPolicy,
@@ -24,6 +25,8 @@ const argv: string[] =
     [];
 const at = argv.indexOf("--rounds");
 const rounds = at >= 0 ? Number(argv[at + 1]) : 15;
+const threadsAt = argv.indexOf("--threads");
+const threads = threadsAt >= 0 ? Number(argv[threadsAt + 1]) : 2;
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -102,7 +105,7 @@ const A = wasmAlloc(1024 * 3072),
   C = wasmAlloc(1024 * 3072);
 A.view.forEach((_, i, v) => (v[i] = Math.random() - 0.5));
 B.view.forEach((_, i, v) => (v[i] = Math.random() - 0.5));
-setNumThreads(2);
+setNumThreads(threads);
 
 const runOnce = (s: Shape, config: Config): number => {
   setGemmSplitPolicy(config.policy);
@@ -139,9 +142,9 @@ const peaks: number[] = [];
 for (const s of shapes) {
   for (const p of configs) for (let w = 0; w < 3; w++) runOnce(s, p);
 }
-measurePeakGflops(2, 6_000_000);
+measurePeakGflops(threads, 6_000_000);
 for (let r = 0; r < rounds; r++) {
-  peaks.push(measurePeakGflops(2, 6_000_000));
+  peaks.push(measurePeakGflops(threads, 6_000_000));
   for (const s of shapes) {
     for (const p of configs) {
       const key = `${s.name}/${p.name}`;
@@ -154,7 +157,7 @@ const peak = median(peaks);
 const info = wasmSimdInfo();
 console.log(
   `relaxed SIMD ${info.relaxed}; tile ${info.gemmTiling.mr}×${info.gemmTiling.nr}, kc ${info.gemmTiling.kc}; ` +
-    `2 threads; median of ${rounds} interleaved rounds; 2-thread ceiling ${
+    `${threads} thread(s); median of ${rounds} interleaved rounds; ${threads}-thread ceiling ${
       peak.toFixed(1)
     } GFLOP/s ` +
     `(min ${Math.min(...peaks).toFixed(1)}, max ${
