@@ -132,13 +132,16 @@ function checkCase(c: SplitCase): void {
   }
 }
 
-// Deep products that gemm cuts along K: k ≥ 1024 and k ≥ 4·max(m, n).
+// Deep products that gemm cuts along K: k ≥ 1024, m ≥ n and k ≥ 4·m.
 const deepCase: fc.Arbitrary<SplitCase> = splitCase.chain((c) =>
   fc.record({
     m: fc.integer({ min: 30, max: 256 }),
     n: fc.integer({ min: 30, max: 256 }),
     k: fc.integer({ min: 1024, max: 1500 }),
-  }).map((d) => ({ ...c, ...d, k: Math.max(d.k, 4 * Math.max(d.m, d.n)) }))
+  }).map((d) => {
+    const [m, n] = d.m >= d.n ? [d.m, d.n] : [d.n, d.m];
+    return { ...c, m, n, k: Math.max(d.k, 4 * m) };
+  })
 );
 
 /** The MLP job's products big enough to split: forward x·W1ᵀ, dW1 = doutᵀ·x, the evaluation's x·W1ᵀ. */

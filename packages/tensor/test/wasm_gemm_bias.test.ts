@@ -112,7 +112,7 @@ const parallelCase = fc.record<Case>({
 // Deep enough to be cut along K (the MLP's x·W1ᵀ kind): the epilogue then runs with the partials' sum.
 const deepCase = fc.record<Case>({
   ...common,
-  m: fc.integer({ min: 30, max: 260 }),
+  m: fc.integer({ min: 120, max: 260 }),
   n: fc.integer({ min: 30, max: 120 }),
   k: fc.integer({ min: 1040, max: 1300 }),
 });
