@@ -1,13 +1,16 @@
 // GEMM on the default MLP job's shapes and 1024³, comparing the ways of cutting a parallel product into
-// chunks (policies of setGemmSplitPolicy) and of packing the B that row chunks share (setGemmParallelPacking)
-// interleaved in one process, against the 2-thread Wasm-SIMD multiply-add ceiling measured in the same rounds.
+// chunks (policies of setGemmSplitPolicy), of packing the B that row chunks share (setGemmParallelPacking) and
+// cutting deep products along K (setGemmKSplit)
+// interleaved in one process, against the Wasm-SIMD multiply-add ceiling of as many threads measured in the same
+// rounds.
 // Prints a Markdown table.
 //
-//   deno run -A packages/tensor/bench/gemm_shapes.ts [--rounds 15]
+//   deno run -A packages/tensor/bench/gemm_shapes.ts [--rounds 15] [--threads 2]
 import {
   gemm,
   type GemmSplitPolicy,
   measurePeakGflops,
+  setGemmKSplit,
   setGemmParallelPacking,
   setGemmSplitPolicy,
   setNumThreads,
@@ -22,6 +25,8 @@ const argv: string[] =
     [];
 const at = argv.indexOf("--rounds");
 const rounds = at >= 0 ? Number(argv[at + 1]) : 15;
+const threadsAt = argv.indexOf("--threads");
+const threads = threadsAt >= 0 ? Number(argv[threadsAt + 1]) : 2;
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -85,11 +90,14 @@ interface Config {
   name: string;
   policy: GemmSplitPolicy;
   parallelPacking: boolean;
+  /** Whether deep products are cut along K (setGemmKSplit); the rows above are without it. */
+  kSplit: boolean;
 }
 const configs: Config[] = [
-  { name: "guided", policy: "guided", parallelPacking: false },
-  { name: "few, B packed by the caller", policy: "few", parallelPacking: false },
-  { name: "few", policy: "few", parallelPacking: true },
+  { name: "guided", policy: "guided", parallelPacking: false, kSplit: false },
+  { name: "few, B packed by the caller", policy: "few", parallelPacking: false, kSplit: false },
+  { name: "few", policy: "few", parallelPacking: true, kSplit: false },
+  { name: "few + K split (default)", policy: "few", parallelPacking: true, kSplit: true },
 ];
 
 const A = wasmAlloc(1024 * 3072),
@@ -97,11 +105,12 @@ const A = wasmAlloc(1024 * 3072),
   C = wasmAlloc(1024 * 3072);
 A.view.forEach((_, i, v) => (v[i] = Math.random() - 0.5));
 B.view.forEach((_, i, v) => (v[i] = Math.random() - 0.5));
-setNumThreads(2);
+setNumThreads(threads);
 
 const runOnce = (s: Shape, config: Config): number => {
   setGemmSplitPolicy(config.policy);
   setGemmParallelPacking(config.parallelPacking);
+  setGemmKSplit(config.kSplit);
   const lda = s.transA ? s.m : s.k, ldb = s.transB ? s.k : s.n;
   // Small products are repeated so each timing is a few milliseconds.
   const reps = Math.max(1, Math.round(2e8 / (2 * s.m * s.n * s.k)));
@@ -133,9 +142,9 @@ const peaks: number[] = [];
 for (const s of shapes) {
   for (const p of configs) for (let w = 0; w < 3; w++) runOnce(s, p);
 }
-measurePeakGflops(2, 6_000_000);
+measurePeakGflops(threads, 6_000_000);
 for (let r = 0; r < rounds; r++) {
-  peaks.push(measurePeakGflops(2, 6_000_000));
+  peaks.push(measurePeakGflops(threads, 6_000_000));
   for (const s of shapes) {
     for (const p of configs) {
       const key = `${s.name}/${p.name}`;
@@ -148,7 +157,7 @@ const peak = median(peaks);
 const info = wasmSimdInfo();
 console.log(
   `relaxed SIMD ${info.relaxed}; tile ${info.gemmTiling.mr}×${info.gemmTiling.nr}, kc ${info.gemmTiling.kc}; ` +
-    `2 threads; median of ${rounds} interleaved rounds; 2-thread ceiling ${
+    `${threads} thread(s); median of ${rounds} interleaved rounds; ${threads}-thread ceiling ${
       peak.toFixed(1)
     } GFLOP/s ` +
     `(min ${Math.min(...peaks).toFixed(1)}, max ${
@@ -156,9 +165,9 @@ console.log(
     })\n`,
 );
 console.log(
-  "| shape | split | median ms | GFLOP/s | % of ceiling | speed vs guided |",
+  "| shape | split | median ms | GFLOP/s | % of ceiling | speed vs guided | speed vs few |",
 );
-console.log("|---|---|---:|---:|---:|---:|");
+console.log("|---|---|---:|---:|---:|---:|---:|");
 for (const s of shapes) {
   const ms = (name: string) => median(times.get(`${s.name}/${name}`)!);
   for (const p of configs) {
@@ -166,10 +175,11 @@ for (const s of shapes) {
     const ratio = p.policy === "guided"
       ? ""
       : `${(ms("guided") / ms(p.name)).toFixed(2)}×`;
+    const vsFew = p.name === "few" || p.policy === "guided" ? "" : `${(ms("few") / ms(p.name)).toFixed(2)}×`;
     console.log(
       `| ${s.name} | ${p.name} | ${ms(p.name).toFixed(3)} | ${g.toFixed(1)} | ${
         (100 * g / peak).toFixed(0)
-      } | ${ratio} |`,
+      } | ${ratio} | ${vsFew} |`,
     );
   }
 }

@@ -1,11 +1,13 @@
 // The WebAssembly SGEMM split across two threads, under each way of cutting it into chunks, against the
 // plain TypeScript GEMM run in float64 on the same values: the MLP job's kind of shapes scaled down (skinny
-// C, K across several K blocks), either operand transposed, padded leading dimensions, offsets, accumulate.
+// C, K across several K blocks), either operand transposed, padded leading dimensions, offsets, accumulate;
+// products cut along K (the MLP's own shapes among them) also give the same bits on one thread as on two.
 // Shared by vitest (Node 20: plain SIMD, not unrolled) and the Deno run (relaxed SIMD, unrolled).
 import fc from "fast-check";
 import { gemmPlain } from "../src/cpu/gemm.ts";
 import {
   gemm,
+  kSplitPoint,
   PARALLEL_MIN_MACS,
   setGemmSplitPolicy,
   setNumThreads,
@@ -130,6 +132,56 @@ function checkCase(c: SplitCase): void {
   }
 }
 
+// Deep products that gemm cuts along K: k ≥ 1024, m ≥ n and k ≥ 4·m.
+const deepCase: fc.Arbitrary<SplitCase> = splitCase.chain((c) =>
+  fc.record({
+    m: fc.integer({ min: 30, max: 256 }),
+    n: fc.integer({ min: 30, max: 256 }),
+    k: fc.integer({ min: 1024, max: 1500 }),
+  }).map((d) => {
+    const [m, n] = d.m >= d.n ? [d.m, d.n] : [d.n, d.m];
+    return { ...c, m, n, k: Math.max(d.k, 4 * m) };
+  })
+);
+
+/** The MLP job's products big enough to split: forward x·W1ᵀ, dW1 = doutᵀ·x, the evaluation's x·W1ᵀ. */
+const mlpShapes: SplitCase[] = [
+  [false, true, 200, 100, 3072],
+  [true, false, 100, 3072, 200],
+  [false, true, 500, 100, 3072],
+].map(([transA, transB, m, n, k], i) => ({
+  transA: transA as boolean,
+  transB: transB as boolean,
+  m: m as number,
+  n: n as number,
+  k: k as number,
+  pad: [0, 0, 0],
+  off: [0, 0, 0],
+  accumulate: i % 2 === 1,
+  inMemory: true,
+  seed: 11 + i,
+}));
+
+/** checkCase on two threads, and the bits of C the same on one thread as on two. */
+function checkThreadsAgree(c: SplitCase): void {
+  setNumThreads(2);
+  checkCase(c);
+  const lda = (c.transA ? c.m : c.k) + c.pad[0], ldb = (c.transB ? c.k : c.n) + c.pad[1], ldc = c.n + c.pad[2];
+  const a = values(c.off[0] + (c.transA ? c.k : c.m) * lda, c.seed);
+  const b = values(c.off[1] + (c.transB ? c.n : c.k) * ldb, c.seed + 1);
+  const c0 = values(c.off[2] + c.m * ldc, c.seed + 2);
+  const product = (threads: number) => {
+    setNumThreads(threads);
+    const out = c0.slice();
+    gemm(c.transA, c.transB, c.m, c.n, c.k, a, c.off[0], lda, b, c.off[1], ldb, out, c.off[2], ldc, c.accumulate ? 1 : 0);
+    return out;
+  };
+  const one = product(1), two = product(2);
+  for (let i = 0; i < one.length; i++) {
+    if (!Object.is(one[i], two[i])) throw new Error(`C[${i}] differs between one and two threads for ${JSON.stringify(c)}`);
+  }
+}
+
 export function gemmSplitCases(numRuns = 8): KernelCase[] {
   const wide: KernelCase = {
     // B wider than one column block (NC = 1024) and deeper than one K block: the packed blocks of a B
@@ -154,7 +206,33 @@ export function gemmSplitCases(numRuns = 8): KernelCase[] {
       }
     },
   };
-  return [wide].concat((["few", "guided"] as const).map((policy) => ({
+  const deep: KernelCase = {
+    name: "gemm cut along K matches the float64 reference and gives the same bits on one thread as on two",
+    run: () => {
+      try {
+        fc.assert(
+          fc.property(deepCase, (c) => {
+            if (kSplitPoint(c.m, c.n, c.k) === 0) throw new Error(`not cut along K: ${JSON.stringify(c)}`);
+            checkThreadsAgree(c);
+          }),
+          { numRuns },
+        );
+      } finally {
+        setNumThreads(2);
+      }
+    },
+  };
+  const mlp: KernelCase = {
+    name: "gemm on the MLP job's exact shapes matches the float64 reference, same bits on one thread as on two",
+    run: () => {
+      try {
+        for (const c of mlpShapes) checkThreadsAgree(c);
+      } finally {
+        setNumThreads(2);
+      }
+    },
+  };
+  return [wide, deep, mlp].concat((["few", "guided"] as const).map((policy) => ({
     name:
       `gemm split over two threads ("${policy}" chunks) matches the float64 reference`,
     run: () => {

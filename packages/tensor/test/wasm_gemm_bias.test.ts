@@ -1,7 +1,7 @@
 // The GEMM bias (+ReLU) epilogue against the same product without it followed by the float32 add and relu:
 // the epilogue runs in that order on each stored tile, so the two agree bit for bit — on random shapes that
 // cover every edge tile and K block, both transposes, padded and offset operands, beta 0 and 1, k = 0, a
-// bias in and out of the kernels' memory, one and two threads (split by rows and by columns), plain and
+// bias in and out of the kernels' memory, one and two threads (split by rows, by columns and along K), plain and
 // relaxed SIMD.
 import fc from "fast-check";
 import { afterAll, describe, expect, test } from "vitest";
@@ -12,7 +12,7 @@ type V8Module = { setFlagsFromString(flags: string): void };
 const nodeProcess = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
 (nodeProcess?.getBuiltinModule?.("node:v8") as V8Module | undefined)?.setFlagsFromString("--experimental-wasm-relaxed-simd");
 
-const { gemm, setNumThreads, setRelaxedSimd, stopWasmWorkers, wasmSimdInfo, PARALLEL_MIN_MACS } = await import(
+const { gemm, kSplitPoint, setNumThreads, setRelaxedSimd, stopWasmWorkers, wasmSimdInfo, PARALLEL_MIN_MACS } = await import(
   "../src/cpu/wasm/mod.ts"
 );
 const { wasmAlloc } = await import("./wasm_buffers.ts");
@@ -109,6 +109,13 @@ const parallelCase = fc.record<Case>({
   n: fc.integer({ min: 30, max: 230 }),
   k: fc.integer({ min: 300, max: 700 }),
 }).map((c) => (c.seed % 2 ? c : { ...c, m: c.n, n: c.m }));
+// Deep enough to be cut along K (the MLP's x·W1ᵀ kind): the epilogue then runs with the partials' sum.
+const deepCase = fc.record<Case>({
+  ...common,
+  m: fc.integer({ min: 120, max: 260 }),
+  n: fc.integer({ min: 30, max: 120 }),
+  k: fc.integer({ min: 1040, max: 1300 }),
+});
 
 const variants = [
   { name: "plain SIMD", relaxed: false },
@@ -133,6 +140,20 @@ describe.each(variants)("gemm bias epilogue, $name", ({ relaxed }) => {
       }),
       { numRuns: 8 },
     );
+  }, 60_000);
+
+  test.skipIf(!available)("equals it when cut along K, on one thread and on two", () => {
+    setRelaxedSimd(relaxed);
+    for (const threads of [1, 2]) {
+      setNumThreads(threads);
+      fc.assert(
+        fc.property(deepCase, (c) => {
+          expect(kSplitPoint(c.m, c.n, c.k)).toBeGreaterThan(0);
+          runCase(c);
+        }),
+        { numRuns: 4 },
+      );
+    }
   }, 60_000);
 });
 

@@ -56,6 +56,34 @@ let splitPolicy: GemmSplitPolicy = "few";
  */
 let parallelPacking = true;
 
+/**
+ * A product much deeper than it is wide or tall (the MLP's x·W1ᵀ: 200×100 outputs over k = 3072) is cut along K in
+ * two halves: each thread packs and multiplies only its half of A and B — no operand is packed twice and no
+ * packing waits for another thread, with one wake-up — and the caller then adds the second half's partial C into
+ * the first (gemmAddPartial, which also runs the epilogue). The cut depends on the shape only, never on the thread
+ * count, so one and two threads give the same bits. Adding the partial costs m·n adds, negligible once
+ * k ≥ KSPLIT_MIN_K; k ≥ KSPLIT_DEPTH_RATIO·m (m ≥ n) keeps the partial C small next to the operands.
+ */
+const KSPLIT_MIN_K = 1024;
+const KSPLIT_DEPTH_RATIO = 4;
+let kSplitEnabled = true;
+
+/** Enables (true, the default) or disables cutting deep products along K (for benchmarks); returns the previous. */
+export function setGemmKSplit(on: boolean): boolean {
+  const before = kSplitEnabled;
+  kSplitEnabled = on;
+  return before;
+}
+
+/** Where gemm cuts an m×n×k product along K: the first depth of the second half, or 0 when it does not cut. */
+export function kSplitPoint(m: number, n: number, k: number): number {
+  if (!kSplitEnabled || m * n * k < PARALLEL_MIN_MACS) return 0;
+  // Only tall C (m ≥ n, split by rows otherwise): wide deep products, split by columns, gained nothing (0.93–0.99×).
+  if (m < n || k < KSPLIT_MIN_K || k < KSPLIT_DEPTH_RATIO * m) return 0;
+  // Halves on a multiple of 8 depth steps: whole unrolled micro-kernel iterations and 4×4 packing transposes.
+  return Math.floor(k / 16) * 8;
+}
+
 /** Selects parallel (true) or single-thread packing of the shared B (for benchmarks); returns the previous. */
 export function setGemmParallelPacking(on: boolean): boolean {
   const before = parallelPacking;
@@ -209,11 +237,14 @@ export function gemm(
   const cCount = inC ? 0 : m * n;
   const biasCount = epilogue && !inBias ? n : 0;
   // Room for B packed once for all threads, when the product may be split by rows (see run).
-  const sharedCount = splitPolicy === "few" && m >= n && k > 0 &&
+  const kSplit = kSplitPoint(m, n, k);
+  const sharedCount = kSplit === 0 && splitPolicy === "few" && m >= n && k > 0 &&
       m * n * k >= PARALLEL_MIN_MACS
     ? Math.ceil(n / 8) * 8 * k
     : 0;
-  const base = scratch((aCount + bCount + cCount + biasCount + sharedCount) * 4);
+  // The second K half's partial C, when the product is cut along K.
+  const partialCount = kSplit > 0 ? m * n : 0;
+  const base = scratch((aCount + bCount + cCount + biasCount + sharedCount + partialCount) * 4);
   const f32 = heap.f32;
   let at = base;
   const copyIn = (
@@ -240,9 +271,11 @@ export function gemm(
   }
   const bias = epilogue ? biasDirect ?? copyIn(epilogue.bias, epilogue.offset, n, 1, n, biasCount) : undefined;
   const sharedB = sharedCount > 0 ? at : 0;
+  at += sharedCount * 4;
   const epilogueCode = !epilogue ? GEMM_EPILOGUE.none : epilogue.relu ? GEMM_EPILOGUE.biasRelu : GEMM_EPILOGUE.bias;
 
-  run(transA, transB, m, n, k, A, B, C, beta, sharedB, bias?.ptr ?? 0, epilogueCode);
+  if (kSplit > 0) runKSplit(transA, transB, m, n, k, kSplit, A, B, C, beta, at, bias?.ptr ?? 0, epilogueCode);
+  else run(transA, transB, m, n, k, A, B, C, beta, sharedB, bias?.ptr ?? 0, epilogueCode);
 
   if (!cDirect) {
     const from = heap.f32.subarray(C.ptr >>> 2, (C.ptr >>> 2) + m * n);
@@ -369,6 +402,59 @@ function run(
     args[SCRATCH_ARG] = own;
     kernels.gemm(...args);
   }, SCRATCH_ARG);
+}
+
+/**
+ * The product cut along K at `kSplit` (see kSplitPoint): the first half into C (with beta), the second into the
+ * dense m×n partial at byte address `partial`, on two threads when the pool has them, else one after the other;
+ * then C += partial and the epilogue on the calling thread.
+ */
+function runKSplit(
+  transA: boolean,
+  transB: boolean,
+  m: number,
+  n: number,
+  k: number,
+  kSplit: number,
+  A: Placed,
+  B: Placed,
+  C: Placed,
+  beta: 0 | 1,
+  partial: number,
+  biasPtr: number,
+  epilogue: number,
+): void {
+  const kernels = activeKernels();
+  const ta = transA ? 1 : 0, tb = transB ? 1 : 0;
+  const half = (from: number, to: number, c: Placed, b: 0 | 1): number[] => [
+    ta,
+    tb,
+    m,
+    n,
+    to - from,
+    A.ptr + 4 * from * (transA ? A.ld : 1),
+    A.ld,
+    B.ptr + 4 * from * (transB ? 1 : B.ld),
+    B.ld,
+    c.ptr,
+    c.ld,
+    b,
+    0, // replaced by the running thread's scratch
+    0,
+    0,
+    GEMM_EPILOGUE.none,
+  ];
+  const halves = [half(0, kSplit, C, beta), half(kSplit, k, { ptr: partial, ld: n }, 0)];
+  const own = callerWorkArea();
+  const onCaller = (a: readonly number[]) => {
+    const args = [...a] as Parameters<typeof kernels.gemm>;
+    args[SCRATCH_ARG] = own;
+    kernels.gemm(...args);
+  };
+  const pool = workerPool();
+  if (pool) pool.run("gemm", activeVariant(), halves, onCaller, SCRATCH_ARG);
+  else halves.forEach(onCaller);
+  kernels.gemmAddPartial(C.ptr, C.ld * 4, partial, m, n, biasPtr, epilogue);
 }
 
 /** Position of `work` in the gemm export's arguments. */

@@ -14,7 +14,8 @@
 // broadcast loads also fits 15, but needs 8 loads per k step instead of 4; where every load carries a
 // software bounds check (Deno) that costs more than the sixth row gains. Packing makes every micro-kernel
 // load a sequential stream, and zero padding lets it always compute a full tile; only the store of an edge
-// tile is partial.
+// tile is partial. A last column panel of at most four columns goes through a one-vector (5×4) variant instead,
+// so n = 100 computes 100 columns rather than 104 (1–2 % of the MLP's x·W1ᵀ; docs/PERFORMANCE.md).
 import { InternalError } from "../../errors.ts";
 import {
   type FunctionBuilder,
@@ -241,6 +242,53 @@ function emitEpilogue(mb: ModuleBuilder): FunctionBuilder {
   return f;
 }
 
+/**
+ * Exported `gemmAddPartial(c, ldcBytes, p, rows, cols, bias, epilogue)`: C[r][j] = C[r][j] + P[r][j] over a rows×cols
+ * block, P dense (rows of `cols` floats at byte address p), then the epilogue (GEMM_EPILOGUE, bias at byte address
+ * `bias`) on the sum — the last step of a product whose K range was cut in two (see gemm.ts), in the order the
+ * uncut product's epilogue runs, so gemm + bias and gemm then add still agree bit for bit. Four columns at a time,
+ * then the scalar rest; f32x4.max and f32.max both keep NaN and turn −0 into +0, as the relu op does.
+ */
+function emitAddPartial(mb: ModuleBuilder): void {
+  const f = mb.func("gemmAddPartial", [i32, i32, i32, i32, i32, i32, i32]);
+  const [c, ldcBytes, p, rows, cols, bias, epilogue] = f.params;
+  const [r, j, row, src, b, vecCols] = f.locals(i32, 6);
+  const v = f.local(ValType.v128);
+  const x = f.local(ValType.f32);
+  f.set(vecCols, () => f.i32And(cols, -4));
+  f.set(src, p);
+  f.forRange(r, 0, rows, 1, () => {
+    f.set(row, () => f.i32Add(c, () => f.i32Mul(r, ldcBytes)));
+    f.set(b, bias);
+    f.forRange(j, 0, vecCols, 4, () => {
+      f.set(v, () => f.f32x4Add(() => f.v128Load(0, row), () => f.v128Load(0, src)));
+      f.if(epilogue, () => {
+        f.set(v, () => f.f32x4Add(v, () => f.v128Load(0, b)));
+        f.if(() => f.i32Eq(epilogue, GEMM_EPILOGUE.biasRelu), () => {
+          f.set(v, () => f.f32x4Max(v, () => f.v128Zero()));
+        });
+      });
+      f.v128Store(0, row, v);
+      f.inc(row, 16);
+      f.inc(src, 16);
+      f.inc(b, 16);
+    });
+    f.forRange(j, vecCols, cols, 1, () => {
+      f.set(x, () => f.f32Add(() => f.f32Load(0, row), () => f.f32Load(0, src)));
+      f.if(epilogue, () => {
+        f.set(x, () => f.f32Add(x, () => f.f32Load(0, b)));
+        f.if(() => f.i32Eq(epilogue, GEMM_EPILOGUE.biasRelu), () => {
+          f.set(x, () => f.f32Max(x, () => f.f32Const(0)));
+        });
+      });
+      f.f32Store(0, row, x);
+      f.inc(row, 4);
+      f.inc(src, 4);
+      f.inc(b, 4);
+    });
+  });
+}
+
 /** `epilogue` argument of the micro-kernel and of the exported gemm: what happens to C after the last K block. */
 export const GEMM_EPILOGUE = { none: 0, bias: 1, biasRelu: 2 } as const;
 
@@ -260,8 +308,12 @@ function emitMicroKernel(
   t: GemmTiling,
   relaxed: boolean,
   epilogueFn: FunctionBuilder,
+  vectors: 1 | 2,
 ): FunctionBuilder {
   const MR = t.mr;
+  // Columns of the tile: two v128 (NR = 8), or one for the narrow variant (see emitGemm).
+  const V = vectors;
+  const width = 4 * V;
   const U = t.unroll;
   if ((U & (U - 1)) !== 0) {
     throw new InternalError(
@@ -269,13 +321,13 @@ function emitMicroKernel(
     );
   }
   const f = mb.func(
-    "gemmMicroKernel",
+    V === 2 ? "gemmMicroKernel" : "gemmMicroKernelNarrow",
     [i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32],
     [],
     false,
   );
   const [pa, pb, kc, c, ldcBytes, accumulate, mr, nr, tile, bias, epilogue] = f.params;
-  const acc = f.locals(ValType.v128, 2 * MR);
+  const acc = f.locals(ValType.v128, V * MR);
   const b0 = f.local(ValType.v128);
   const b1 = f.local(ValType.v128);
   const aQuad = f.local(ValType.v128);
@@ -290,7 +342,7 @@ function emitMicroKernel(
   const step = (u: number) => {
     const aOff = u * MR * 4;
     f.set(b0, () => f.v128Load(u * 32, pb));
-    f.set(b1, () => f.v128Load(u * 32 + 16, pb));
+    if (V === 2) f.set(b1, () => f.v128Load(u * 32 + 16, pb));
     for (let i = 0; i < MR; i++) {
       if (i % 4 === 0 && i + 4 <= MR) {
         f.set(aQuad, () => f.v128Load(aOff + i * 4, pa));
@@ -298,11 +350,13 @@ function emitMicroKernel(
       if (Math.floor(i / 4) * 4 + 4 <= MR) {
         f.set(a, () => f.f32x4BroadcastLane(i % 4, aQuad));
       } else f.set(a, () => f.v128Load32Splat(aOff + i * 4, pa));
-      f.set(acc[2 * i], () => f.f32x4MulAdd(relaxed, a, b0, acc[2 * i]));
-      f.set(
-        acc[2 * i + 1],
-        () => f.f32x4MulAdd(relaxed, a, b1, acc[2 * i + 1]),
-      );
+      f.set(acc[V * i], () => f.f32x4MulAdd(relaxed, a, b0, acc[V * i]));
+      if (V === 2) {
+        f.set(
+          acc[2 * i + 1],
+          () => f.f32x4MulAdd(relaxed, a, b1, acc[2 * i + 1]),
+        );
+      }
     }
   };
 
@@ -327,37 +381,34 @@ function emitMicroKernel(
     });
   }
 
-  f.if(() => f.i32And(() => f.i32Eq(mr, MR), () => f.i32Eq(nr, 8)), () => {
+  f.if(() => f.i32And(() => f.i32Eq(mr, MR), () => f.i32Eq(nr, width)), () => {
     f.set(row, c);
     f.if(accumulate, () => {
       for (let i = 0; i < MR; i++) {
-        f.v128Store(
-          0,
-          row,
-          () => f.f32x4Add(() => f.v128Load(0, row), acc[2 * i]),
-        );
-        f.v128Store(
-          16,
-          row,
-          () => f.f32x4Add(() => f.v128Load(16, row), acc[2 * i + 1]),
-        );
+        for (let v = 0; v < V; v++) {
+          f.v128Store(
+            16 * v,
+            row,
+            () => f.f32x4Add(() => f.v128Load(16 * v, row), acc[V * i + v]),
+          );
+        }
         if (i + 1 < MR) f.inc(row, ldcBytes);
       }
     }, () => {
       for (let i = 0; i < MR; i++) {
-        f.v128Store(0, row, acc[2 * i]);
-        f.v128Store(16, row, acc[2 * i + 1]);
+        for (let v = 0; v < V; v++) f.v128Store(16 * v, row, acc[V * i + v]);
         if (i + 1 < MR) f.inc(row, ldcBytes);
       }
     });
     f.if(epilogue, () => {
       f.set(b0, () => f.v128Load(0, bias));
-      f.set(b1, () => f.v128Load(16, bias));
+      if (V === 2) f.set(b1, () => f.v128Load(16, bias));
+      const biasVectors = ([[0, b0], [16, b1]] as const).slice(0, V);
       for (const relu of [false, true]) {
         f.if(() => f.i32Eq(epilogue, relu ? GEMM_EPILOGUE.biasRelu : GEMM_EPILOGUE.bias), () => {
           f.set(row, c);
           for (let i = 0; i < MR; i++) {
-            for (const [off, bv] of [[0, b0], [16, b1]] as const) {
+            for (const [off, bv] of biasVectors) {
               f.v128Store(off, row, () =>
                 relu
                   ? f.f32x4Max(() => f.f32x4Add(() => f.v128Load(off, row), bv), () => f.v128Zero())
@@ -371,8 +422,7 @@ function emitMicroKernel(
   }, () => {
     // Edge tile: spill the accumulators, then write only the mr×nr part that lies inside C.
     for (let i = 0; i < MR; i++) {
-      f.v128Store(i * 32, tile, acc[2 * i]);
-      f.v128Store(i * 32 + 16, tile, acc[2 * i + 1]);
+      for (let v = 0; v < V; v++) f.v128Store(i * 32 + 16 * v, tile, acc[V * i + v]);
     }
     f.forRange(r, 0, mr, 1, () => {
       f.set(row, () => f.i32Add(c, () => f.i32Mul(r, ldcBytes)));
@@ -420,7 +470,9 @@ export function emitGemm(
   const packA = emitPack(mb, "gemmPackA", t.mr);
   const packB = emitPack(mb, "gemmPackB", t.nr);
   const epilogueFn = emitEpilogue(mb);
-  const kernel = emitMicroKernel(mb, t, relaxed, epilogueFn);
+  const kernel = emitMicroKernel(mb, t, relaxed, epilogueFn, 2);
+  const narrowKernel = emitMicroKernel(mb, t, relaxed, epilogueFn, 1);
+  emitAddPartial(mb);
 
   const whole = mb.func("gemmPackB", Array(8).fill(i32));
   {
@@ -585,22 +637,26 @@ export function emitGemm(
                   ),
               ),
           );
+          // A last panel of at most four columns (n = 100 leaves four) goes through the one-vector kernel, which
+          // does half the multiply-adds of padding it to eight.
           f.forRange(ir, 0, mc, t.mr, () => {
-            f.call(
-              kernel,
-              () =>
-                f.i32Add(packedA, () => f.i32Mul(ir, () => f.i32Shl(kc, 2))),
-              pbPanel,
-              kc,
-              () => f.i32Add(cBlock, () => f.i32Mul(ir, ldcBytes)),
-              ldcBytes,
-              accumulate,
-              () => f.i32MinS(t.mr, () => f.i32Sub(mc, ir)),
-              () => f.i32MinS(t.nr, () => f.i32Sub(nc, jr)),
-              tile,
-              () => f.i32Add(bias, () => f.i32Shl(() => f.i32Add(jc, jr), 2)),
-              epilogueHere,
-            );
+            const call = (fn: FunctionBuilder) =>
+              f.call(
+                fn,
+                () =>
+                  f.i32Add(packedA, () => f.i32Mul(ir, () => f.i32Shl(kc, 2))),
+                pbPanel,
+                kc,
+                () => f.i32Add(cBlock, () => f.i32Mul(ir, ldcBytes)),
+                ldcBytes,
+                accumulate,
+                () => f.i32MinS(t.mr, () => f.i32Sub(mc, ir)),
+                () => f.i32MinS(t.nr, () => f.i32Sub(nc, jr)),
+                tile,
+                () => f.i32Add(bias, () => f.i32Shl(() => f.i32Add(jc, jr), 2)),
+                epilogueHere,
+              );
+            f.if(() => f.i32LeS(() => f.i32Sub(nc, jr), 4), () => call(narrowKernel), () => call(kernel));
           });
         });
       });

@@ -59,6 +59,8 @@ export interface KernelCoreExports {
     kFrom: number,
     kTo: number,
   ): void;
+  /** C += P, then the epilogue: the reduction of a product cut along K; see gemm_kernel.ts. */
+  gemmAddPartial(c: number, ldcBytes: number, p: number, rows: number, cols: number, bias: number, epilogue: number): void;
   peak(iterations: number, out: number): void;
 }
 

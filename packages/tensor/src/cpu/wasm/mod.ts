@@ -13,7 +13,9 @@ import {
 export {
   gemm,
   type GemmSplitPolicy,
+  kSplitPoint,
   PARALLEL_MIN_MACS,
+  setGemmKSplit,
   setGemmParallelPacking,
   setGemmSplitPolicy,
 } from "./gemm.ts";
