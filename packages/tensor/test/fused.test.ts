@@ -42,6 +42,16 @@ function sameBits(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
   return true;
 }
 
+/** `fused` over `inputs` (parameters 0.75, −2.5) equals the op-by-op chain bit for bit, output by output. */
+function expectFusedBitsEqualOpByOp(outs: Expr[], inputs: NDArray[], shape: number[]): void {
+  const got = fused(outs, inputs, [0.75, -2.5]);
+  outs.forEach((e, j) => {
+    const want = opByOp(e, inputs, [0.75, -2.5], shape);
+    expect(got[j]!.shape).toEqual(shape);
+    expect(sameBits(got[j]!.dataSync(), want.dataSync())).toBe(true);
+  });
+}
+
 describe("fused elementwise kernel (CPU)", () => {
   test("random expression graphs: the WebAssembly kernel equals the op-by-op chain bit for bit (float32)", () => {
     fc.assert(
@@ -74,12 +84,7 @@ describe("fused elementwise kernel (CPU)", () => {
         const shape = [Math.max(dims[0]!, Math.ceil(64 / dims.slice(1).reduce((a, b) => a * b, 1))), ...dims.slice(1)];
         const shapes = keeps.map((k, i) => shape.map((d, j) => (i === 0 || k[j] ? d : 1)));
         const inputs = shapes.map((s, i) => tensor(values(s, seed + i), { dtype: "float32" }).reshape(s));
-        const got = fused(outs, inputs, [0.75, -2.5]);
-        outs.forEach((e, j) => {
-          const want = opByOp(e, inputs, [0.75, -2.5], shape);
-          expect(got[j]!.shape).toEqual(shape);
-          expect(sameBits(got[j]!.dataSync(), want.dataSync())).toBe(true);
-        });
+        expectFusedBitsEqualOpByOp(outs, inputs, shape);
       }),
       { numRuns: 100 },
     );
@@ -188,12 +193,7 @@ describe("small fused programs (outputs under kernel memory's minimum size) run 
         const storages = cpuBackend.fused!(program, views, shape, [0.75, -2.5]);
         expect(storages).toBeDefined();
         for (const s of storages!) new NDArray(s, shape).dispose();
-        const got = fused(outs, inputs, [0.75, -2.5]);
-        outs.forEach((e, j) => {
-          const want = opByOp(e, inputs, [0.75, -2.5], shape);
-          expect(got[j]!.shape).toEqual(shape);
-          expect(sameBits(got[j]!.dataSync(), want.dataSync())).toBe(true);
-        });
+        expectFusedBitsEqualOpByOp(outs, inputs, shape);
       }),
       { numRuns: 100 },
     );
