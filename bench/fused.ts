@@ -162,6 +162,7 @@ async function row(name: string, make: (fusedOn: boolean) => () => void): Promis
     if (key && !torchNote && typeof peer !== "string") {
       try {
         for (const threads of [1, 2] as const) torchTimes[threads].push(...(await peer.time(key, threads, 1)));
+        await peer.settle(); // OpenBLAS's threads spin on after a product: not during backprop's next runs
       } catch (e) {
         torchNote = e instanceof Error ? e.message : String(e);
       }

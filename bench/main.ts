@@ -65,7 +65,18 @@ function makeRunner(fw: Framework, w: Workload): Runner {
 }
 
 /** Milliseconds per run of `reps` back-to-back runs (one by default). */
-async function timeBurst(r: Runner, reps = 1): Promise<number> {
+/**
+ * Untimed runs before each timed burst, for about this long and at least one run, for every framework (PyTorch's
+ * child does the same): after another framework's rounds or the wait for PyTorch's threads, the caches, the
+ * thread pool and the cores start cold, and the first few milliseconds run up to 1.5–2× slower.
+ */
+const WARM_MS = 20;
+
+async function timeBurst(r: Runner, reps = 1, warmMs = 0): Promise<number> {
+  if (warmMs > 0) {
+    const w = performance.now();
+    do await r.run(); while (performance.now() - w < warmMs);
+  }
   const t = performance.now();
   for (let i = 0; i < reps; i++) await r.run();
   return (performance.now() - t) / reps;
@@ -82,6 +93,9 @@ interface TorchMeasured {
   note?: string;
 }
 
+/** Milliseconds waited after each PyTorch burst for its threads to go idle (see TorchPeer.settle). */
+const settleWaits: number[] = [];
+
 /** PyTorch's rounds of one workload at 1 and 2 threads, one burst each per `round()` call. */
 class TorchRounds {
   times: Record<1 | 2, number[]> = { 1: [], 2: [] };
@@ -93,13 +107,16 @@ class TorchRounds {
     for (const t of [1, 2] as const) {
       const [ms] = await this.peer.time(this.key, t, 1);
       this.reps[t] = Math.min(MAX_BURST, Math.max(1, Math.ceil(BURST_MS / Math.max(ms!, 1e-3))));
+      settleWaits.push(await this.peer.settle());
     }
   }
 
+  /** One burst per thread count, each followed by a wait until the child's threads are idle again. */
   async round(): Promise<void> {
     for (const t of [1, 2] as const) {
-      const ms = await this.peer.time(this.key, t, this.reps[t]);
+      const ms = await this.peer.time(this.key, t, this.reps[t], WARM_MS);
       this.times[t].push(ms.reduce((a, b) => a + b, 0) / ms.length);
+      settleWaits.push(await this.peer.settle());
     }
   }
 
@@ -147,7 +164,7 @@ async function measure(w: Workload, peer?: TorchPeer): Promise<{ r: Record<Frame
     for (const a of active) {
       try {
         await select(a.fw);
-        a.times.push(await timeBurst(a.runner, a.reps));
+        a.times.push(await timeBurst(a.runner, a.reps, WARM_MS));
       } catch (e) {
         result[a.fw] = { note: `fails: ${shortError(e)}` };
       }
@@ -289,7 +306,7 @@ async function main(): Promise<void> {
   console.log(`- runtime: Deno ${Deno.version.deno} (V8 ${Deno.version.v8}); TF.js ${tfVersion}`);
   console.log(`- kernels: ${info.relaxedSimd ? "relaxed" : "plain"} SIMD, ${info.threads} threads`);
   console.log(`- load average before: ${loadBefore}`);
-  console.log(`- rounds: ${ROUNDS} per framework after warm-up, interleaved; each times a burst of back-to-back runs of about ${BURST_MS} ms (at most ${MAX_BURST} runs; one run when a run is longer); medians of the time per run\n`);
+  console.log(`- rounds: ${ROUNDS} per framework after warm-up, interleaved; each times a burst of back-to-back runs of about ${BURST_MS} ms (at most ${MAX_BURST} runs; one run when a run is longer) after ${WARM_MS} ms (at least one run) of untimed runs; medians of the time per run\n`);
 
   // One call of the ceiling loop can run on the engine's baseline tier or lose the core to another process: a
   // warm-up call, then the median of five (as packages/tensor/bench/gemm_shapes.ts does).
@@ -336,7 +353,7 @@ async function main(): Promise<void> {
     const g = w4.w.flops / w4.r.backprop.ms / 1e6;
     console.log(`- backprop GEMM 1024³: ${g.toFixed(1)} GFLOP/s = ${((100 * g) / peak2).toFixed(0)} % of the 2-thread ceiling`);
   }
-  console.log(`- PyTorch: ${typeof torch === "string" ? torch : `${torch.torch}, ${torch.blas}; medians of the better of 1 and 2 threads (t), bursts interleaved with the JavaScript rounds`}`);
+  console.log(`- PyTorch: ${typeof torch === "string" ? torch : `${torch.torch}, ${torch.blas}; medians of the better of 1 and 2 threads (t), bursts interleaved with the JavaScript rounds, each followed by a wait until its threads are idle (OpenBLAS's spin after a product; median ${median(settleWaits).toFixed(0)} ms, at most ${Math.max(...settleWaits).toFixed(0)} ms)`}`);
   if (!flag("no-mlp-run")) await jobTable(Number(option("job-rounds", "3")));
   console.log(`- load average after: ${await loadAverage()}`);
   const json = option("json", "");

@@ -162,11 +162,17 @@ def answer(request, runners):
             runners[key] = runner(key)
         except KeyError:
             raise ValueError(f"time: unknown key {key!r}") from None
+    warm_ms = request.get("warm_ms", 0)
+    if not isinstance(warm_ms, (int, float)) or warm_ms < 0:
+        raise ValueError(f"time {key}: expected warm_ms >= 0, found {warm_ms!r}")
     torch.set_num_threads(threads)
     run, times = runners[key], []
-    # One warm-up run per request: a thread-count switch or another framework's rounds in between leave the
-    # caches and thread pool cold.
+    # Untimed runs for warm_ms (at least one) per request, as bench/main.ts does before each of its bursts: a
+    # thread-count switch or another framework's rounds in between leave the caches and thread pool cold.
+    start = time.perf_counter()
     run()
+    while (time.perf_counter() - start) * 1000 < warm_ms:
+        run()
     for _ in range(rounds):
         t = time.perf_counter()
         run()

@@ -71,12 +71,15 @@ export class TorchPeer {
     return new TorchPeer(child, lines, hello);
   }
 
-  /** Per-round milliseconds of `rounds` rounds of workload `key` (after warm-up) at `threads` threads. */
-  async time(key: string, threads: 1 | 2, rounds: number): Promise<number[]> {
+  /**
+   * Per-round milliseconds of `rounds` rounds of workload `key` at `threads` threads, after untimed runs for
+   * `warmMs` (at least one run).
+   */
+  async time(key: string, threads: 1 | 2, rounds: number, warmMs = 0): Promise<number[]> {
     if (this.#closed) throw new Error(`TorchPeer.time(${key}): the PyTorch child is closed`);
     let line: IteratorResult<string>;
     try {
-      await this.#writer.write(new TextEncoder().encode(JSON.stringify({ op: "time", key, threads, rounds }) + "\n"));
+      await this.#writer.write(new TextEncoder().encode(JSON.stringify({ op: "time", key, threads, rounds, warm_ms: warmMs }) + "\n"));
       line = await this.#lines.next();
     } catch {
       line = { done: true, value: undefined }; // stdin or stdout broke: the child is gone
@@ -89,6 +92,31 @@ export class TorchPeer {
     const reply = JSON.parse(line.value);
     if (reply.error) throw new Error(`TorchPeer.time(${key}): ${reply.error}`);
     return reply.ms as number[];
+  }
+
+  /**
+   * Waits until the child stops using the CPU, at most `maxMs`, and returns the milliseconds waited. OpenBLAS's
+   * worker threads spin for about 130 ms after a product before they sleep (measured on this kind of machine): a
+   * round timed in that window runs on one core of two. Linux only (/proc/<pid>/task/<tid>/schedstat); elsewhere it
+   * waits `maxMs / 4`.
+   */
+  async settle(maxMs = 1000, windowMs = 10): Promise<number> {
+    const start = performance.now();
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    let before = await cpuNanoseconds(this.#child.pid);
+    if (before === undefined) {
+      await sleep(maxMs / 4);
+      return performance.now() - start;
+    }
+    while (performance.now() - start < maxMs) {
+      await sleep(windowMs);
+      const after = await cpuNanoseconds(this.#child.pid);
+      if (after === undefined) break;
+      // Idle: under 5 % of one core over the window (the child's own reads and timers).
+      if (after - before < windowMs * 1e6 * 0.05) break;
+      before = after;
+    }
+    return performance.now() - start;
   }
 
   /** Asks the child to quit (kills it if it does not) and waits for it. */
@@ -111,6 +139,23 @@ export class TorchPeer {
     }, 2000);
     await this.#child.status;
     clearTimeout(timer);
+  }
+}
+
+/** The CPU time of every thread of process `pid`, in nanoseconds, or undefined where /proc cannot tell. */
+async function cpuNanoseconds(pid: number): Promise<number | undefined> {
+  try {
+    let total = 0;
+    for await (const task of Deno.readDir(`/proc/${pid}/task`)) {
+      try {
+        total += Number((await Deno.readTextFile(`/proc/${pid}/task/${task.name}/schedstat`)).split(" ")[0]);
+      } catch {
+        // the thread exited between the listing and the read
+      }
+    }
+    return total;
+  } catch {
+    return undefined;
   }
 }
 
