@@ -11,7 +11,7 @@ import {
   maxPool2d,
   type Node,
   noGrad,
-  type Tensor,
+  Tensor,
   tensor,
 } from "../src/mod.ts";
 import { check, leaf } from "./helpers.ts";
@@ -281,5 +281,91 @@ describe("memory", () => {
     x.dispose();
     expect(x.isDisposed).toBe(true);
     expect(grad.isDisposed).toBe(true);
+  });
+});
+
+describe("a leaf takes over a gradient made for it alone", () => {
+  /** x ↦ 2x whose backward hands out, for each input, the arrays `pick` chooses from a fresh 2g (recorded). */
+  function doubler(pick: (fresh: T.NDArray, incoming: T.NDArray) => T.NDArray[], made: T.NDArray[]) {
+    return class Doubler extends Function {
+      static override forward(_ctx: FunctionCtx, ...xs: Tensor[]): Tensor {
+        return xs.reduce((s, x) => s.add(x.mul(2)), xs[0]!.mul(0));
+      }
+      static override backward(_ctx: FunctionCtx, g: Tensor): Tensor[] {
+        const fresh = g.value.mul(2);
+        made.push(fresh);
+        return pick(fresh, g.value).map((a) => new Tensor(a));
+      }
+    };
+  }
+
+  test("inside tidy, a fresh gradient becomes the grad itself and outlives the scope", () => {
+    const made: T.NDArray[] = [];
+    const Doubler = doubler((fresh) => [fresh], made);
+    const x = leaf([1, -2, 3], [3]);
+    T.tidy(() => Doubler.apply(x).mul(tensor([1, 10, 100], { dtype: "float64" })).sum().backward());
+    expect(x.grad!.value).toBe(made[0]);
+    expect(made[0]!.isDisposed).toBe(false);
+    expect(values(x.grad)).toEqual([2, 20, 200]);
+  });
+
+  test("one array returned for two leaves: each gets its own, disposing one leaves the other", () => {
+    const made: T.NDArray[] = [];
+    const Doubler = doubler((fresh) => [fresh, fresh], made);
+    const a = leaf([1, 2], [2]), b = leaf([3, 4], [2]);
+    T.tidy(() => Doubler.apply(a, b).sum().backward());
+    expect(a.grad!.value).not.toBe(b.grad!.value);
+    a.grad!.dispose();
+    expect(values(b.grad)).toEqual([2, 2]);
+  });
+
+  test("one array returned for a leaf and for a non-leaf that feeds the same leaf again", () => {
+    const made: T.NDArray[] = [];
+    const Doubler = doubler((fresh) => [fresh, fresh], made);
+    const a = leaf([1, 2], [2]);
+    // y = 2a + 2(3a): dy/da = 2 + 6 = 8, the second part through the non-leaf 3a after a got its first share.
+    T.tidy(() => Doubler.apply(a, a.mul(3)).sum().backward());
+    expect(values(a.grad)).toEqual([8, 8]);
+    expect(a.grad!.value).not.toBe(made[0]);
+  });
+
+  test("one array returned for a non-leaf and a leaf that gets another share before the non-leaf's rule runs", () => {
+    const made: T.NDArray[] = [];
+    // Rules: 2g for the first and last input, g itself for the middle one.
+    const Rule = doubler((fresh, incoming) => [fresh, incoming, fresh], made);
+    const a = leaf([1, 2], [2]);
+    // The engine runs Rule, then 5a's rule (a gets a share), then 3a's rule, which still reads Rule's first
+    // gradient: a must not have taken that array over. da = 3·2 + 5·1 + 2 = 13.
+    T.tidy(() => Rule.apply(a.mul(3), a.mul(5), a).sum().backward());
+    expect(values(a.grad)).toEqual([13, 13]);
+  });
+
+  test("a gradient passed through from the node's own, or made outside tidy, is copied", () => {
+    const made: T.NDArray[] = [];
+    const Through = doubler((_fresh, incoming) => [incoming], made);
+    const x = leaf([1, 2], [2]);
+    let seed: T.NDArray | undefined;
+    T.tidy(() => {
+      seed = T.ones([2], { dtype: "float64" });
+      Through.apply(x).backward(seed);
+    });
+    expect(seed!.isDisposed).toBe(true);
+    expect(values(x.grad)).toEqual([1, 1]);
+
+    const Doubler = doubler((fresh) => [fresh], made);
+    const z = leaf([1, 2], [2]);
+    Doubler.apply(z).sum().backward();
+    expect(z.grad!.value).not.toBe(made[made.length - 1]);
+    expect(values(z.grad)).toEqual([2, 2]);
+  });
+
+  test("a kept array returned by a backward rule stays its owner's", () => {
+    const owned = T.full([2], 5, { dtype: "float64" }).keep();
+    const Kept = doubler(() => [owned], []);
+    const x = leaf([1, 2], [2]);
+    T.tidy(() => Kept.apply(x).sum().backward());
+    expect(x.grad!.value).not.toBe(owned);
+    owned.dispose();
+    expect(values(x.grad)).toEqual([5, 5]);
   });
 });

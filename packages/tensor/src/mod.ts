@@ -41,7 +41,7 @@ export { getBackend, hasBackend, listBackends, registerBackend } from "./backend
 export type { Shape } from "./shape.ts";
 export { broadcastShapes, contiguousStrides, sizeOf } from "./shape.ts";
 export type { Disposable } from "./scope.ts";
-export { keep, OWNED_ARRAYS, tidy } from "./scope.ts";
+export { isTemporary, keep, OWNED_ARRAYS, tidy } from "./scope.ts";
 export { defaultGenerator, Generator, manualSeed, philox4x32, philoxBlock } from "./random.ts";
 export { NDArray } from "./ndarray.ts";
 export { formatArray } from "./format.ts";

@@ -33,6 +33,14 @@ export function track<T extends Disposable>(x: T): T {
   return x;
 }
 
+/**
+ * Whether the innermost open `tidy` scope will dispose `x` when it ends: a temporary that nothing has kept or
+ * returned from an inner scope. Lets a consumer take over such an array instead of copying it.
+ */
+export function isTemporary(x: Disposable): boolean {
+  return scopes[scopes.length - 1]?.has(x) ?? false;
+}
+
 /** Removes `x` from every open scope so no `tidy` disposes it. Returns `x`. */
 export function keep<T extends Disposable>(x: T): T {
   for (const s of scopes) s.delete(x);
