@@ -4,17 +4,10 @@
 import fc from "fast-check";
 import { afterAll, describe, expect, test } from "vitest";
 import { ValueError } from "../src/errors.ts";
+import { allowRelaxedSimdOnNode } from "./node_relaxed_simd.ts";
 import { gemmOperands, type GemmLayout, type GemmOperands } from "./gemm_operands.ts";
 
-// Node 20 validates relaxed SIMD only with this flag; set before the kernels are first compiled.
-type V8Module = { setFlagsFromString(flags: string): void };
-const nodeProcess =
-  (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } })
-    .process;
-(nodeProcess?.getBuiltinModule?.("node:v8") as V8Module | undefined)
-  ?.setFlagsFromString(
-    "--experimental-wasm-relaxed-simd",
-  );
+allowRelaxedSimdOnNode();
 
 const wasm = await import("../src/cpu/wasm/mod.ts");
 const {
