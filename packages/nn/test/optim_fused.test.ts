@@ -1,6 +1,7 @@
 import { describe, expect, test } from "vitest";
 import * as T from "@backprop/tensor";
 import { Adam, AdamW, type Optimizer, Parameter, SGD } from "../src/mod.ts";
+import { adamUpdate, sgdUpdate } from "../src/optim/fused_updates.ts";
 
 /** Parameters of a few shapes (one above the CPU's kernel-memory threshold), with a loss whose gradient varies. */
 function params(dtype: "float32" | "float64"): Parameter[] {
@@ -50,4 +51,25 @@ describe("fused optimizer updates equal the unfused chain bit for bit", () => {
       });
     }
   }
+});
+
+test("each update variant's expressions are one array, built once, so fused finds its program by identity", () => {
+  const flags = [false, true];
+  const adams = flags.flatMap((decay) =>
+    flags.flatMap((decoupled) => flags.map((moments) => ({ decay, decoupled, moments })))
+  );
+  const sgds = flags.flatMap((decay) =>
+    flags.flatMap((momentum) => flags.flatMap((buffer) => flags.map((nesterov) => ({ decay, momentum, buffer, nesterov }))))
+  );
+  const adamArrays = adams.map((v) => adamUpdate(v)), sgdArrays = sgds.map((v) => sgdUpdate(v));
+  adams.forEach((v, i) => expect(adamUpdate({ ...v })).toBe(adamArrays[i]));
+  sgds.forEach((v, i) => expect(sgdUpdate({ ...v })).toBe(sgdArrays[i]));
+  expect(new Set(adamArrays).size).toBe(adams.length);
+  expect(new Set(sgdArrays).size).toBe(sgds.length);
+  // Each variant keeps its own rule: moments add inputs m and v, momentum adds the buffer output.
+  expect(adamUpdate({ decay: false, decoupled: false, moments: true })).not.toEqual(
+    adamUpdate({ decay: false, decoupled: false, moments: false }),
+  );
+  expect(sgdUpdate({ decay: false, momentum: true, buffer: false, nesterov: false })).toHaveLength(2);
+  expect(sgdUpdate({ decay: false, momentum: false, buffer: false, nesterov: false })).toHaveLength(1);
 });

@@ -1,4 +1,4 @@
-import { describe, expect, test } from "vitest";
+import { describe, expect, test, vi } from "vitest";
 import fc from "fast-check";
 import { cpuBackend, DTypeError, E, evaluate, type Expr, fused, NDArray, opByOp, tensor, UNARY_OP_NAMES, unaryDef, unaryOp, binaryDef, binaryOp } from "../src/mod.ts";
 import { fusedKernel } from "../src/cpu/fused_wasm.ts";
@@ -238,5 +238,40 @@ describe("small fused programs (outputs under kernel memory's minimum size) run 
     const empty = tensor([], { dtype: "float32" }).reshape([0, 3]), row = tensor([1, 2, 3], { dtype: "float32" });
     expect(cpuBackend.fused!({ outputs: [E.add(x0, x1)], dtype: "float32", key: "empty" }, [empty, row.expand([0, 3])], [0, 3], [])).toBeDefined();
     expect(fused([E.add(x0, x1)], [empty, row])[0]!.shape).toEqual([0, 3]);
+  });
+});
+
+describe("fused programs are shared", () => {
+  test("equal expression arrays get one program per dtype, a repeated array the same one, other expressions another", () => {
+    const update = () => [E.sub(x0, E.mul(x1, E.param(0))), E.mul(x1, x1)];
+    const first = update(), equal = update(), other = [E.add(x0, x1)];
+    const float32 = [[1, 2, 3], [0.5, -1, 4]].map((d) => tensor(d, { dtype: "float32" }));
+    const float64 = [[1, 2, 3], [0.5, -1, 4]].map((d) => tensor(d, { dtype: "float64" }));
+    const backendFused = vi.spyOn(cpuBackend, "fused");
+    try {
+      const runs = [
+        fused(first, float32, [0.25]),
+        fused(first, float32, [0.25]),
+        fused(equal, float32, [0.25]),
+        fused(first, float64, [0.25]),
+        fused(equal, float64, [0.25]),
+        fused(other, float32),
+      ];
+      const [f32, again, equal32, f64, equal64, otherProgram] = backendFused.mock.calls.map(([program]) => program);
+      expect(backendFused).toHaveBeenCalledTimes(6);
+      expect(again).toBe(f32);
+      expect(equal32).toBe(f32);
+      expect(f64).not.toBe(f32);
+      expect(f64!.dtype).toBe("float64");
+      expect(equal64).toBe(f64);
+      expect(otherProgram).not.toBe(f32);
+      expect(otherProgram!.key).not.toBe(f32!.key);
+      for (const [i, want] of [[0.875, 2.25, 2], [0.25, 1, 16]].entries()) {
+        for (const run of runs.slice(0, 5)) expect(Array.from(run[i]!.dataSync())).toEqual(want);
+      }
+      expect(Array.from(runs[5]![0]!.dataSync())).toEqual([1.5, 1, 7]);
+    } finally {
+      backendFused.mockRestore();
+    }
   });
 });

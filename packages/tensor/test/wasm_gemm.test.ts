@@ -4,16 +4,10 @@
 import fc from "fast-check";
 import { afterAll, describe, expect, test } from "vitest";
 import { ValueError } from "../src/errors.ts";
+import { allowRelaxedSimdOnNode } from "./node_relaxed_simd.ts";
+import { gemmOperands, type GemmLayout, type GemmOperands } from "./gemm_operands.ts";
 
-// Node 20 validates relaxed SIMD only with this flag; set before the kernels are first compiled.
-type V8Module = { setFlagsFromString(flags: string): void };
-const nodeProcess =
-  (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } })
-    .process;
-(nodeProcess?.getBuiltinModule?.("node:v8") as V8Module | undefined)
-  ?.setFlagsFromString(
-    "--experimental-wasm-relaxed-simd",
-  );
+allowRelaxedSimdOnNode();
 
 const wasm = await import("../src/cpu/wasm/mod.ts");
 const {
@@ -32,48 +26,14 @@ const { gemmSplitCases } = await import("./gemm_split_cases.ts");
 
 afterAll(() => stopWasmWorkers());
 
-interface Case {
-  transA: boolean;
-  transB: boolean;
-  m: number;
-  n: number;
-  k: number;
-  padA: number;
-  padB: number;
-  padC: number;
-  offA: number;
-  offB: number;
-  offC: number;
+interface Case extends Required<GemmLayout> {
   beta: 0 | 1;
-  seed: number;
-}
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return ((s >>> 0) / 2 ** 32) * 2 - 1;
-  };
-}
-
-function operands(c: Case) {
-  const r = rng(c.seed);
-  const aRows = c.transA ? c.k : c.m, aCols = c.transA ? c.m : c.k;
-  const bRows = c.transB ? c.n : c.k, bCols = c.transB ? c.k : c.n;
-  const lda = aCols + c.padA, ldb = bCols + c.padB, ldc = c.n + c.padC;
-  const fill = (len: number) => Float32Array.from({ length: len }, r);
-  const a = fill(c.offA + aRows * lda);
-  const b = fill(c.offB + bRows * ldb);
-  const cm = fill(c.offC + c.m * ldc);
-  return { a, b, c: cm, lda, ldb, ldc };
 }
 
 /** Checks C against the float64 product within the rounding bound (k + 2)·u·Σ|a||b| of any summation order. */
 function check(
   c: Case,
-  o: ReturnType<typeof operands>,
+  o: GemmOperands,
   before: Float32Array,
   after: Float32Array,
 ): void {
@@ -112,7 +72,7 @@ function check(
 }
 
 function runCase(c: Case, inMemory: boolean): void {
-  const o = operands(c);
+  const o = gemmOperands(c);
   const before = o.c.slice();
   if (!inMemory) {
     gemm(
@@ -360,7 +320,7 @@ describe("gemm chunking", () => {
         fc.property(skinnyCase, (c) => {
           // Tall C (split by rows, B shared), K over several blocks.
           const tall = c.m >= c.n ? c : { ...c, m: c.n, n: c.m };
-          const o = operands(tall);
+          const o = gemmOperands(tall);
           const run = (parallel: boolean) => {
             setGemmParallelPacking(parallel);
             const out = o.c.slice();

@@ -6,11 +6,10 @@
 import fc from "fast-check";
 import { afterAll, describe, expect, test } from "vitest";
 import { ShapeError } from "../src/errors.ts";
+import { allowRelaxedSimdOnNode } from "./node_relaxed_simd.ts";
+import { gemmOperands, type GemmLayout } from "./gemm_operands.ts";
 
-// Node 20 validates relaxed SIMD only with this flag; set before the kernels are first compiled.
-type V8Module = { setFlagsFromString(flags: string): void };
-const nodeProcess = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-(nodeProcess?.getBuiltinModule?.("node:v8") as V8Module | undefined)?.setFlagsFromString("--experimental-wasm-relaxed-simd");
+allowRelaxedSimdOnNode();
 
 const { gemm, kSplitPoint, setNumThreads, setRelaxedSimd, stopWasmWorkers, wasmSimdInfo, PARALLEL_MIN_MACS } = await import(
   "../src/cpu/wasm/mod.ts"
@@ -19,32 +18,13 @@ const { wasmAlloc } = await import("./wasm_buffers.ts");
 
 afterAll(() => stopWasmWorkers());
 
-interface Case {
-  transA: boolean;
-  transB: boolean;
-  m: number;
-  n: number;
-  k: number;
-  padA: number;
-  padC: number;
-  offC: number;
+interface Case extends GemmLayout {
   offBias: number;
   beta: 0 | 1;
   relu: boolean;
   /** A bias value to plant (NaN, ±0, ±∞) or none. */
   special: number | null;
   biasInMemory: boolean;
-  seed: number;
-}
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return ((s >>> 0) / 2 ** 32) * 2 - 1;
-  };
 }
 
 function sameBits(got: Float32Array, want: Float32Array, c: Case): void {
@@ -54,12 +34,7 @@ function sameBits(got: Float32Array, want: Float32Array, c: Case): void {
 }
 
 function runCase(c: Case): void {
-  const r = rng(c.seed);
-  const aRows = c.transA ? c.k : c.m, aCols = c.transA ? c.m : c.k;
-  const bRows = c.transB ? c.n : c.k, bCols = c.transB ? c.k : c.n;
-  const lda = aCols + c.padA, ldb = bCols, ldc = c.n + c.padC;
-  const fill = (len: number) => Float32Array.from({ length: len }, r);
-  const a = fill(aRows * lda), b = fill(bRows * ldb), c0 = fill(c.offC + c.m * ldc);
+  const { a, b, c: c0, lda, ldb, ldc, fill } = gemmOperands(c);
   const biasHost = fill(c.offBias + c.n);
   if (c.special !== null && c.n > 0) biasHost[c.offBias + (c.seed % c.n)] = c.special;
   // Reference: the product alone, then the add and relu in float32, element by element.

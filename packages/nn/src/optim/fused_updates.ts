@@ -6,6 +6,18 @@ import { E, type Expr } from "@backprop/tensor";
 
 const p = E.input(0), g = E.input(1);
 
+/**
+ * Each variant's expressions are built once and the same array returned on every step: fused then finds the
+ * compiled program by the array's identity instead of rebuilding its key text for every parameter on every step.
+ */
+const adamUpdates: (readonly Expr[])[] = [];
+const sgdUpdates: (readonly Expr[])[] = [];
+
+/** A variant's slot in its cache: one bit per flag. */
+function variantIndex(...flags: boolean[]): number {
+  return flags.reduce((index, flag, bit) => index | (Number(flag) << bit), 0);
+}
+
 /** Which variant of Adam's rule: the compiled kernels differ, the hyperparameters do not. */
 export interface AdamVariant {
   /** Weight decay applied at all (weightDecay ≠ 0). */
@@ -20,7 +32,11 @@ export interface AdamVariant {
  * Inputs θ, ∇, m, v (m and v only with `moments`); parameters [decay factor (1 − lr·wd for AdamW, wd for Adam),
  * 1 − β₁, β₂, 1 − β₂, √(1 − β₂ᵗ), eps, lr / (1 − β₁ᵗ)]. Outputs [θ', m', v'].
  */
-export function adamUpdate(v: AdamVariant): Expr[] {
+export function adamUpdate(v: AdamVariant): readonly Expr[] {
+  return (adamUpdates[variantIndex(v.decay, v.decoupled, v.moments)] ??= buildAdamUpdate(v));
+}
+
+function buildAdamUpdate(v: AdamVariant): Expr[] {
   const [decay, oneMinusB1, b2, oneMinusB2, bc2Sqrt, eps, stepSize] = [0, 1, 2, 3, 4, 5, 6].map(E.param) as Expr[];
   const theta = v.decay && v.decoupled ? E.mul(p, decay!) : p;
   const grad = v.decay && !v.decoupled ? E.add(g, E.mul(p, decay!)) : g;
@@ -46,7 +62,11 @@ export interface SgdVariant {
  * Inputs θ, ∇, buf (with `buffer`); parameters [weightDecay, momentum, 1 − dampening, lr]. Outputs [θ'] or,
  * with momentum, [θ', buf'].
  */
-export function sgdUpdate(v: SgdVariant): Expr[] {
+export function sgdUpdate(v: SgdVariant): readonly Expr[] {
+  return (sgdUpdates[variantIndex(v.decay, v.momentum, v.buffer, v.nesterov)] ??= buildSgdUpdate(v));
+}
+
+function buildSgdUpdate(v: SgdVariant): Expr[] {
   const [wd, mu, oneMinusDampening, lr] = [0, 1, 2, 3].map(E.param) as Expr[];
   let d = v.decay ? E.add(g, E.mul(p, wd!)) : g;
   if (!v.momentum) return [E.sub(p, E.mul(d, lr!))];

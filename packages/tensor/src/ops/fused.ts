@@ -1,7 +1,7 @@
 // One elementwise pass for a chain of ops: the backend's fused kernel where it has one, else the same
 // expressions evaluated op by op with the ordinary ops, so results never depend on whether fusion ran.
 import type { FusedProgram } from "../backend.ts";
-import { isFloat } from "../dtype.ts";
+import { type DType, isFloat } from "../dtype.ts";
 import { DTypeError, fmtShape, ValueError } from "../errors.ts";
 import { primBinary, primUnary } from "../expr/evaluate.ts";
 import { arity, type Expr, exprKey, type PrimBinary } from "../expr/ir.ts";
@@ -11,7 +11,14 @@ import { full } from "./creation.ts";
 import { binaryOp, unaryOp, where } from "./elementwise.ts";
 import { sameDevice } from "./operands.ts";
 
+/** Programs by key text: equal expressions share one program, and so the backend's compiled kernel. */
 const programs = new Map<string, FusedProgram>();
+/**
+ * The same programs by the identity of the `outputs` array, per dtype. Callers pass module-level constant arrays
+ * on every step, and building the key text was about a quarter of a small fused call; an array seen for the
+ * first time (or one built per call) still finds its program through the key text.
+ */
+const programsByOutputs = new WeakMap<readonly Expr[], Map<DType, FusedProgram>>();
 
 /** Primitive binary ops by the op table's name for them. */
 const BINARY_NAME: Record<PrimBinary, Parameters<typeof binaryOp>[0]> = {
@@ -41,9 +48,7 @@ export function fused(outputs: readonly Expr[], inputs: readonly NDArray[], para
   const shape = broadcastShapes("fused", ...inputs.map((x) => x.shape));
   const backend = inputs[0]!.backend;
   if (backend.fused) {
-    const key = `${dtype}|${outputs.map(exprKey).join(";")}`;
-    let program = programs.get(key);
-    if (!program) programs.set(key, (program = { outputs, dtype, key }));
+    const program = programFor(outputs, dtype);
     const views = inputs.map((x) => x.expand(shape));
     try {
       const storages = backend.fused(program, views, shape, params);
@@ -53,6 +58,18 @@ export function fused(outputs: readonly Expr[], inputs: readonly NDArray[], para
     }
   }
   return outputs.map((e) => opByOp(e, inputs, params, shape));
+}
+
+function programFor(outputs: readonly Expr[], dtype: DType): FusedProgram {
+  let byDtype = programsByOutputs.get(outputs);
+  let program = byDtype?.get(dtype);
+  if (program) return program;
+  const key = `${dtype}|${outputs.map(exprKey).join(";")}`;
+  program = programs.get(key);
+  if (!program) programs.set(key, (program = { outputs, dtype, key }));
+  if (!byDtype) programsByOutputs.set(outputs, (byDtype = new Map()));
+  byDtype.set(dtype, program);
+  return program;
 }
 
 /** `e` computed with the ordinary ops: the fallback, and the meaning fused kernels are tested against. */

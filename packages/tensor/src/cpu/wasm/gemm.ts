@@ -3,6 +3,7 @@
 // result copied out. Large products are split across the worker pool by rows or columns of C.
 import { scratch } from "./scratch.ts";
 import { GEMM_EPILOGUE } from "./gemm_kernel.ts";
+import type { WorkerPool } from "./pool.ts";
 import { DTypeError, ShapeError, ValueError } from "../../errors.ts";
 import {
   activeKernels,
@@ -370,38 +371,23 @@ function run(
       pool.run("gemmPackB", activeVariant(), packs, (a) => kernels.gemmPackB(...(a as Parameters<typeof kernels.gemmPackB>)));
     }
   }
-  const chunks = parts.map(([from, to]): number[] => {
-    const aPtr = byRows ? A.ptr + 4 * from * (transA ? 1 : A.ld) : A.ptr;
-    const bPtr = byRows ? B.ptr : B.ptr + 4 * from * (transB ? B.ld : 1);
-    const cPtr = C.ptr + 4 * from * (byRows ? C.ld : 1);
-    const chunkBias = byRows || epilogue === GEMM_EPILOGUE.none ? biasPtr : biasPtr + 4 * from;
-    const rows = byRows ? to - from : m;
-    const cols = byRows ? n : to - from;
-    return [
-      ta,
-      tb,
-      rows,
-      cols,
-      k,
-      aPtr,
-      A.ld,
-      bPtr,
-      B.ld,
-      cPtr,
-      C.ld,
+  const chunks = parts.map(([from, to]) =>
+    gemmJob({
+      transA,
+      transB,
+      rows: byRows ? to - from : m,
+      cols: byRows ? n : to - from,
+      depth: k,
+      a: { ptr: byRows ? A.ptr + 4 * from * (transA ? 1 : A.ld) : A.ptr, ld: A.ld },
+      b: { ptr: byRows ? B.ptr : B.ptr + 4 * from * (transB ? B.ld : 1), ld: B.ld },
+      c: { ptr: C.ptr + 4 * from * (byRows ? C.ld : 1), ld: C.ld },
       beta,
-      0, // replaced by the running thread's scratch
       packedB,
-      chunkBias,
+      bias: byRows || epilogue === GEMM_EPILOGUE.none ? biasPtr : biasPtr + 4 * from,
       epilogue,
-    ];
-  });
-  const own = callerWorkArea();
-  pool.run("gemm", activeVariant(), chunks, (a) => {
-    const args = [...a] as Parameters<typeof kernels.gemm>;
-    args[SCRATCH_ARG] = own;
-    kernels.gemm(...args);
-  }, SCRATCH_ARG);
+    })
+  );
+  runGemmJobs(chunks, pool);
 }
 
 /**
@@ -424,41 +410,83 @@ function runKSplit(
   biasPtr: number,
   epilogue: number,
 ): void {
+  const half = (from: number, to: number, c: Placed, b: 0 | 1): number[] =>
+    gemmJob({
+      transA,
+      transB,
+      rows: m,
+      cols: n,
+      depth: to - from,
+      a: { ptr: A.ptr + 4 * from * (transA ? A.ld : 1), ld: A.ld },
+      b: { ptr: B.ptr + 4 * from * (transB ? 1 : B.ld), ld: B.ld },
+      c,
+      beta: b,
+      packedB: 0,
+      bias: 0,
+      epilogue: GEMM_EPILOGUE.none,
+    });
+  runGemmJobs([half(0, kSplit, C, beta), half(kSplit, k, { ptr: partial, ld: n }, 0)], workerPool());
   const kernels = activeKernels();
-  const ta = transA ? 1 : 0, tb = transB ? 1 : 0;
-  const half = (from: number, to: number, c: Placed, b: 0 | 1): number[] => [
-    ta,
-    tb,
-    m,
-    n,
-    to - from,
-    A.ptr + 4 * from * (transA ? A.ld : 1),
-    A.ld,
-    B.ptr + 4 * from * (transB ? 1 : B.ld),
-    B.ld,
-    c.ptr,
-    c.ld,
-    b,
-    0, // replaced by the running thread's scratch
-    0,
-    0,
-    GEMM_EPILOGUE.none,
+  kernels.gemmAddPartial(C.ptr, C.ld * 4, partial, m, n, biasPtr, epilogue);
+}
+
+/** Position of `work` in the gemm export's arguments. */
+const SCRATCH_ARG = 12;
+
+/** One call of the gemm export on a block of C; operand pointers are byte addresses of the block's first element. */
+interface GemmJob {
+  transA: boolean;
+  transB: boolean;
+  rows: number;
+  cols: number;
+  depth: number;
+  a: Placed;
+  b: Placed;
+  c: Placed;
+  beta: 0 | 1;
+  /** Byte address of B packed once for all jobs, or 0 for each job to pack its own. */
+  packedB: number;
+  bias: number;
+  epilogue: number;
+}
+
+/** The gemm export's arguments for `job`, in the form the pool sends to its threads. */
+function gemmJob(job: GemmJob): number[] {
+  return [
+    job.transA ? 1 : 0,
+    job.transB ? 1 : 0,
+    job.rows,
+    job.cols,
+    job.depth,
+    job.a.ptr,
+    job.a.ld,
+    job.b.ptr,
+    job.b.ld,
+    job.c.ptr,
+    job.c.ld,
+    job.beta,
+    0, // SCRATCH_ARG: the running thread's scratch
+    job.packedB,
+    job.bias,
+    job.epilogue,
   ];
-  const halves = [half(0, kSplit, C, beta), half(kSplit, k, { ptr: partial, ld: n }, 0)];
+}
+
+/**
+ * Runs gemm jobs across the pool, the calling thread taking its share with its own scratch; without a pool,
+ * one after the other here.
+ */
+function runGemmJobs(jobs: readonly (readonly number[])[], pool: WorkerPool | undefined): void {
+  const kernels = activeKernels();
   const own = callerWorkArea();
   const onCaller = (a: readonly number[]) => {
     const args = [...a] as Parameters<typeof kernels.gemm>;
     args[SCRATCH_ARG] = own;
     kernels.gemm(...args);
   };
-  const pool = workerPool();
-  if (pool) pool.run("gemm", activeVariant(), halves, onCaller, SCRATCH_ARG);
-  else halves.forEach(onCaller);
-  kernels.gemmAddPartial(C.ptr, C.ld * 4, partial, m, n, biasPtr, epilogue);
+  if (pool) pool.run("gemm", activeVariant(), jobs, onCaller, SCRATCH_ARG);
+  else jobs.forEach(onCaller);
 }
-
-/** Position of `work` in the gemm export's arguments. */
-const SCRATCH_ARG = 12;
 
 /**
  * Guided self-scheduling: cuts [0, length) into ranges of 1/(2·threads) of what is left, at least
