@@ -68,9 +68,10 @@ function makeRunner(fw: Framework, w: Workload): Runner {
 /**
  * Untimed runs before each timed burst, for about this long and at least one run, for every framework (PyTorch's
  * child does the same): after another framework's rounds or the wait for PyTorch's threads, the caches, the
- * thread pool and the cores start cold, and the first few milliseconds run up to 1.5–2× slower.
+ * thread pool and the cores start cold. A training loop runs steps back to back; 20 ms was too short to get there
+ * (W1 4.13–4.48 ms against 3.57–3.67 after 100 ms, PyTorch's W1 unchanged at 1.6–2.1 ms).
  */
-const WARM_MS = 20;
+const WARM_MS = 100;
 
 async function timeBurst(r: Runner, reps = 1, warmMs = 0): Promise<number> {
   if (warmMs > 0) {
