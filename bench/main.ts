@@ -72,6 +72,15 @@ function makeRunner(fw: Framework, w: Workload): Runner {
  * (W1 4.13–4.48 ms against 3.57–3.67 after 100 ms, PyTorch's W1 unchanged at 1.6–2.1 ms).
  */
 const WARM_MS = 100;
+/**
+ * Untimed runs once per framework and workload before its first round, for about this long and at least
+ * two runs (a peer slower than SLOW_MS: none): a training loop is measured in its steady state, and backprop's
+ * W1 step reaches it only after about 200 steps, as V8 compiles the step's JavaScript in its optimizing tiers
+ * (medians of 25-step windows from the start of a process: 4.3–5.6 ms, then 3.7–4.0, 3.4–3.7, … 3.0–3.1 ms
+ * from about the 200th step; `--no-wasm-dynamic-tiering` leaves the curve as it is). Without it the first
+ * rounds, and so the medians, read up to a third slower than the loop runs.
+ */
+const STEADY_MS = 1500;
 
 async function timeBurst(r: Runner, reps = 1, warmMs = 0): Promise<number> {
   if (warmMs > 0) {
@@ -106,7 +115,7 @@ class TorchRounds {
 
   async warm(): Promise<void> {
     for (const t of [1, 2] as const) {
-      const [ms] = await this.peer.time(this.key, t, 1);
+      const [ms] = await this.peer.time(this.key, t, 1, STEADY_MS);
       this.reps[t] = Math.min(MAX_BURST, Math.max(1, Math.ceil(BURST_MS / Math.max(ms!, 1e-3))));
       settleWaits.push(await this.peer.settle());
     }
@@ -142,7 +151,6 @@ async function measure(w: Workload, peer?: TorchPeer): Promise<{ r: Record<Frame
       const runner = makeRunner(fw, w);
       // Warm-up: compiles kernels, starts workers, fills buffer caches.
       const first = await timeBurst(runner);
-      const warm = fw === "backprop" ? await timeBurst(runner) : first;
       // Only a peer is cut short: backprop always gets its full rounds.
       if (first > SLOW_MS && fw !== "backprop") {
         const second = await timeBurst(runner);
@@ -150,6 +158,9 @@ async function measure(w: Workload, peer?: TorchPeer): Promise<{ r: Record<Frame
         runner.dispose();
         continue;
       }
+      const steady = performance.now();
+      let warm: number;
+      do warm = await timeBurst(runner); while (performance.now() - steady < STEADY_MS);
       active.push({ fw, runner, reps: Math.min(MAX_BURST, Math.max(1, Math.ceil(BURST_MS / Math.max(warm, 1e-3)))), times: [] });
     } catch (e) {
       result[fw] = { note: `fails: ${shortError(e)}` };
