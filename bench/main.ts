@@ -318,7 +318,7 @@ async function main(): Promise<void> {
   console.log(`- runtime: Deno ${Deno.version.deno} (V8 ${Deno.version.v8}); TF.js ${tfVersion}`);
   console.log(`- kernels: ${info.relaxedSimd ? "relaxed" : "plain"} SIMD, ${info.threads} threads`);
   console.log(`- load average before: ${loadBefore}`);
-  console.log(`- rounds: ${ROUNDS} per framework after warm-up, interleaved; each times a burst of back-to-back runs of about ${BURST_MS} ms (at most ${MAX_BURST} runs; one run when a run is longer) after ${WARM_MS} ms (at least one run) of untimed runs; medians of the time per run\n`);
+  console.log(`- rounds: ${ROUNDS} per framework after ${STEADY_MS / 1000} s of untimed runs (the steady state of a loop), interleaved; each times a burst of back-to-back runs of about ${BURST_MS} ms (at most ${MAX_BURST} runs; one run when a run is longer) after ${WARM_MS} ms (at least one run) of untimed runs; medians of the time per run\n`);
 
   // One call of the ceiling loop can run on the engine's baseline tier or lose the core to another process: a
   // warm-up call, then the median of five (as packages/tensor/bench/gemm_shapes.ts does).
