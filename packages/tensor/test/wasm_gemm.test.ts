@@ -139,7 +139,7 @@ const smallCase = fc.record<Case>({
   transB: fc.boolean(),
   m: dim,
   n: dim,
-  k: fc.oneof(dim, fc.integer({ min: 250, max: 530 })), // crosses the K block of 256
+  k: fc.oneof(dim, fc.integer({ min: 500, max: 530 })), // crosses the K block (kc = 512)
   padA: fc.constantFrom(0, 0, 1, 3),
   padB: fc.constantFrom(0, 0, 2),
   padC: fc.constantFrom(0, 0, 1, 5),

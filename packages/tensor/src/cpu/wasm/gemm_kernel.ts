@@ -47,7 +47,7 @@ export interface GemmTiling {
  */
 export function gemmTilingFor(v8Major: number | undefined): GemmTiling {
   const unroll = v8Major !== undefined && v8Major < 12 ? 1 : 8;
-  return { mr: 5, nr: 8, kc: 256, mc: 120, nc: 1024, unroll };
+  return { mr: 5, nr: 8, kc: 512, mc: 120, nc: 1024, unroll };
 }
 
 /** Floats of private scratch one thread needs: packed A block, packed B block, one edge tile. */
@@ -75,6 +75,9 @@ function packedBlockBytes(
   );
 }
 
+/** Depths of every panel copied per pass when the packed rows are adjacent in memory (see emitPack). */
+const PACK_DEPTH = 8;
+
 /**
  * pack(src, strideRow, strideK, rows, kc, dst): copies `rows` rows × `kc` depth into ceil(rows/R)
  * micro-panels laid out [panel][k][R], padding the last panel with zeros. Element (r, kk) of the source is
@@ -95,6 +98,7 @@ function emitPack(mb: ModuleBuilder, name: string, R: number): FunctionBuilder {
   const kBytes = f.local(i32);
   const panelBytes = f.local(i32);
   const kk4 = f.local(i32);
+  const [first, k0, depth] = f.locals(i32, 3);
   const rowVec = f.locals(ValType.v128, 4);
   const tmp = f.locals(ValType.v128, 4);
 
@@ -102,102 +106,116 @@ function emitPack(mb: ModuleBuilder, name: string, R: number): FunctionBuilder {
   f.set(kBytes, () => f.i32Shl(strideK, 2));
   f.set(panelBytes, () => f.i32Mul(kc, R * 4));
   f.set(d, dst);
-  f.forRange(p, 0, rows, R, () => {
+  f.set(first, 0);
+  f.if(() => f.i32Eq(strideRow, 1), () => {
+    // Rows adjacent in memory (B not transposed, A transposed): the R values of one k are contiguous. Copied as
+    // vectors, PACK_DEPTH depths of every full panel at a time rather than all depths of one panel: a panel's
+    // depths lie one source row (often a page or more) apart, so walking one panel down all of them touches
+    // more pages than the TLB holds — nearly one miss per 32 bytes copied (see README.md).
+    f.set(first, () => f.i32Mul(() => f.i32DivU(rows, R), R));
+    f.forRange(k0, 0, kc, PACK_DEPTH, () => {
+      f.set(depth, () => f.i32MinS(PACK_DEPTH, () => f.i32Sub(kc, k0)));
+      f.forRange(p, 0, first, R, () => {
+        f.set(s, () => f.i32Add(src, () => f.i32Add(() => f.i32Mul(p, rowBytes), () => f.i32Mul(k0, kBytes))));
+        f.set(q, () => f.i32Add(dst, () => f.i32Add(() => f.i32Mul(p, () => f.i32Shl(kc, 2)), () => f.i32Mul(k0, R * 4))));
+        f.set(kk, depth);
+        f.doWhileDecrement(kk, () => {
+          let off = 0;
+          for (; off + 16 <= R * 4; off += 16) {
+            f.v128Store(off, q, () => f.v128Load(off, s));
+          }
+          for (; off + 8 <= R * 4; off += 8) {
+            f.i64Store(off, q, () => f.i64Load(off, s));
+          }
+          for (; off < R * 4; off += 4) {
+            f.i32Store(off, q, () => f.i32Load(off, s));
+          }
+          f.inc(s, kBytes);
+          f.inc(q, R * 4);
+        });
+      });
+    });
+    f.set(d, () => f.i32Add(dst, () => f.i32Mul(() => f.i32DivU(first, R), panelBytes)));
+  });
+  // Every panel when rows are strided; the zero-padded last panel when they are adjacent.
+  f.forRange(p, first, rows, R, () => {
     f.set(rowsHere, () => f.i32MinS(R, () => f.i32Sub(rows, p)));
     f.set(s, () => f.i32Add(src, () => f.i32Mul(p, rowBytes)));
     f.if(() => f.i32Eq(rowsHere, R), () => {
       f.set(kk, kc);
-      f.if(() => f.i32Eq(strideRow, 1), () => {
-        // Rows adjacent in memory: the R values of one k are contiguous, copy them as vectors.
+      // Strided rows, contiguous k (A not transposed, B transposed: the common cases). Four k at a
+      // time: one v128 load per row, 4×4 transposes in registers, whole-vector stores. Moving floats
+      // with shuffles keeps their bits (NaN payloads included).
+      f.if(() => f.i32Eq(strideK, 1), () => {
+        f.set(kk4, () => f.i32ShrU(kc, 2));
+        f.if(kk4, () => {
+          f.doWhileDecrement(kk4, () => {
+            for (let g = 0; g + 4 <= R; g += 4) {
+              f.set(q, () => f.i32Add(s, () => f.i32Mul(rowBytes, g)));
+              for (let i = 0; i < 4; i++) {
+                f.set(rowVec[i]!, () => f.v128Load(0, q));
+                if (i < 3) f.inc(q, rowBytes);
+              }
+              // [a0 a1 a2 a3] [b..] [c..] [d..] → [a0 b0 c0 d0] [a1 b1 c1 d1] ...
+              f.set(
+                tmp[0]!,
+                () => f.f32x4Shuffle([0, 4, 1, 5], rowVec[0], rowVec[1]),
+              );
+              f.set(
+                tmp[1]!,
+                () => f.f32x4Shuffle([2, 6, 3, 7], rowVec[0], rowVec[1]),
+              );
+              f.set(
+                tmp[2]!,
+                () => f.f32x4Shuffle([0, 4, 1, 5], rowVec[2], rowVec[3]),
+              );
+              f.set(
+                tmp[3]!,
+                () => f.f32x4Shuffle([2, 6, 3, 7], rowVec[2], rowVec[3]),
+              );
+              f.v128Store(
+                g * 4,
+                d,
+                () => f.f32x4Shuffle([0, 1, 4, 5], tmp[0], tmp[2]),
+              );
+              f.v128Store(
+                R * 4 + g * 4,
+                d,
+                () => f.f32x4Shuffle([2, 3, 6, 7], tmp[0], tmp[2]),
+              );
+              f.v128Store(
+                2 * R * 4 + g * 4,
+                d,
+                () => f.f32x4Shuffle([0, 1, 4, 5], tmp[1], tmp[3]),
+              );
+              f.v128Store(
+                3 * R * 4 + g * 4,
+                d,
+                () => f.f32x4Shuffle([2, 3, 6, 7], tmp[1], tmp[3]),
+              );
+            }
+            for (let r = R - (R % 4); r < R; r++) {
+              f.set(q, () => f.i32Add(s, () => f.i32Mul(rowBytes, r)));
+              for (let i = 0; i < 4; i++) {
+                f.i32Store(i * R * 4 + r * 4, d, () => f.i32Load(i * 4, q));
+              }
+            }
+            f.inc(s, 16);
+            f.inc(d, 4 * R * 4);
+          });
+        });
+        f.set(kk, () => f.i32And(kc, 3));
+      });
+      // Gather R scalars per k: the remaining k, or every k when k is strided too.
+      f.if(kk, () => {
         f.doWhileDecrement(kk, () => {
-          let off = 0;
-          for (; off + 16 <= R * 4; off += 16) {
-            f.v128Store(off, d, () => f.v128Load(off, s));
-          }
-          for (; off + 8 <= R * 4; off += 8) {
-            f.i64Store(off, d, () => f.i64Load(off, s));
-          }
-          for (; off < R * 4; off += 4) {
-            f.i32Store(off, d, () => f.i32Load(off, s));
+          f.set(q, s);
+          for (let i = 0; i < R; i++) {
+            f.i32Store(i * 4, d, () => f.i32Load(0, q));
+            if (i + 1 < R) f.inc(q, rowBytes);
           }
           f.inc(s, kBytes);
           f.inc(d, R * 4);
-        });
-      }, () => {
-        // Strided rows, contiguous k (A not transposed, B transposed: the common cases). Four k at a
-        // time: one v128 load per row, 4×4 transposes in registers, whole-vector stores. Moving floats
-        // with shuffles keeps their bits (NaN payloads included).
-        f.if(() => f.i32Eq(strideK, 1), () => {
-          f.set(kk4, () => f.i32ShrU(kc, 2));
-          f.if(kk4, () => {
-            f.doWhileDecrement(kk4, () => {
-              for (let g = 0; g + 4 <= R; g += 4) {
-                f.set(q, () => f.i32Add(s, () => f.i32Mul(rowBytes, g)));
-                for (let i = 0; i < 4; i++) {
-                  f.set(rowVec[i]!, () => f.v128Load(0, q));
-                  if (i < 3) f.inc(q, rowBytes);
-                }
-                // [a0 a1 a2 a3] [b..] [c..] [d..] → [a0 b0 c0 d0] [a1 b1 c1 d1] ...
-                f.set(
-                  tmp[0]!,
-                  () => f.f32x4Shuffle([0, 4, 1, 5], rowVec[0], rowVec[1]),
-                );
-                f.set(
-                  tmp[1]!,
-                  () => f.f32x4Shuffle([2, 6, 3, 7], rowVec[0], rowVec[1]),
-                );
-                f.set(
-                  tmp[2]!,
-                  () => f.f32x4Shuffle([0, 4, 1, 5], rowVec[2], rowVec[3]),
-                );
-                f.set(
-                  tmp[3]!,
-                  () => f.f32x4Shuffle([2, 6, 3, 7], rowVec[2], rowVec[3]),
-                );
-                f.v128Store(
-                  g * 4,
-                  d,
-                  () => f.f32x4Shuffle([0, 1, 4, 5], tmp[0], tmp[2]),
-                );
-                f.v128Store(
-                  R * 4 + g * 4,
-                  d,
-                  () => f.f32x4Shuffle([2, 3, 6, 7], tmp[0], tmp[2]),
-                );
-                f.v128Store(
-                  2 * R * 4 + g * 4,
-                  d,
-                  () => f.f32x4Shuffle([0, 1, 4, 5], tmp[1], tmp[3]),
-                );
-                f.v128Store(
-                  3 * R * 4 + g * 4,
-                  d,
-                  () => f.f32x4Shuffle([2, 3, 6, 7], tmp[1], tmp[3]),
-                );
-              }
-              for (let r = R - (R % 4); r < R; r++) {
-                f.set(q, () => f.i32Add(s, () => f.i32Mul(rowBytes, r)));
-                for (let i = 0; i < 4; i++) {
-                  f.i32Store(i * R * 4 + r * 4, d, () => f.i32Load(i * 4, q));
-                }
-              }
-              f.inc(s, 16);
-              f.inc(d, 4 * R * 4);
-            });
-          });
-          f.set(kk, () => f.i32And(kc, 3));
-        });
-        // Gather R scalars per k: the remaining k, or every k when k is strided too.
-        f.if(kk, () => {
-          f.doWhileDecrement(kk, () => {
-            f.set(q, s);
-            for (let i = 0; i < R; i++) {
-              f.i32Store(i * 4, d, () => f.i32Load(0, q));
-              if (i + 1 < R) f.inc(q, rowBytes);
-            }
-            f.inc(s, kBytes);
-            f.inc(d, R * 4);
-          });
         });
       });
     }, () => {
