@@ -34,8 +34,10 @@ export class NDArray implements StridedView, ew.ElementwiseMethods<NDArray, Oper
    */
   constructor(storage: Storage, shape: Shape, strides?: readonly number[], offset = 0) {
     this.storage = storage;
-    this.shape = Object.freeze([...shape]);
-    this.strides = Object.freeze(strides ? [...strides] : contiguousStrides(shape));
+    // Own copies, typed readonly but not frozen: Object.freeze is a runtime call that took a quarter of a small
+    // op's time (docs/PERFORMANCE.md), and every op makes one or more arrays.
+    this.shape = [...shape];
+    this.strides = strides ? [...strides] : contiguousStrides(shape);
     this.offset = offset;
     storage.refs++;
     track(this);

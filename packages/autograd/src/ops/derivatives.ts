@@ -9,6 +9,9 @@ export type UnaryBackward = (g: NDArray, x: NDArray, out: NDArray, param: number
 
 const zeros: UnaryBackward = (g) => T.zerosLike(g);
 
+/** g · (x > 0): one module-level array, so the fused program is found by identity (see tensor's fused). */
+const RELU_GRAD = [T.E.mul(T.E.input(0), T.E.gt(T.E.input(1), T.E.constant(0)))];
+
 export const UNARY_BACKWARD: Readonly<Record<UnaryOp, UnaryBackward | null>> = {
   neg: (g) => g.neg(),
   // sign(x), 0 at 0.
@@ -31,8 +34,8 @@ export const UNARY_BACKWARD: Readonly<Record<UnaryOp, UnaryBackward | null>> = {
   sigmoid: (g, _x, out) => g.mul(out.mul(T.sub(1, out))),
   // σ(x), and 1 above the threshold where softplus is x itself (as PyTorch).
   softplus: (g, x) => g.mul(T.where(x.gt(20), 1, x.sigmoid())),
-  // 1 where x > 0 and 0 elsewhere (also at 0, as PyTorch).
-  relu: (g, x) => g.mul(x.gt(0).cast(g.dtype)),
+  // 1 where x > 0 and 0 elsewhere (also at 0, as PyTorch): g · (x > 0) in one fused pass.
+  relu: (g, x) => T.fused(RELU_GRAD, [g, x])[0]!,
   // The slope below 0 is out + alpha.
   elu: (g, x, out, alpha) => g.mul(T.where(x.gt(0), 1, out.add(alpha))),
   floor: zeros,
