@@ -4,7 +4,7 @@ import { DTypeError, fmtShape, ValueError } from "../errors.ts";
 import { NDArray } from "../ndarray.ts";
 import { broadcastShapes } from "../shape.ts";
 import { binaryDef, BOOL_BINARY_OPS, type ParamUnaryOp, unaryDef } from "./op_table.ts";
-import { broadcastPair, disposeAll, type Operand, resultDtype, sameDevice, scalarArray } from "./operands.ts";
+import { broadcastPair, broadcastTo, disposeAll, type Operand, resultDtype, sameDevice, scalarArray } from "./operands.ts";
 
 /**
  * One method per op of the op table, for the array classes (`NDArray`, autograd's `Tensor`): binary ops take the
@@ -167,9 +167,9 @@ export function where(cond: NDArray, a: Operand, b: Operand): NDArray {
   try {
     sameDevice("where", cond, A, B);
     const shape = broadcastShapes("where", cond.shape, A.shape, B.shape);
-    const views = [cond.expand(shape), A.expand(shape), B.expand(shape)] as const;
-    temporaries.push(...views);
-    return new NDArray(cond.backend.where(views[0], views[1], views[2], shape, dtype), shape);
+    const [c, av, bv] = [broadcastTo(cond, shape), broadcastTo(A, shape), broadcastTo(B, shape)];
+    for (const [view, of] of [[c, cond], [av, A], [bv, B]] as const) if (view !== of) temporaries.push(view);
+    return new NDArray(cond.backend.where(c, av, bv, shape, dtype), shape);
   } finally {
     disposeAll(temporaries);
   }

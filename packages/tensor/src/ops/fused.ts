@@ -9,7 +9,7 @@ import { NDArray } from "../ndarray.ts";
 import { broadcastShapes } from "../shape.ts";
 import { full } from "./creation.ts";
 import { binaryOp, unaryOp, where } from "./elementwise.ts";
-import { sameDevice } from "./operands.ts";
+import { broadcastTo, sameDevice } from "./operands.ts";
 
 /** Programs by key text: equal expressions share one program, and so the backend's compiled kernel. */
 const programs = new Map<string, FusedProgram>();
@@ -49,7 +49,7 @@ export function fused(outputs: readonly Expr[], inputs: readonly NDArray[], para
   const backend = inputs[0]!.backend;
   if (backend.fused) {
     const program = programFor(outputs, dtype);
-    const views = inputs.map((x) => x.expand(shape));
+    const views = inputs.map((x) => broadcastTo(x, shape));
     try {
       const storages = backend.fused(program, views, shape, params);
       if (storages) return storages.map((s) => new NDArray(s, shape));

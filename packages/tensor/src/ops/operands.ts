@@ -47,8 +47,24 @@ export function scalarArray(value: number | boolean, dtype: DType, like: NDArray
 }
 
 /**
+ * `x` broadcast to `shape`: `x` itself when it has that shape already, else a stride-0 view the caller disposes
+ * (`x !== result`). Skipping the view matters: most operands already have the result's shape, and a view is a
+ * new array with its own scope entry.
+ */
+export function broadcastTo(x: NDArray, shape: readonly number[]): NDArray {
+  const s = x.shape;
+  if (s.length === shape.length) {
+    let same = true;
+    for (let i = 0; i < s.length && same; i++) same = s[i] === shape[i];
+    if (same) return x;
+  }
+  return x.expand(shape);
+}
+
+/**
  * Resolves two operands of a binary op: both arrays on one device, broadcast to a common shape (as stride-0
- * views). The caller disposes `temporaries` (the 0-d arrays made from JS numbers) after the kernel ran.
+ * views where the shape differs). The caller disposes `temporaries` (the views and the 0-d arrays made from JS
+ * numbers) after the kernel ran.
  */
 export function broadcastPair(op: string, a: Operand, b: Operand, dtype: DType) {
   const like = a instanceof NDArray ? a : b instanceof NDArray ? b : null;
@@ -63,8 +79,9 @@ export function broadcastPair(op: string, a: Operand, b: Operand, dtype: DType) 
   const A = toArray(a), B = toArray(b);
   sameDevice(op, A, B);
   const shape = broadcastShapes(op, A.shape, B.shape);
-  const av = A.expand(shape), bv = B.expand(shape);
-  temporaries.push(av, bv);
+  const av = broadcastTo(A, shape), bv = broadcastTo(B, shape);
+  if (av !== A) temporaries.push(av);
+  if (bv !== B) temporaries.push(bv);
   return { a: av, b: bv, shape, temporaries };
 }
 
