@@ -46,7 +46,7 @@ export { BatchNorm1d, BatchNorm2d, BatchNormBase } from "./layers/batch_norm.ts"
 export type { BatchNormLayerOptions } from "./layers/batch_norm.ts";
 
 export * as functional from "./functional/mod.ts";
-export { batchNorm, crossEntropy, dropout, linear, mseLoss, nllLoss } from "./functional/mod.ts";
+export { batchNorm, crossEntropy, dropout, linear, linearRelu, mseLoss, nllLoss } from "./functional/mod.ts";
 export type { BatchNormOptions, CrossEntropyOptions, LossOptions, Reduction } from "./functional/mod.ts";
 export { CrossEntropyLoss } from "./losses/cross_entropy_loss.ts";
 export { NLLLoss } from "./losses/nll_loss.ts";

@@ -1,18 +1,25 @@
 import { Function, type FunctionCtx, Tensor } from "@backprop/autograd";
-import { matmulBias, ShapeError } from "@backprop/tensor";
+import { E, fused, matmulBias, type NDArray, ShapeError } from "@backprop/tensor";
 import { fmtShape } from "../util.ts";
 
+/** g · (y > 0): the ReLU's gradient from its output (y > 0 exactly where the pre-activation is). */
+const RELU_GRAD = [E.mul(E.input(0), E.gt(E.input(1), E.constant(0)))];
+
 /**
- * x Wᵀ + b as one operation: the forward pass is `matmulBias` (the bias added in the GEMM's epilogue), the
- * backward pass the composed graph's gradients — dx = g W, dW = gᵀ x and db = Σ g over the leading dimensions —
- * each computed only when its input needs it.
+ * x Wᵀ + b (then max(·, 0) with `relu`) as one operation: the forward pass is `matmulBias` (the bias and ReLU
+ * applied in the GEMM's epilogue), the backward pass the composed graph's gradients — g masked by y > 0 for the
+ * ReLU, then dx = g W, dW = gᵀ x and db = Σ g over the leading dimensions — each computed only when its input
+ * needs it.
  */
 class LinearBias extends Function {
-  static override forward(ctx: FunctionCtx, x: Tensor, weight: Tensor, bias: Tensor): Tensor {
+  static override forward(ctx: FunctionCtx, x: Tensor, weight: Tensor, bias: Tensor, relu: boolean): Tensor {
     ctx.saveForBackward(x, weight);
     const wT = weight.value.T;
     try {
-      return new Tensor(matmulBias(x.value, wT, bias.value));
+      const y = matmulBias(x.value, wT, bias.value, { relu });
+      // The output's values stay as they are until backward (a Tensor's value is replaced, never written).
+      if (relu) Object.assign(ctx, { y });
+      return new Tensor(y);
     } finally {
       wT.dispose();
     }
@@ -20,7 +27,8 @@ class LinearBias extends Function {
 
   static override backward(ctx: FunctionCtx, grad: Tensor): (Tensor | null)[] {
     const [x, weight] = ctx.savedTensors as [Tensor, Tensor];
-    const g = grad.value;
+    const { y } = ctx as FunctionCtx & { y?: NDArray };
+    const g = y ? fused(RELU_GRAD, [grad.value, y])[0]! : grad.value;
     const outFeatures = weight.shape[0]!, inFeatures = weight.shape[1]!;
     const [needX, needW, needB] = ctx.needsInputGrad;
     const g2 = g.reshape([-1, outFeatures]);
@@ -34,10 +42,11 @@ class LinearBias extends Function {
         x2.dispose();
       }
       const db = needB ? new Tensor(g2.sum(0)) : null;
-      return [dx, dW, db];
+      return [dx, dW, db, null];
     } finally {
       gT.dispose();
       g2.dispose();
+      if (g !== grad.value) g.dispose();
     }
   }
 }
@@ -47,6 +56,32 @@ class LinearBias extends Function {
  * (`Backend.matmulBias`, the CPU), the bias is added inside the product; elsewhere the ops are composed.
  */
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
+  checkInput(x, weight);
+  if (epilogueFits(x, weight, bias)) return LinearBias.apply(x, weight, bias, false);
+  const y = x.matmul(weight.T);
+  return bias ? y.add(bias) : y;
+}
+
+/**
+ * relu(x Wᵀ + b): where `linear` runs in the GEMM's epilogue, the ReLU goes there too (no separate pass over the
+ * output, no separate node); elsewhere `linear` then `relu`. The same values either way.
+ */
+export function linearRelu(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
+  checkInput(x, weight);
+  if (epilogueFits(x, weight, bias)) return LinearBias.apply(x, weight, bias, true);
+  return linear(x, weight, bias).relu();
+}
+
+/**
+ * Whether x Wᵀ + b can run as one `matmulBias`: a bias, one dtype throughout (so each gradient has its input's
+ * dtype without casts), and a backend with the epilogue.
+ */
+function epilogueFits(x: Tensor, weight: Tensor, bias?: Tensor | null): bias is Tensor {
+  return !!bias && x.ndim >= 2 && bias.ndim === 1 && x.dtype === weight.dtype && bias.dtype === weight.dtype &&
+    !!x.value.backend.matmulBias;
+}
+
+function checkInput(x: Tensor, weight: Tensor): void {
   const inFeatures = weight.shape[1];
   if (x.ndim < 1 || x.shape[x.ndim - 1] !== inFeatures) {
     throw new ShapeError(
@@ -54,9 +89,4 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
         `got input ${fmtShape(x.shape)}`,
     );
   }
-  // One dtype throughout, so each gradient has its input's dtype without casts.
-  const fits = bias && x.ndim >= 2 && bias.ndim === 1 && x.dtype === weight.dtype && bias.dtype === weight.dtype;
-  if (fits && x.value.backend.matmulBias) return LinearBias.apply(x, weight, bias);
-  const y = x.matmul(weight.T);
-  return bias ? y.add(bias) : y;
 }

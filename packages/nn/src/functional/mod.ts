@@ -1,5 +1,5 @@
 /** Stateless forms of the layers and losses, as PyTorch's `torch.nn.functional`. */
-export { linear } from "./linear.ts";
+export { linear, linearRelu } from "./linear.ts";
 export { dropout } from "./dropout.ts";
 export { batchNorm } from "./batch_norm.ts";
 export type { BatchNormOptions } from "./batch_norm.ts";

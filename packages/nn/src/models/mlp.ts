@@ -6,6 +6,7 @@ import { ReLU } from "../layers/activations.ts";
 import { BatchNorm1d } from "../layers/batch_norm.ts";
 import { Dropout } from "../layers/dropout.ts";
 import { Linear } from "../layers/linear.ts";
+import { linearRelu } from "../functional/linear.ts";
 import { Module } from "../module.ts";
 import type { FactoryOptions } from "../options.ts";
 import { Sequential } from "../sequential.ts";
@@ -53,8 +54,21 @@ export class MLP extends Module {
     this.layers = new Sequential(...layers);
   }
 
-  /** Logits [batch, nClasses] of x [batch, nInputs] (or any [batch, …] that flattens to nInputs). */
+  /**
+   * Logits [batch, nClasses] of x [batch, nInputs] (or any [batch, …] that flattens to nInputs). A Linear directly
+   * followed by its ReLU (no batch norm between) runs as one `linearRelu`: the ReLU in the product's epilogue.
+   */
   override forward(x: Tensor): Tensor {
-    return this.layers.forward(x.ndim > 2 ? x.flatten(1) : x);
+    let h = x.ndim > 2 ? x.flatten(1) : x;
+    const layers = [...this.layers];
+    for (let i = 0; i < layers.length; i++) {
+      const layer = layers[i]!;
+      if (layer.constructor === Linear && layers[i + 1]?.constructor === ReLU) {
+        const linear = layer as Linear;
+        h = linearRelu(h, linear.weight, linear.bias);
+        i++;
+      } else h = layer.forward(h);
+    }
+    return h;
   }
 }
