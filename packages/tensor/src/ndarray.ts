@@ -2,7 +2,7 @@ import { type Backend, getBackend, type Storage, type StridedView } from "./back
 import type { DType, TypedArray } from "./dtype.ts";
 import { DeviceError, DisposedError, fmtShape, ShapeError, ValueError } from "./errors.ts";
 import { formatArray } from "./format.ts";
-import { contiguousStrides, isContiguous, normalizeAxis, type Shape, shapesEqual, sizeOf } from "./shape.ts";
+import { contiguousStrides, filled, isContiguous, normalizeAxis, type Shape, shapesEqual, sizeOf } from "./shape.ts";
 import { keep, track } from "./scope.ts";
 import * as ew from "./ops/elementwise.ts";
 import * as red from "./ops/reduce.ts";
@@ -499,7 +499,7 @@ function inferShape(op: string, size: number, shape: number[], from: Shape): num
  */
 function viewStrides(oldShape: Shape, oldStrides: readonly number[], newShape: Shape): number[] | null {
   if (shapesEqual(oldShape, newShape)) return [...oldStrides];
-  const newStrides = new Array<number>(newShape.length).fill(0);
+  const newStrides = filled(newShape.length, 0);
   let viewD = newShape.length - 1;
   let chunkBase = oldStrides[oldStrides.length - 1] ?? 1;
   let tensorNumel = 1;

@@ -10,6 +10,16 @@ export function sizeOf(shape: Shape): number {
   return n;
 }
 
+/**
+ * An array of `n` copies of `value`, by push: on these short arrays, V8's Array.prototype.fill and unshift are calls
+ * into its C++ runtime that cost more than the rest of a small op's bookkeeping (packages/tensor/bench/small_ops.ts).
+ */
+export function filled(n: number, value: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) out.push(value);
+  return out;
+}
+
 /** Row-major strides, in elements. */
 export function contiguousStrides(shape: Shape): number[] {
   const strides = new Array<number>(shape.length);
@@ -43,8 +53,9 @@ export function checkShape(op: string, shape: Shape): void {
 
 /** NumPy/PyTorch broadcasting of any number of shapes. */
 export function broadcastShapes(op: string, ...shapes: Shape[]): number[] {
-  const rank = Math.max(0, ...shapes.map((s) => s.length));
-  const out = new Array<number>(rank).fill(1);
+  let rank = 0;
+  for (const s of shapes) if (s.length > rank) rank = s.length;
+  const out = filled(rank, 1);
   for (const s of shapes) {
     for (let i = 0; i < s.length; i++) {
       const j = rank - s.length + i;

@@ -10,6 +10,7 @@ import type { StridedBinaryName, StridedUnaryName } from "./wasm/strided_kernel.
 import { type Collapsed, collapseDims } from "./strided.ts";
 import { operandAddress } from "./operand_address.ts";
 import { ptrOf } from "./storage.ts";
+import { filled } from "../shape.ts";
 
 const BINARY: Partial<Record<BinaryOp, StridedBinaryName>> = {
   add: "addF32Strided",
@@ -46,7 +47,7 @@ function forEachSlab(c: Collapsed, slab: (offsets: number[], rows: number, cols:
     return;
   }
   const outer = rank - 2;
-  const counter = new Array<number>(outer).fill(0);
+  const counter = filled(outer, 0);
   const rows = c.shape[rank - 2]!, cols = c.shape[rank - 1]!;
   for (;;) {
     slab(offsets, rows, cols);

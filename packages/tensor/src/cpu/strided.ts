@@ -1,4 +1,5 @@
 import type { StridedView } from "../backend.ts";
+import { filled } from "../shape.ts";
 
 /**
  * Visits the rows (last dimension) of several same-shaped strided views in row-major order, calling
@@ -18,7 +19,7 @@ export function forEachRow(
     return;
   }
   const outerRank = rank - 1;
-  const counter = new Array<number>(outerRank).fill(0);
+  const counter = filled(outerRank, 0);
   const len = shape[rank - 1]!;
   for (;;) {
     row(bases, len);
@@ -47,6 +48,7 @@ export interface Collapsed {
  * [0, 1, 0], so kernels see long rows (H·W) instead of W-long ones and the row loop runs far fewer times.
  */
 export function collapseDims(shape: readonly number[], views: readonly StridedView[]): Collapsed {
+  // Built innermost first and reversed at the end: push is cheap, unshift a runtime call (see `filled`).
   const outShape: number[] = [];
   const outStrides: number[][] = views.map(() => []);
   for (let d = shape.length - 1; d >= 0; d--) {
@@ -57,22 +59,32 @@ export function collapseDims(shape: readonly number[], views: readonly StridedVi
       // Merge d into the current outermost collapsed dimension when every view steps through them evenly.
       let mergeable = true;
       for (let v = 0; v < views.length; v++) {
-        if (views[v]!.strides[d] !== outStrides[v]![0]! * outShape[0]!) {
+        if (views[v]!.strides[d] !== outStrides[v]![last]! * outShape[last]!) {
           mergeable = false;
           break;
         }
       }
       if (mergeable) {
-        outShape[0]! *= size;
+        outShape[last]! *= size;
         continue;
       }
     }
-    outShape.unshift(size);
-    for (let v = 0; v < views.length; v++) outStrides[v]!.unshift(views[v]!.strides[d]!);
+    outShape.push(size);
+    for (let v = 0; v < views.length; v++) outStrides[v]!.push(views[v]!.strides[d]!);
   }
   // A shape with a 0 anywhere stays empty; one of only 1s is a single element.
   if (shape.some((d) => d === 0)) return { shape: [0], views: views.map((v) => ({ strides: [1], offset: v.offset })) };
-  return { shape: outShape, views: views.map((v, i) => ({ strides: outStrides[i]!, offset: v.offset })) };
+  return { shape: reverse(outShape), views: views.map((v, i) => ({ strides: reverse(outStrides[i]!), offset: v.offset })) };
+}
+
+/** Reverses `a` in place and returns it. */
+function reverse(a: number[]): number[] {
+  for (let i = 0, j = a.length - 1; i < j; i++, j--) {
+    const t = a[i]!;
+    a[i] = a[j]!;
+    a[j] = t;
+  }
+  return a;
 }
 
 /** Stride of the last dimension (1 for a 0-d view). */
