@@ -6,7 +6,9 @@
 //   deno run -A packages/tensor/bench/small_ops.ts [--rounds 9]
 import { Generator, randn, tidy } from "../src/mod.ts";
 
-const argv: string[] = (globalThis as { Deno?: { args: string[] } }).Deno?.args ?? [];
+/** The parts of Deno this script uses, typed here so the package's tsc (without Deno's types) checks it too. */
+const deno = (globalThis as { Deno?: { args: string[]; loadavg(): number[] } }).Deno;
+const argv: string[] = deno?.args ?? [];
 const at = argv.indexOf("--rounds");
 const rounds = at >= 0 ? Number(argv[at + 1]) : 9;
 
@@ -39,6 +41,6 @@ for (const [, f] of cases) round(f); // warm-up: every case compiled in its opti
 const samples = cases.map(() => [] as number[]);
 for (let r = 0; r < rounds; r++) cases.forEach(([, f], i) => samples[i]!.push(round(f)));
 const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[xs.length >> 1]!;
-console.log(`median of ${rounds} interleaved rounds of ~100 ms; load ${Deno.loadavg().map((x) => x.toFixed(2)).join(" ")}\n`);
+console.log(`median of ${rounds} interleaved rounds of ~100 ms; load ${deno?.loadavg().map((x) => x.toFixed(2)).join(" ") ?? "?"}\n`);
 console.log("| call | ns per call |\n| --- | ---: |");
 cases.forEach(([name], i) => console.log(`| ${name} | ${median(samples[i]!).toFixed(0)} |`));

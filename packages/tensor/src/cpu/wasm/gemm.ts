@@ -36,15 +36,19 @@ const MAX_CHUNKS = 64;
  * about as much as 25 multiply-adds per row of the chunk, so a 50-row chunk spends about a quarter of its
  * time re-packing and a 100-row one about an eighth. Under the "few" policy chunks are therefore at least
  * FEW_MIN_CHUNK long (but short enough that every thread gets one) and at least 1/(CHUNKS_PER_THREAD·threads)
- * of the side: about two chunks per thread, enough to even out a late thread.
+ * of the side: about two chunks per thread. Chunks of rows over the B that "few" packs once for all threads
+ * re-pack nothing and shrink down to MIN_CHUNK_ROWS instead: with another process taking half of one core,
+ * 1024³ ran 29.3 ms against 34.3 with two chunks per thread, and 25.2 against 25.6 ms without it
+ * (packages/tensor/bench/gemm_under_load.ts).
  */
 const FEW_MIN_CHUNK = 96;
 const CHUNKS_PER_THREAD = 2;
 
 /**
- * How a parallel product is cut. "few" (the default) bounds the chunk count by CHUNKS_PER_THREAD and,
- * when C is cut by rows, packs B once for all threads; "guided" is the earlier rule (minimum chunk only, B
- * re-packed per chunk), kept selectable so benchmarks can compare the two in one process.
+ * How a parallel product is cut. "few" (the default) bounds the chunk count by CHUNKS_PER_THREAD where chunks
+ * re-pack an operand and, when C is cut by rows, packs B once for all threads (those chunks then re-pack nothing
+ * and shrink freely); "guided" is the earlier rule (minimum chunk only, B re-packed per chunk), kept selectable
+ * so benchmarks can compare the two in one process.
  */
 export type GemmSplitPolicy = "few" | "guided";
 let splitPolicy: GemmSplitPolicy = "few";
@@ -83,6 +87,19 @@ export function kSplitPoint(m: number, n: number, k: number): number {
   if (m < n || k < KSPLIT_MIN_K || k < KSPLIT_DEPTH_RATIO * m) return 0;
   // Halves on a multiple of 8 depth steps: whole unrolled micro-kernel iterations and 4×4 packing transposes.
   return Math.floor(k / 16) * 8;
+}
+
+/** Whether row chunks over a shared B shrink to MIN_CHUNK_ROWS (true, the default) or follow minChunkFor. */
+let shrinkSharedRowChunks = true;
+
+/**
+ * Lets row chunks over a shared B shrink to MIN_CHUNK_ROWS (true, the default) or keeps them at the "few" policy's
+ * two per thread (for benchmarks); returns the previous.
+ */
+export function setGemmShrinkSharedRowChunks(on: boolean): boolean {
+  const before = shrinkSharedRowChunks;
+  shrinkSharedRowChunks = on;
+  return before;
 }
 
 /** Selects parallel (true) or single-thread packing of the shared B (for benchmarks); returns the previous. */
@@ -330,7 +347,11 @@ function run(
       length,
       byRows ? mr : nr,
       threads,
-      minChunkFor(length, threads, byRows ? MIN_CHUNK_ROWS : MIN_CHUNK_COLS),
+      // Row chunks over a B packed once for all threads re-pack nothing, so they may be as short as MIN_CHUNK_ROWS:
+      // the shrinking chunks then let a thread the OS runs late hand more of its share to the others.
+      byRows && sharedB !== 0 && shrinkSharedRowChunks
+        ? MIN_CHUNK_ROWS
+        : minChunkFor(length, threads, byRows ? MIN_CHUNK_ROWS : MIN_CHUNK_COLS),
     )
     : [];
   if (!pool || parts.length < 2) {

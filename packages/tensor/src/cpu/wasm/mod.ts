@@ -17,6 +17,7 @@ export {
   PARALLEL_MIN_MACS,
   setGemmKSplit,
   setGemmParallelPacking,
+  setGemmShrinkSharedRowChunks,
   setGemmSplitPolicy,
 } from "./gemm.ts";
 export { WasmUnavailableError } from "./runtime.ts";
