@@ -4,7 +4,7 @@
 // Shared by vitest (Node) and the Deno run (fused_workers_deno_test.ts).
 import fc from "fast-check";
 import { E, type Expr, fused, opByOp, setNumThreads, tensor, tidy } from "../src/mod.ts";
-import { PARALLEL_MIN_ELEMENTS } from "../src/cpu/wasm/runtime.ts";
+import { FUSED_PARALLEL_MIN_ELEMENTS } from "../src/cpu/wasm/runtime.ts";
 import { runningWorkers, stopWorkers, workerPool } from "../src/cpu/wasm/runtime.ts";
 import type { KernelCase } from "./cpu_kernel_cases.ts";
 
@@ -24,14 +24,14 @@ const exprArb: fc.Arbitrary<Expr> = fc.letrec<{ e: Expr }>((tie) => ({
 
 /** [rows, cols] with rows·cols around the threshold; inputs full, one per row, or one per column. */
 const layoutArb = fc.record({
-  total: fc.constantFrom(PARALLEL_MIN_ELEMENTS - 17, PARALLEL_MIN_ELEMENTS, PARALLEL_MIN_ELEMENTS + 13, 3 * PARALLEL_MIN_ELEMENTS + 5),
+  total: fc.constantFrom(FUSED_PARALLEL_MIN_ELEMENTS - 17, FUSED_PARALLEL_MIN_ELEMENTS, FUSED_PARALLEL_MIN_ELEMENTS + 13, 3 * FUSED_PARALLEL_MIN_ELEMENTS + 5),
   rows: fc.constantFrom(1, 2, 7, 40),
   kinds: fc.tuple(...[0, 1, 2].map(() => fc.constantFrom("full", "row", "col"))),
   seed: fc.integer({ min: 1, max: 1e6 }),
 });
 
 /**
- * A broadcast layout of rank 2–5 with many rows and at least PARALLEL_MIN_ELEMENTS elements: the output shape, and
+ * A broadcast layout of rank 2–5 with many rows and at least FUSED_PARALLEL_MIN_ELEMENTS elements: the output shape, and
  * per input which dimensions it keeps (the others are 1, as batch norm's per-channel [1, C, 1, 1] inputs).
  */
 const manyRowLayoutArb = fc.integer({ min: 2, max: 5 }).chain((rank) =>
@@ -43,7 +43,7 @@ const manyRowLayoutArb = fc.integer({ min: 2, max: 5 }).chain((rank) =>
     seed: fc.integer({ min: 1, max: 1e6 }),
   }).map((l) => {
     const rest = l.outer.slice(1).reduce((a, b) => a * b, l.inner);
-    const first = Math.ceil(PARALLEL_MIN_ELEMENTS / rest) + l.extra;
+    const first = Math.ceil(FUSED_PARALLEL_MIN_ELEMENTS / rest) + l.extra;
     const shape = [first, ...l.outer.slice(1), l.inner];
     // The first input is full-size, so the output has every dimension whatever the others keep.
     const keeps = l.keeps.map((k, i) => (i === 0 ? k.map(() => true) : k));
@@ -146,7 +146,7 @@ export function fusedWorkerCases(): KernelCase[] {
         try {
           stopWorkers();
           const e = [E.add(E.mul(x0, E.param(0)), E.abs(x1)), E.max(x0, E.param(1))];
-          const n = 2 * PARALLEL_MIN_ELEMENTS + 3;
+          const n = 2 * FUSED_PARALLEL_MIN_ELEMENTS + 3;
           const make = () => [0, 1].map((i) => tensor(values(n, 99 + i), { dtype: "float32" }));
           const one = runAt(1, e, make);
           stopWorkers();
@@ -167,7 +167,7 @@ export function fusedWorkerCases(): KernelCase[] {
         try {
           const ins = [0, 1, 2, 3, 4, 5].map((i) => E.input(i));
           const e = [E.add(ins[0]!, E.mul(ins[1]!, E.param(0))), E.sub(ins[2]!, ins[3]!), E.max(ins[4]!, E.mul(ins[5]!, E.param(1)))];
-          const make = () => [0, 1, 2, 3, 4, 5].map((i) => tensor(values(PARALLEL_MIN_ELEMENTS + 7, 7 + i), { dtype: "float32" }));
+          const make = () => [0, 1, 2, 3, 4, 5].map((i) => tensor(values(FUSED_PARALLEL_MIN_ELEMENTS + 7, 7 + i), { dtype: "float32" }));
           const one = runAt(1, e, make);
           setNumThreads(2);
           const pool = workerPool();

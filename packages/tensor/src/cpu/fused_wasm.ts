@@ -4,7 +4,7 @@
 import type { FusedProgram, Storage, StridedView } from "../backend.ts";
 import { arity, type Expr, exprKey } from "../expr/ir.ts";
 import { buildExprModule, EXPR_ARGS_PER_INPUT, wasmCompilable } from "./wasm/expr_kernel.ts";
-import { PARALLEL_MIN_ELEMENTS, wasmRuntime, workerPool } from "./wasm/runtime.ts";
+import { fusedParallelMinElements, wasmRuntime, workerPool } from "./wasm/runtime.ts";
 import { collapseDims, forEachRow } from "./strided.ts";
 import { operandAddress, STAGE_MAX_ELEMENTS, stagingBlock } from "./operand_address.ts";
 import { kernelMemoryAvailable } from "./kernel_memory.ts";
@@ -130,7 +130,7 @@ function blockChunks(block: Block, s: BlockStrides, params: readonly number[], p
  * single-thread run exactly).
  */
 function runBlocks(kernel: FusedKernel, blocks: readonly Block[], s: BlockStrides, params: readonly number[], elements: number): void {
-  const pool = elements >= PARALLEL_MIN_ELEMENTS && blocks.length <= MAX_CHUNKS ? workerPool() : undefined;
+  const pool = elements >= fusedParallelMinElements() && blocks.length <= MAX_CHUNKS ? workerPool() : undefined;
   if (pool) {
     const parts = Math.max(1, Math.floor(Math.min(MAX_CHUNKS, PIECES_PER_THREAD * (pool.size + 1)) / blocks.length));
     const chunks: number[][] = [];

@@ -142,10 +142,33 @@ export function callerWorkArea(): number {
 }
 
 /**
- * Below this many elements an elementwise operation (plain or fused) stays on the calling thread: waking a worker
- * and waiting for it costs tens of microseconds, about what 128 Ki elements take to stream through on one core.
+ * Below this many elements an elementwise operation stays on the calling thread: waking a worker and waiting for
+ * it costs tens of microseconds, about what 128 Ki elements take to stream through on one core. (Fused passes:
+ * FUSED_PARALLEL_MIN_ELEMENTS.)
  */
 export const PARALLEL_MIN_ELEMENTS = 1 << 17;
+
+/**
+ * Fused passes (optimizer updates, batch-norm and activation math) split over the threads only from this many
+ * elements. They stream data a training step has left cold, where a second core adds little memory bandwidth, and
+ * a hand-off waits for the slower core: with W1's SGD update of 307,200 elements split, a step took 3.054, 3.069 and
+ * 3.542 ms against 3.083, 3.070 and 3.528 on the calling thread alone, and with another process busy half the time
+ * on one core 4.757, 5.001 and 5.679 against 4.233, 4.715 and 5.414 ms (bench/w1_update_split.ts).
+ */
+export const FUSED_PARALLEL_MIN_ELEMENTS = 1 << 19;
+let fusedSplitAt = FUSED_PARALLEL_MIN_ELEMENTS;
+
+/** The bound fused passes split at now (FUSED_PARALLEL_MIN_ELEMENTS unless a benchmark moved it). */
+export function fusedParallelMinElements(): number {
+  return fusedSplitAt;
+}
+
+/** Moves the bound fused passes split at (for benchmarks); returns the previous. */
+export function setFusedParallelMinElements(elements: number): number {
+  const before = fusedSplitAt;
+  fusedSplitAt = elements;
+  return before;
+}
 
 /** The worker pool for the configured thread count, started on first need; undefined if single-threaded. */
 export function workerPool(): WorkerPool | undefined {
