@@ -2,7 +2,7 @@ import type { DType } from "../dtype.ts";
 import { promoteTypes, promoteWithScalar } from "../dtype.ts";
 import { DeviceError, DTypeError, fmtShape } from "../errors.ts";
 import { NDArray } from "../ndarray.ts";
-import { broadcastShapes } from "../shape.ts";
+import { broadcastShapes, shapesEqual } from "../shape.ts";
 
 /** An operand of an elementwise operation: an array, or a plain JS number/boolean (a "weak" scalar). */
 export type Operand = NDArray | number | boolean;
@@ -52,13 +52,7 @@ export function scalarArray(value: number | boolean, dtype: DType, like: NDArray
  * new array with its own scope entry.
  */
 export function broadcastTo(x: NDArray, shape: readonly number[]): NDArray {
-  const s = x.shape;
-  if (s.length === shape.length) {
-    let same = true;
-    for (let i = 0; i < s.length && same; i++) same = s[i] === shape[i];
-    if (same) return x;
-  }
-  return x.expand(shape);
+  return shapesEqual(x.shape, shape) ? x : x.expand(shape);
 }
 
 /**

@@ -156,43 +156,18 @@ function emitPack(mb: ModuleBuilder, name: string, R: number): FunctionBuilder {
                 f.set(rowVec[i]!, () => f.v128Load(0, q));
                 if (i < 3) f.inc(q, rowBytes);
               }
-              // [a0 a1 a2 a3] [b..] [c..] [d..] → [a0 b0 c0 d0] [a1 b1 c1 d1] ...
-              f.set(
-                tmp[0]!,
-                () => f.f32x4Shuffle([0, 4, 1, 5], rowVec[0], rowVec[1]),
-              );
-              f.set(
-                tmp[1]!,
-                () => f.f32x4Shuffle([2, 6, 3, 7], rowVec[0], rowVec[1]),
-              );
-              f.set(
-                tmp[2]!,
-                () => f.f32x4Shuffle([0, 4, 1, 5], rowVec[2], rowVec[3]),
-              );
-              f.set(
-                tmp[3]!,
-                () => f.f32x4Shuffle([2, 6, 3, 7], rowVec[2], rowVec[3]),
-              );
-              f.v128Store(
-                g * 4,
-                d,
-                () => f.f32x4Shuffle([0, 1, 4, 5], tmp[0], tmp[2]),
-              );
-              f.v128Store(
-                R * 4 + g * 4,
-                d,
-                () => f.f32x4Shuffle([2, 3, 6, 7], tmp[0], tmp[2]),
-              );
-              f.v128Store(
-                2 * R * 4 + g * 4,
-                d,
-                () => f.f32x4Shuffle([0, 1, 4, 5], tmp[1], tmp[3]),
-              );
-              f.v128Store(
-                3 * R * 4 + g * 4,
-                d,
-                () => f.f32x4Shuffle([2, 3, 6, 7], tmp[1], tmp[3]),
-              );
+              // [a0 a1 a2 a3] [b..] [c..] [d..] → [a0 b0 a1 b1] [a2 b2 a3 b3] [c0 d0 c1 d1] [c2 d2 c3 d3]
+              // (interleave pairs of rows), then → [a0 b0 c0 d0] [a1 b1 c1 d1] … (pair the halves): depth u's four
+              // values go to row u of the panel.
+              const interleave = [[0, 4, 1, 5], [2, 6, 3, 7]] as const;
+              const halves = [[0, 1, 4, 5], [2, 3, 6, 7]] as const;
+              for (let t = 0; t < 4; t++) {
+                const pair = 2 * (t >> 1);
+                f.set(tmp[t]!, () => f.f32x4Shuffle(interleave[t % 2]!, rowVec[pair], rowVec[pair + 1]));
+              }
+              for (let u = 0; u < 4; u++) {
+                f.v128Store(u * R * 4 + g * 4, d, () => f.f32x4Shuffle(halves[u % 2]!, tmp[u >> 1], tmp[(u >> 1) + 2]));
+              }
             }
             for (let r = R - (R % 4); r < R; r++) {
               f.set(q, () => f.i32Add(s, () => f.i32Mul(rowBytes, r)));
