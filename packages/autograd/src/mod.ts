@@ -36,4 +36,7 @@ export { logSoftmax, softmax } from "./ops/softmax.ts";
 export { gather, indexAdd, indexSelect, scatterAdd } from "./ops/indexing.ts";
 export { concat, split, stack } from "./ops/join.ts";
 export { gradcheckOnDevice } from "./device_gradcheck.ts";
+// The elementwise backward rules, for a Function that folds an elementwise op into its own forward.
+export { BINARY_BACKWARD, UNARY_BACKWARD } from "./ops/derivatives.ts";
+export type { BinaryBackward, UnaryBackward } from "./ops/derivatives.ts";
 export type { DeviceGradcheckOptions, DeviceGradcheckResult, DeviceInputCheck } from "./device_gradcheck.ts";

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import * as T from "@backprop/tensor";
-import { concat, Function, type FunctionCtx, GraphError, noGrad, type Tensor, tensor } from "../src/mod.ts";
+import { concat, Function, type FunctionCtx, GraphError, noGrad, Tensor, tensor, UNARY_BACKWARD } from "../src/mod.ts";
 import { awayFromZero, check, inputArb, leaf, shapeArb, toLeaf } from "./helpers.ts";
 
 const values = (t: Tensor | null): number[] => Array.from(t!.dataSync());
@@ -77,6 +77,28 @@ describe("Function", () => {
       }),
       { numRuns: 15 },
     );
+  });
+
+  test("the exported backward rules are the engine's: ReLU's rule in a Function gives the built-in gradient", () => {
+    // Masked by the output, as a Function that applies ReLU inside another op would (y > 0 exactly where x > 0).
+    class ReluByRule extends Function {
+      static override forward(ctx: FunctionCtx, x: Tensor): Tensor {
+        const y = x.relu();
+        ctx.saveForBackward(y);
+        return y;
+      }
+      static override backward(ctx: FunctionCtx, grad: Tensor): Tensor {
+        const [y] = ctx.savedTensors;
+        return new Tensor(UNARY_BACKWARD.relu!(grad.value, y!.value, y!.value, 0));
+      }
+    }
+    const xs = [-2, -0, 0, 1e-30, 0.5, 3, NaN];
+    const a = leaf(xs, [7]), b = leaf(xs, [7]);
+    const w = leaf([1, 2, 3, 4, 5, 6, 7], [7], "contiguous", false);
+    ReluByRule.apply(a).mul(w).sum().backward();
+    b.relu().mul(w).sum().backward();
+    expect(values(a.grad)).toEqual(values(b.grad));
+    expect(values(a.grad)).toEqual([0, 0, 0, 4, 5, 6, 0]);
   });
 
   test("apply records one node named after the class; forward itself records nothing", () => {

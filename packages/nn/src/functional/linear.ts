@@ -1,9 +1,9 @@
-import { Function, type FunctionCtx, Tensor } from "@backprop/autograd";
-import { E, fused, matmulBias, type NDArray, ShapeError } from "@backprop/tensor";
+import { Function, type FunctionCtx, Tensor, UNARY_BACKWARD } from "@backprop/autograd";
+import { matmulBias, type NDArray, ShapeError } from "@backprop/tensor";
 import { fmtShape } from "../util.ts";
 
-/** g · (y > 0): the ReLU's gradient from its output (y > 0 exactly where the pre-activation is). */
-const RELU_GRAD = [E.mul(E.input(0), E.gt(E.input(1), E.constant(0)))];
+/** ReLU's own backward rule, g · (x > 0), given the output y for x: y > 0 exactly where the pre-activation is. */
+const reluBackward = UNARY_BACKWARD.relu!;
 
 /**
  * x Wᵀ + b (then max(·, 0) with `relu`) as one operation: the forward pass is `matmulBias` (the bias and ReLU
@@ -28,7 +28,7 @@ class LinearBias extends Function {
   static override backward(ctx: FunctionCtx, grad: Tensor): (Tensor | null)[] {
     const [x, weight] = ctx.savedTensors as [Tensor, Tensor];
     const { y } = ctx as FunctionCtx & { y?: NDArray };
-    const g = y ? fused(RELU_GRAD, [grad.value, y])[0]! : grad.value;
+    const g = y ? reluBackward(grad.value, y, y, 0) : grad.value;
     const outFeatures = weight.shape[0]!, inFeatures = weight.shape[1]!;
     const [needX, needW, needB] = ctx.needsInputGrad;
     const g2 = g.reshape([-1, outFeatures]);
