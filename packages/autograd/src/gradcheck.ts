@@ -5,14 +5,19 @@ import { Tensor } from "./tensor.ts";
 import { fmtShapeOf } from "./util.ts";
 
 /**
- * The assignment's relative error: max over elements of |a − b| / max(1e-8, |a| + |b|).
+ * The assignment's relative error: max over elements of |a − b| / max(floor, |a| + |b|), floor 1e-8 by default.
+ * Elements whose |a| + |b| is below `floor` are compared in absolute terms (|a − b| / floor). Against central
+ * differences, a gradient element that is nearly 0 (terms that cancel) has only the differences' rounding noise left
+ * in |a − b|, so its ratio measures that noise; a floor at the noise level (e.g. 1e-4 × the largest |b| for float64
+ * differences with step 1e-6) keeps the bound about the gradient.
  */
-export function relError(a: ArrayLike<number>, b: ArrayLike<number>): number {
+export function relError(a: ArrayLike<number>, b: ArrayLike<number>, floor = 1e-8): number {
   if (a.length !== b.length) throw new T.ShapeError(`relError: expected arrays of one length, got lengths ${a.length} and ${b.length}`);
+  if (!(floor > 0)) throw new T.ValueError(`relError: floor must be a positive number, got ${floor}`);
   let worst = 0;
   for (let i = 0; i < a.length; i++) {
     const x = a[i]!, y = b[i]!;
-    const r = Math.abs(x - y) / Math.max(1e-8, Math.abs(x) + Math.abs(y));
+    const r = Math.abs(x - y) / Math.max(floor, Math.abs(x) + Math.abs(y));
     if (r > worst || r !== r) worst = r;
   }
   return worst;
@@ -48,6 +53,10 @@ export interface InputCheck {
   maxAbsError: number;
   /** `relError` of the whole analytical gradient against the numerical one. */
   relError: number;
+  /** The backward pass's gradient with respect to this input, flat in row-major order. */
+  analyticalGradient: Float64Array;
+  /** The central-difference estimate of it, element by element. */
+  numericalGradient: Float64Array;
   /** Whether every element is within atol + rtol·|numerical|. */
   pass: boolean;
 }
@@ -113,7 +122,8 @@ export function gradcheck(fn: (...inputs: Tensor[]) => Tensor, inputs: readonly 
   // An output with no graph (integer steps cast back to float, a constant) has a zero analytical gradient; the
   // finite differences must then be zero too.
   if (loss.requiresGrad) loss.backward();
-  const analytical = checked.map(({ x }) => (x.grad ? (x.grad.value.dataSync() as Float64Array) : new Float64Array(x.size)));
+  // Copies: the result keeps them after the gradients are dropped.
+  const analytical = checked.map(({ x }) => (x.grad ? (x.grad.value.dataSync() as Float64Array).slice() : new Float64Array(x.size)));
   inputs.forEach((x, k) => (x.grad = saved[k] ?? null));
 
   const results: InputCheck[] = checked.map(({ x, i }, k) => {
@@ -156,6 +166,8 @@ export function gradcheck(fn: (...inputs: Tensor[]) => Tensor, inputs: readonly 
       numerical: numerical[worstIndex] ?? 0,
       maxAbsError,
       relError: relError(a, numerical),
+      analyticalGradient: a,
+      numericalGradient: numerical,
       pass: !(worstExcess > 0) && worstExcess === worstExcess || a.length === 0,
     };
   });

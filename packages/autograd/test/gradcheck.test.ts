@@ -119,4 +119,33 @@ describe("relError", () => {
     expect(relError([Number.NaN], [1])).toBeNaN();
     expect(() => relError([1, 2], [1])).toThrow(T.ShapeError);
   });
+
+  test("a floor in place of 1e-8: elements below it are compared in absolute terms", () => {
+    // An element that cancels to 3e-6, with 1e-10 of finite-difference noise, next to one of size 1.
+    const a = [1, -3.1e-6], b = [1 + 1e-11, -3.1e-6 + 1e-10];
+    const error = Math.abs(a[1]! - b[1]!);
+    expect(relError(a, b)).toBe(error / (Math.abs(a[1]!) + Math.abs(b[1]!))); // ≈ 1.6e-5: noise over a tiny element
+    expect(relError(a, b, 1e-4)).toBe(error / 1e-4); // ≈ 1e-6
+    // Above the floor nothing changes: a real error on the small element still shows.
+    expect(relError([1, -3.1e-6], [1, -3.1e-6 * 1.01], 1e-6)).toBeCloseTo(0.01 / 2.01, 12);
+    expect(relError([1e-9], [0], 1e-8)).toBe(relError([1e-9], [0]));
+    for (const bad of [0, -1, Number.NaN]) expect(() => relError([1], [1], bad)).toThrow(T.ValueError);
+  });
+});
+
+describe("gradcheck's per-input gradients", () => {
+  test("the whole analytical and numerical gradients, equal to the backward pass and to central differences", () => {
+    const a = leaf([1, 2, 3], [3]), b = leaf([0.5, -1, 2], [3]);
+    const result = gradcheck((a, b) => a.mul(b).sum(), [a, b]);
+    const [ca, cb] = result.inputs;
+    // d(Σ a·b)/da = b, d/db = a; projected by one random r (a scalar output here).
+    const r = ca!.analyticalGradient[0]! / 0.5;
+    expect(Array.from(ca!.analyticalGradient).map((v) => v / r)).toEqual([0.5, -1, 2]);
+    expect(Array.from(cb!.analyticalGradient).map((v) => v / r)).toEqual([1, 2, 3]);
+    ca!.numericalGradient.forEach((v, i) => expect(v).toBeCloseTo(ca!.analyticalGradient[i]!, 8));
+    expect(relError(ca!.analyticalGradient, ca!.numericalGradient)).toBe(ca!.relError);
+    // Kept after the inputs' gradients are gone.
+    expect(a.grad).toBeNull();
+    expect(Array.from(cb!.analyticalGradient).map((v) => v / r)).toEqual([1, 2, 3]);
+  });
 });

@@ -57,3 +57,14 @@ export function withLargeOutputs(fn: (...xs: Tensor[]) => Tensor, offset: number
   const unmoved = linspace(-1e4, 1e4, 1024, { dtype: "float64" });
   return (...xs) => concat([fn(...xs).add(offset).reshape([-1]), unmoved]);
 }
+
+/**
+ * The floor for `relError` against float64 central differences: 1e-4 × the largest |numerical| (at least the
+ * assignment's 1e-8). The differences carry ~1e-10 of rounding noise for gradients near 1; a true gradient element that
+ * nearly cancels (3e-6 in one Conv2d draw) would otherwise read a relative error of ~1e-5 from that noise alone.
+ */
+export function noiseFloor(numerical: ArrayLike<number>): number {
+  let scale = 0;
+  for (let i = 0; i < numerical.length; i++) scale = Math.max(scale, Math.abs(numerical[i]!));
+  return Math.max(1e-8, 1e-4 * scale);
+}
