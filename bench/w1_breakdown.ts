@@ -11,6 +11,7 @@ import { Tensor } from "@backprop/autograd";
 import { crossEntropy, MLP, SGD } from "@backprop/nn";
 import { sgdUpdate } from "../packages/nn/src/optim/fused_updates.ts";
 import { fused, Generator, keep, matmul, type NDArray, randint, randn, tidy } from "@backprop/tensor";
+import { medianBurst } from "./burst.ts";
 
 const option = (name: string, fallback: number) => {
   const at = Deno.args.indexOf(`--${name}`);
@@ -67,21 +68,10 @@ const rows: [string, () => void][] = [
   ["the same step on 8 input features (the ops, tiny products)", small.step],
 ];
 
-/** Median ms of runs back to back for `ms`. */
-function burst(run: () => void, ms: number): number {
-  const times: number[] = [];
-  const start = performance.now();
-  while (performance.now() - start < ms) {
-    const t = performance.now();
-    run();
-    times.push(performance.now() - t);
-  }
-  return times.sort((a, b) => a - b)[times.length >> 1]!;
-}
 
-for (const [, run] of rows) burst(run, 1500); // the steady state of each loop (see bench/main.ts)
+for (const [, run] of rows) medianBurst(run, 1500); // the steady state of each loop (see bench/main.ts)
 const samples = rows.map(() => [] as number[]);
-for (let r = 0; r < bursts; r++) rows.forEach(([, run], i) => samples[i]!.push(burst(run, 200)));
+for (let r = 0; r < bursts; r++) rows.forEach(([, run], i) => samples[i]!.push(medianBurst(run, 200)));
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 const medians = samples.map(median);
 

@@ -8,6 +8,7 @@ import { Tensor } from "@backprop/autograd";
 import { crossEntropy, MLP, SGD } from "@backprop/nn";
 import { Generator, randint, randn, tidy } from "@backprop/tensor";
 import { setFusedParallelMinElements } from "../packages/tensor/src/cpu/wasm/runtime.ts";
+import { medianBurst } from "./burst.ts";
 
 const at = Deno.args.indexOf("--bursts");
 const bursts = at >= 0 ? Number(Deno.args[at + 1]) : 11;
@@ -23,28 +24,17 @@ const step = () =>
     opt.step();
   });
 
-/** Median ms of steps run back to back for `ms`. */
-function burst(ms: number): number {
-  const times: number[] = [];
-  const start = performance.now();
-  while (performance.now() - start < ms) {
-    const t = performance.now();
-    step();
-    times.push(performance.now() - t);
-  }
-  return times.sort((a, b) => a - b)[times.length >> 1]!;
-}
 
 const modes = [["update split over the threads", 1 << 17], ["update on the calling thread", 1 << 20]] as const;
 for (const [, bound] of modes) {
   setFusedParallelMinElements(bound);
-  burst(1500); // the steady state of the step (see bench/main.ts)
+  medianBurst(step, 1500); // the steady state of the step (see bench/main.ts)
 }
 const samples = modes.map(() => [] as number[]);
 for (let r = 0; r < bursts; r++) {
   modes.forEach(([, bound], i) => {
     setFusedParallelMinElements(bound);
-    samples[i]!.push(burst(200));
+    samples[i]!.push(medianBurst(step, 200));
   });
 }
 console.log(`W1 step, ${bursts} alternated bursts of 200 ms; load ${Deno.loadavg().map((v) => v.toFixed(2)).join(" ")}\n`);
