@@ -3,7 +3,8 @@
  * backend to the reference, so the reference itself has to give PyTorch's answers (it once had relu(NaN) = 0).
  */
 import { describe, expect, test } from "vitest";
-import { reference as ref } from "../src/testing/mod.ts";
+import type { NDArray } from "../src/ndarray.ts";
+import { expectMatches, reference as ref } from "../src/testing/mod.ts";
 import {
   BINARY_ANSWERS,
   BINARY_INPUT_A,
@@ -55,5 +56,38 @@ describe("reference on NaN, ±∞ and ±0 gives PyTorch's answers", () => {
   test("a 0-d softmax of NaN or ±∞ is NaN (torch.softmax(torch.tensor(inf), 0) = nan)", () => {
     for (const v of [NaN, Infinity, -Infinity]) expectSame(ref.refSoftmax(ref.refArray([], "float64", [v]), 0, false).data, [NaN], false);
     expectSame(ref.refSoftmax(ref.refArray([], "float64", [3]), 0, true).data, [0], false);
+  });
+});
+
+describe("a product whose factors can underflow before they meet ∞ is ±∞ or NaN", () => {
+  // torch.prod of float32 [2⁻¹⁴⁹, 2⁻¹²⁷, ∞] is nan and of [2⁻¹⁴⁹, ∞, 2⁻¹²⁷] is inf: the order decides.
+  const prodOf = (dtype: "float32" | "float64", values: number[]) => ref.refReduce("prod", ref.refArray([values.length], dtype, values), 0, false);
+  test("subnormal factors and ∞: the signed ∞, NaN allowed", () => {
+    for (const [dtype, least, sub] of [["float32", 2 ** -149, 2 ** -127], ["float64", 2 ** -1074, 2 ** -1023]] as const) {
+      const r = prodOf(dtype, [-least, sub, Infinity]);
+      expect(r.data).toEqual([-Infinity]);
+      expect(r.orNaN).toEqual([true]);
+    }
+  });
+  test("normal factors whose product stays normal, or a NaN or a 0 among them: one answer", () => {
+    for (const values of [[0.5, -Infinity, 3], [2 ** -60, 2 ** -60, Infinity], [2 ** -149, 0, Infinity], [NaN, 2 ** -149, Infinity]]) {
+      expect(prodOf("float32", values).orNaN).toBeUndefined();
+    }
+    expect(prodOf("float32", [2 ** -60, 2 ** -60, 2 ** -10, Infinity]).orNaN).toEqual([true]);
+    expect(prodOf("float64", [2 ** -60, 2 ** -60, 2 ** -10, Infinity]).orNaN).toBeUndefined();
+  });
+  test("factors that overflow before they meet 0: the signed 0, NaN allowed", () => {
+    const r = prodOf("float32", [2 ** 100, -0, 2 ** 100]);
+    expect(Object.is(r.data[0], -0)).toBe(true);
+    expect(r.orNaN).toEqual([true]);
+    expect(prodOf("float64", [2 ** 100, -0, 2 ** 100]).orNaN).toBeUndefined();
+  });
+  test("the comparison takes NaN only where the reference allows it", () => {
+    // Only the shape and dtype of the result array are read; the values come separately.
+    const got = { shape: [], dtype: "float32" } as unknown as NDArray, nan = new Float32Array([NaN]), exact = { rtol: 0, atol: 0 };
+    expect(() => expectMatches("prod", got, nan, prodOf("float32", [2 ** -149, 2 ** -127, Infinity]), exact)).not.toThrow();
+    expect(() => expectMatches("prod", got, new Float32Array([-Infinity]), prodOf("float32", [2 ** -149, 2 ** -127, Infinity]), exact))
+      .toThrow(/got -Infinity, expected Infinity or NaN/);
+    expect(() => expectMatches("prod", got, nan, prodOf("float32", [0.5, Infinity, 3]), exact)).toThrow(/got NaN, expected Infinity \(/);
   });
 });

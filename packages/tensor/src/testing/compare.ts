@@ -43,8 +43,8 @@ function exact(dtype: DType): boolean {
 
 /**
  * Checks a result array (its shape, dtype and values already read with `data()`) against a reference.
- * `label` says which operation on which inputs, so the error alone locates the failure. NaN matches NaN, an
- * infinity only itself; with `signedZeros`, a zero result must also have the sign of an expected zero (for the
+ * `label` says which operation on which inputs, so the error alone locates the failure. NaN matches NaN (and
+ * the elements the reference marks `orNaN`), an infinity only itself; with `signedZeros`, a zero result must also have the sign of an expected zero (for the
  * operations where IEEE-754 and PyTorch define it: −x, |x|, √x, x · y, floor, …).
  */
 export function expectMatches(
@@ -69,6 +69,7 @@ export function expectMatches(
     let ok: boolean;
     let allowed = 0;
     if (exact(expected.dtype)) ok = g === e;
+    else if (Number.isNaN(g) && expected.orNaN?.[i]) ok = true;
     else if (Number.isNaN(e) || Number.isNaN(g)) ok = Number.isNaN(e) && Number.isNaN(g);
     else if (!Number.isFinite(e) || !Number.isFinite(g)) ok = g === e;
     else if (signedZeros && e === 0 && g === 0) ok = Object.is(g, e);
@@ -84,9 +85,10 @@ export function expectMatches(
   if (bad === 0) return;
   const g = values[first]!, e = expected.data[first]!;
   const diff = exact(expected.dtype) ? "" : ` (|difference| ${Math.abs(g - e).toExponential(2)} > allowed ${firstAllowed.toExponential(2)})`;
+  const either = expected.orNaN?.[first] ? " or NaN" : "";
   throw new ConformanceError(
     `${label}: ${bad} of ${values.length} values differ from the reference; first at ${fmtIndex(first, expected.shape)}: ` +
-      `got ${fmtValue(g)}, expected ${fmtValue(e)}${diff}`,
+      `got ${fmtValue(g)}, expected ${fmtValue(e)}${either}${diff}`,
   );
 }
 

@@ -29,6 +29,12 @@ export interface Ref {
   readonly data: readonly number[];
   /** Per element, the magnitude the allowed float32 error scales with (defaults to |value|). */
   readonly mag?: readonly number[];
+  /**
+   * Per element, whether NaN is also a right answer: where the order of the operations decides between NaN and
+   * the value (a product whose finite factors underflow to 0 before they meet an ∞), PyTorch's answer depends on
+   * that order too.
+   */
+  readonly orNaN?: readonly boolean[];
 }
 
 /** Number of elements of `shape`. */
@@ -69,8 +75,14 @@ export function storeAs(dtype: DType, v: number): number {
 }
 
 /** A reference array from its parts. */
-export function refArray(shape: readonly number[], dtype: DType, data: readonly number[], mag?: readonly number[]): Ref {
-  return { shape: [...shape], dtype, data, mag };
+export function refArray(
+  shape: readonly number[],
+  dtype: DType,
+  data: readonly number[],
+  mag?: readonly number[],
+  orNaN?: readonly boolean[],
+): Ref {
+  return orNaN ? { shape: [...shape], dtype, data, mag, orNaN } : { shape: [...shape], dtype, data, mag };
 }
 
 /** A conversion of `x` to `dtype` (cast, clone, copy across devices). */
@@ -279,16 +291,45 @@ function reduceGroups(
 /** A reduction's name. */
 export type RefReduceOp = "sum" | "prod" | "max" | "min";
 
+/** The smallest normal and the largest finite magnitude of each float dtype. */
+const FLOAT_RANGE = { float32: { tiny: 2 ** -126, huge: 3.4028234663852886e38 }, float64: { tiny: 2 ** -1022, huge: Number.MAX_VALUE } };
+
+/**
+ * The product of `vs` in `dtype` (values already exact in it), taken in any order: an ∞ times finite non-zero
+ * factors is a signed ∞, a 0 times finite ones a signed 0, unless some order of the multiplications first
+ * underflows the finite factors to 0 (or a device flushes a subnormal to 0) or overflows them to ∞, which turns the
+ * product into NaN. torch.prod of [2⁻¹⁴⁹, 2⁻¹²⁷, ∞] is NaN and of [2⁻¹⁴⁹, ∞, 2⁻¹²⁷] is ∞: both are right.
+ */
+function refProduct(vs: readonly number[], dtype: DType): { value: number; mag: number; orNaN: boolean } {
+  const value = vs.reduce((a, b) => a * b, 1);
+  const mag = Math.abs(value) * Math.max(1, vs.length);
+  if (dtype !== "float32" && dtype !== "float64") return { value, mag, orNaN: false };
+  const hasInf = vs.some((v) => v === Infinity || v === -Infinity), hasZero = vs.some((v) => v === 0);
+  if (vs.some(Number.isNaN) || hasInf === hasZero) return { value, mag, orNaN: false };
+  // The smallest (largest) partial product any order reaches is that of every finite factor below (above) 1; in
+  // log2 so that float64 itself neither underflows nor overflows on the way.
+  const finite = vs.filter((v) => Number.isFinite(v) && v !== 0).map((v) => Math.log2(Math.abs(v)));
+  const range = FLOAT_RANGE[dtype];
+  const reachable = hasInf
+    ? finite.filter((l) => l < 0).reduce((a, l) => a + l, 0) < Math.log2(range.tiny)
+    : finite.filter((l) => l > 0).reduce((a, l) => a + l, 0) > Math.log2(range.huge);
+  const negative = vs.filter((v) => v < 0 || Object.is(v, -0)).length % 2 === 1;
+  const ordered = hasInf ? (negative ? -Infinity : Infinity) : (negative ? -0 : 0);
+  return { value: ordered, mag: 0, orNaN: reachable };
+}
+
 /** Sum, product, maximum or minimum over `axes` (all when undefined); bool counts as int32. */
 export function refReduce(op: RefReduceOp, x: Ref, axes: number | readonly number[] | undefined, keepdim: boolean): Ref {
   const dtype: DType = x.dtype === "bool" ? "int32" : x.dtype;
+  const orNaN: boolean[] = [];
   const r = reduceGroups(x, resolveAxes(axes, x.shape.length), keepdim, (vs) => {
     switch (op) {
       case "sum":
         return { value: vs.reduce((a, b) => a + b, 0), mag: vs.reduce((a, b) => a + Math.abs(b), 0) };
       case "prod": {
-        const p = vs.reduce((a, b) => a * b, 1);
-        return { value: p, mag: Math.abs(p) * Math.max(1, vs.length) };
+        const p = refProduct(vs, dtype);
+        orNaN.push(p.orNaN);
+        return p;
       }
       case "max":
         return { value: Math.max(...vs), mag: Math.abs(Math.max(...vs)) };
@@ -296,7 +337,8 @@ export function refReduce(op: RefReduceOp, x: Ref, axes: number | readonly numbe
         return { value: Math.min(...vs), mag: Math.abs(Math.min(...vs)) };
     }
   });
-  return refArray(r.shape, dtype, dtype === "int32" ? r.data.map((v) => storeAs("int32", v)) : r.data, r.mag);
+  const data = dtype === "int32" ? r.data.map((v) => storeAs("int32", v)) : r.data;
+  return refArray(r.shape, dtype, data, r.mag, orNaN.some(Boolean) ? orNaN : undefined);
 }
 
 /** Mean over `axes`; integers average into float32. */

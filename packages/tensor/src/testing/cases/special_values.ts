@@ -17,6 +17,7 @@ import {
   COMPARISON_OPS,
   type Ref,
   refArray,
+  refReduce,
   SIGNED_ZERO_BINARY,
   SIGNED_ZERO_UNARY,
   storeAs,
@@ -122,6 +123,29 @@ function answersCase(ctx: CaseContext, dtype: "float32" | "float64"): Conformanc
   });
 }
 
+/**
+ * Products of subnormals and ∞, where the order of the multiplications decides: (2⁻¹⁴⁹ · 2⁻¹²⁷) · ∞ is 0 · ∞ = NaN in
+ * float32, 2⁻¹⁴⁹ · (2⁻¹²⁷ · ∞) is ∞, and torch.prod gives either by position. Either answer passes, with the sign
+ * the factors give the ∞; a row whose factors cannot underflow must give the ∞ and not NaN.
+ */
+function orderedProductCase(ctx: CaseContext, dtype: "float32" | "float64"): ConformanceCase {
+  const [least, subnormal] = dtype === "float32" ? [2 ** -149, 2 ** -127] : [2 ** -1074, 2 ** -1023];
+  const rows = [
+    [least, subnormal, Infinity],
+    [-least, Infinity, subnormal],
+    [-Infinity, subnormal, -least],
+    [0.5, -Infinity, 3],
+  ];
+  return simpleCase(ctx, `special values: products of subnormals and ∞ are ±∞ or NaN (${dtype})`, async () => {
+    const shape = [rows.length, 3];
+    const expected = refReduce("prod", refArray(shape, dtype, rows.flat()), 1, false);
+    await evaluate(
+      () => [red.prod(tensor(Float64Array.from(rows.flat()), { shape, dtype, device: ctx.device }), 1)],
+      ([out], [values]) => expectMatches(`prod(${dtype} ${JSON.stringify(rows)}, dim 1)`, out!, values!, expected, ctx.tolerance(dtype, "prod")),
+    );
+  });
+}
+
 export function specialValueCases(ctx: CaseContext): ConformanceCase[] {
-  return ctx.floatDtypes.map((dtype) => answersCase(ctx, dtype));
+  return ctx.floatDtypes.flatMap((dtype) => [answersCase(ctx, dtype), orderedProductCase(ctx, dtype)]);
 }
