@@ -1,6 +1,7 @@
 import * as T from "@backprop/tensor";
 import { Generator } from "@backprop/tensor";
 import { enableGrad, noGrad } from "./grad_mode.ts";
+import type { DeviceGradcheckResult } from "./device_gradcheck.ts";
 import { Tensor } from "./tensor.ts";
 import { fmtShapeOf } from "./util.ts";
 
@@ -71,10 +72,13 @@ export interface GradcheckResult {
   maxRelError: number;
 }
 
-/** Thrown by `gradcheck` on a mismatch; `result` holds the details of every input. */
-export class GradcheckError extends T.BackpropError {
+/**
+ * Thrown by `gradcheck` on a mismatch, and by `gradcheckOnDevice` (as `GradcheckError<DeviceGradcheckResult>`);
+ * `result` holds the details of every input.
+ */
+export class GradcheckError<R extends GradcheckResult | DeviceGradcheckResult = GradcheckResult> extends T.BackpropError {
   /** Makes the error; `result` is the full report. */
-  constructor(message: string, readonly result: GradcheckResult) {
+  constructor(message: string, readonly result: R) {
     super(message);
   }
 }

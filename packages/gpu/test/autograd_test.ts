@@ -5,7 +5,7 @@
  */
 import * as A from "@backprop/autograd";
 import type { Tensor } from "@backprop/autograd";
-import { type NDArray, tensor as ndTensor, tidy } from "@backprop/tensor";
+import { Generator, type NDArray, tensor as ndTensor, tidy } from "@backprop/tensor";
 import { gpu, noGpu } from "./setup.ts";
 
 type Gen = "any" | "positive" | "awayFromZero" | "unit" | "aboveMinusOne";
@@ -187,6 +187,34 @@ const baseline = gpu?.backend.memory().storages ?? 0;
 for (const [name, inputs, fn, tol] of CASES) {
   Deno.test({ name: `autograd on webgpu: ${name}`, ignore: noGpu, fn: () => compare(name, inputs, fn, tol) });
 }
+
+Deno.test({
+  name: "autograd on webgpu: gradcheckOnDevice passes correct gradients and catches a skewed one, leaving nothing allocated",
+  ignore: noGpu,
+  fn: async () => {
+    const before = gpu!.backend.memory().storages;
+    const gen = new Generator(5);
+    const input = (shape: number[]) => A.randn(shape, { dtype: "float64", generator: gen, requiresGrad: true });
+    const passed = await A.gradcheckOnDevice((x, w) => x!.matmul(w!).relu().sum(1), [input([4, 5]), input([5, 3])], { device: "webgpu" });
+    if (!passed.pass || passed.inputs.length !== 2) throw new Error(`the README's example failed: ${JSON.stringify(passed.inputs)}`);
+    // Only the float32 (device) run gets the skewed gradient, as from a faulty kernel.
+    class Skewed extends A.Function {
+      static override forward(_ctx: A.FunctionCtx, x: Tensor): Tensor {
+        return x.mul(2);
+      }
+      static override backward(_ctx: A.FunctionCtx, g: Tensor): [Tensor] {
+        return [g.mul(g.dtype === "float32" ? 2.02 : 2)];
+      }
+    }
+    const skewed = await A.gradcheckOnDevice((x) => Skewed.apply(x!), [input([6])], { device: "webgpu", raiseException: false });
+    const check = skewed.inputs[0]!;
+    if (skewed.pass || check.outside !== 6 || check.deviceGradient.length !== 6) {
+      throw new Error(`a 1% skew on every element was not caught: ${check.outside} of 6 outside`);
+    }
+    const left = gpu!.backend.memory().storages - before;
+    if (left !== 0) throw new Error(`gradcheckOnDevice left ${left} storages allocated on the GPU`);
+  },
+});
 
 Deno.test({
   name: "autograd on webgpu: no storage leaks across the gradient checks",
