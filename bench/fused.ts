@@ -6,6 +6,7 @@
 //   deno run -A bench/fused.ts [elements=1048576] [rounds=15] [only rows whose name contains this]
 import { noGrad, Tensor } from "@backprop/autograd";
 import { Adam, AdamW, batchNorm, ConvNet, crossEntropy, type Optimizer, Parameter, SGD } from "@backprop/nn";
+import { blasLabel } from "./blas.ts";
 import { TorchPeer } from "./torch_peer.ts";
 import { E, fused, Generator, type NDArray, opByOp, randint, randn, tidy, UNARY_TABLE, unaryOp } from "@backprop/tensor";
 
@@ -137,7 +138,7 @@ const median = (xs: number[]) => [...xs].sort((u, v) => u - v)[xs.length >> 1]!;
 console.log(`fused vs unfused, ${n.toLocaleString("en")} float32 elements, ${rounds} interleaved rounds, load ${(await Deno.readTextFile("/proc/loadavg")).split(" ").slice(0, 3).join(" ")}`);
 const peer = await TorchPeer.start();
 if (typeof peer === "string") console.log(`PyTorch: ${peer}`);
-else console.log(`PyTorch ${peer.version}, ${peer.blas}`);
+else console.log(`PyTorch ${peer.version}, ${blasLabel(peer.blas)}`);
 console.log("| workload | unfused ms | fused ms | unfused / fused | PyTorch ms | PyTorch / fused |");
 console.log("| --- | ---: | ---: | ---: | ---: | ---: |");
 try {

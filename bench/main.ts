@@ -6,6 +6,7 @@
 //   pnpm bench                     (= deno run -A bench/main.ts)
 //   deno run -A bench/main.ts --rounds 7 --only W1,W4 --no-torch --no-mlp-run --job-rounds 3 --json out.json
 import { cpuKernelInfo, measureCpuPeakGflops } from "@backprop/tensor";
+import { blasKind, blasLabel, referenceBlasCaveat } from "./blas.ts";
 import { backpropRunner } from "./backprop.ts";
 import { tfRunner, tfVersion, useTfBackend } from "./tfjs.ts";
 import { TorchPeer } from "./torch_peer.ts";
@@ -257,7 +258,7 @@ async function scriptJob(kind: "backprop" | "numpy", data: string): Promise<JobR
     if (!r.success) return `failed: ${new TextDecoder().decode(r.stderr).trim().split("\n").pop()}`;
     return JSON.parse(text) as JobRow;
   } catch (e) {
-    return kind === "numpy" ? "no /usr/bin/python3 with numpy (Debian: apt-get install python3-numpy libopenblas0-pthread)" : shortError(e);
+    return kind === "numpy" ? "no /usr/bin/python3 with numpy (`bash bench/setup.sh` installs it: Debian python3-numpy on libopenblas0-pthread)" : shortError(e);
   }
 }
 
@@ -290,7 +291,7 @@ async function jobTable(rounds: number): Promise<void> {
   for (const kind of ["backprop", "numpy"] as const) {
     const rows = runs[kind];
     if (!rows.length) continue;
-    const label = kind === "backprop" ? "backprop (bench/mlp_job.ts)" : `NumPy (bench/numpy_mlp.py; ${(rows[0] as JobRow).blas})`;
+    const label = kind === "backprop" ? "backprop (bench/mlp_job.ts)" : `NumPy (bench/numpy_mlp.py; ${blasLabel((rows[0] as JobRow).blas ?? "unknown")})`;
     console.log(`| ${label} | ${fmt(med(rows, "load_s"))} | ${fmt(med(rows, "train_s"))} | ${fmt(med(rows, "evaluate_s"))} | ${fmt(med(rows, "wall_s"))} | ${med(rows, "test_accuracy").toFixed(4)} |`);
   }
   const cli = runs.cli.length ? median(runs.cli as number[]) : NaN;
@@ -298,10 +299,14 @@ async function jobTable(rounds: number): Promise<void> {
   const numpyWall = runs.numpy.length ? med(runs.numpy, "wall_s") : NaN;
   const jobWall = runs.backprop.length ? med(runs.backprop, "wall_s") : NaN;
   const compute = (rows: (JobRow | number)[]) => (rows.length ? med(rows, "train_s") + med(rows, "evaluate_s") : NaN);
-  console.log(
-    `\n- job backprop / NumPy: ${fmt(jobWall / numpyWall)} in-process, ${fmt(cli / numpyWall)} for the CLI command; ` +
-      `train + evaluate alone ${fmt(compute(runs.backprop) / compute(runs.numpy))} (medians of ${rounds}, alternating)`,
-  );
+  const numpyCaveat = runs.numpy.length ? referenceBlasCaveat("NumPy", (runs.numpy[0] as JobRow).blas ?? "") : undefined;
+  if (numpyCaveat) console.log(`\n- job backprop / NumPy: not printed: ${numpyCaveat}`);
+  else {
+    console.log(
+      `\n- job backprop / NumPy: ${fmt(jobWall / numpyWall)} in-process, ${fmt(cli / numpyWall)} for the CLI command; ` +
+        `train + evaluate alone ${fmt(compute(runs.backprop) / compute(runs.numpy))} (medians of ${rounds}, alternating)`,
+    );
+  }
   if (notes.length) console.log(`- job notes: ${notes.join("; ")}`);
 }
 
@@ -328,6 +333,7 @@ async function main(): Promise<void> {
   };
   const peak1 = ceiling(1), peak2 = ceiling(2);
   const peer = flag("no-torch") ? "skipped (--no-torch)" : await TorchPeer.start();
+  if (typeof peer !== "string" && blasKind(peer.blas) === "reference") console.error(`! ${referenceBlasCaveat("PyTorch", peer.blas)}`);
   const rows: { w: Workload; r: Record<Framework, Measured>; pt?: TorchMeasured }[] = [];
   try {
     for (const w of workloads) {
@@ -337,7 +343,8 @@ async function main(): Promise<void> {
   } finally {
     if (typeof peer !== "string") await peer.close();
   }
-  const torch = typeof peer === "string" ? peer : { torch: peer.version, blas: peer.blas, results: Object.fromEntries(rows.map(({ w, pt }) => [w.key, pt])) };
+  const torchCaveat = typeof peer === "string" ? undefined : referenceBlasCaveat("PyTorch", peer.blas);
+  const torch = typeof peer === "string" ? peer : { torch: peer.version, blas: peer.blas, blasKind: blasKind(peer.blas), results: Object.fromEntries(rows.map(({ w, pt }) => [w.key, pt])) };
 
   const rate = (w: Workload, ms?: number) => {
     if (ms === undefined) return "—";
@@ -351,7 +358,7 @@ async function main(): Promise<void> {
     console.log(
       `| ${w.key} ${w.title} | ${fmtMs(r.backprop)} | ${rate(w, ours)} | ${cell(r["tfjs-wasm"])} | ${cell(r["tfjs-cpu"])} | ` +
         `${pt?.ms !== undefined ? `${pt.ms >= 100 ? pt.ms.toFixed(0) : pt.ms.toFixed(2)} (${pt.threads}t)` : pt?.note ? "— ¹" : "—"} | ${fmtRatio(r["tfjs-wasm"].ms, ours)} | ` +
-        `${fmtRatio(r["tfjs-cpu"].ms, ours)} | ${fmtRatio(pt?.ms, ours)} |`,
+        `${fmtRatio(r["tfjs-cpu"].ms, ours)} | ${torchCaveat && pt?.ms !== undefined ? "— ²" : fmtRatio(pt?.ms, ours)} |`,
     );
   }
   const notes = rows.flatMap(({ w, r, pt }) => [
@@ -359,13 +366,14 @@ async function main(): Promise<void> {
     ...(pt?.note ? [`${w.key} PyTorch: ${pt.note}`] : []),
   ]);
   if (notes.length) console.log(`\n¹ ${notes.join("; ")}`);
+  if (torchCaveat) console.log(`\n² ${torchCaveat}`);
   const w4 = rows.find((x) => x.w.key === "W4");
   console.log(`\n- Wasm-SIMD ceiling (${info.relaxedSimd ? "relaxed_madd" : "mul+add"} loop, no memory traffic): ${peak1.toFixed(1)} GFLOP/s on 1 thread, ${peak2.toFixed(1)} on 2`);
   if (w4?.r.backprop.ms) {
     const g = w4.w.flops / w4.r.backprop.ms / 1e6;
     console.log(`- backprop GEMM 1024³: ${g.toFixed(1)} GFLOP/s = ${((100 * g) / peak2).toFixed(0)} % of the 2-thread ceiling`);
   }
-  console.log(`- PyTorch: ${typeof torch === "string" ? torch : `${torch.torch}, ${torch.blas}; medians of the better of 1 and 2 threads (t), bursts interleaved with the JavaScript rounds, each followed by a wait until its threads are idle (OpenBLAS's spin after a product; median ${median(settleWaits).toFixed(0)} ms, at most ${Math.max(...settleWaits).toFixed(0)} ms)`}`);
+  console.log(`- PyTorch: ${typeof torch === "string" ? torch : `${torch.torch}, ${blasLabel(torch.blas)}; medians of the better of 1 and 2 threads (t), bursts interleaved with the JavaScript rounds, each followed by a wait until its threads are idle (OpenBLAS's spin after a product; median ${median(settleWaits).toFixed(0)} ms, at most ${Math.max(...settleWaits).toFixed(0)} ms)`}`);
   if (!flag("no-mlp-run")) await jobTable(Number(option("job-rounds", "3")));
   console.log(`- load average after: ${await loadAverage()}`);
   const json = option("json", "");

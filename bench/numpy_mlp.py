@@ -31,20 +31,27 @@ def read_batch(path):
 
 
 def blas_name():
+    """The BLAS NumPy runs on: the BLAS libraries the process mapped (Debian's numpy links libblas.so.3, which
+    update-alternatives points at the reference BLAS or OpenBLAS; numpy's build config names only "blas" either way),
+    after threadpoolctl's summary where it is installed (it names OpenBLAS whenever libopenblas is loaded, also when
+    only LAPACK comes from it, so bench/blas.ts reads the libblas.so path)."""
+    np.ones((8, 8), dtype=np.float32) @ np.ones((8, 8), dtype=np.float32)  # loads the BLAS if it is not yet
+    try:
+        with open("/proc/self/maps") as maps:
+            libs = ", ".join(sorted({line.split()[-1] for line in maps if "blas" in line.lower() and ".so" in line}))
+    except OSError:
+        libs = ""
+    summary = ""
     try:
         from threadpoolctl import threadpool_info
 
         for pool in threadpool_info():
             if pool.get("user_api") == "blas":
-                return f"{pool.get('internal_api')} {pool.get('version', '')} ({pool.get('architecture', '?')}, {pool.get('num_threads')} threads)".strip()
+                summary = f"{pool.get('internal_api')} {pool.get('version', '')} ({pool.get('architecture', '?')}, {pool.get('num_threads')} threads)"
+                break
     except ImportError:
         pass
-    config = np.__config__
-    for name in ("openblas_info", "blas_opt_info", "blas_info"):
-        info = getattr(config, name, None) or {}
-        if info:
-            return ",".join(info.get("libraries", [name]))
-    return "unknown"
+    return ": ".join(part for part in (summary, libs) if part) or "unknown"
 
 
 def main():

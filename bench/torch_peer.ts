@@ -2,7 +2,7 @@
 // backprop's in the same run and a change in machine load hits both alike.
 
 const SCRIPT = new URL("./torch_bench.py", import.meta.url).pathname;
-const MISSING = "no python3 with torch (Debian: apt-get install python3-torch)";
+const MISSING = "no python3 with torch (`bash bench/setup.sh` installs it: Debian python3-torch on libopenblas0-pthread)";
 
 /** The environment PyTorch runs in: this machine's OpenBLAS overrides removed (see PLATFORM.md). */
 function torchEnv(): Record<string, string> {
