@@ -45,3 +45,17 @@ export function referenceBlasCaveat(peer: string, report: string): string | unde
       "them; `bash bench/setup.sh` installs OpenBLAS (Debian libopenblas0-pthread)"
     : undefined;
 }
+
+/**
+ * How each peer reports its BLAS: Python code run with bench/ on sys.path by /usr/bin/python3 (Debian's torch and
+ * numpy), printing the report the benchmark itself gets.
+ */
+export const PEER_PROBES = [
+  { peer: "PyTorch", module: "torch", code: "import torch_bench; print(torch_bench.blas())" },
+  { peer: "NumPy", module: "numpy", code: "import numpy_mlp; print(numpy_mlp.blas_name())" },
+] as const;
+
+/** The command line that runs `code` of a probe, with bench/ (the directory `benchDir`) on Python's path. */
+export function probeArgs(benchDir: string, code: string): string[] {
+  return ["-c", `import sys; sys.path.insert(0, ${JSON.stringify(benchDir)}); ${code}`];
+}

@@ -22,6 +22,8 @@ import time
 
 import numpy as np
 
+from blas_libs import mapped_blas_libraries
+
 IMAGE_BYTES = 3072
 
 
@@ -36,11 +38,7 @@ def blas_name():
     after threadpoolctl's summary where it is installed (it names OpenBLAS whenever libopenblas is loaded, also when
     only LAPACK comes from it, so bench/blas.ts reads the libblas.so path)."""
     np.ones((8, 8), dtype=np.float32) @ np.ones((8, 8), dtype=np.float32)  # loads the BLAS if it is not yet
-    try:
-        with open("/proc/self/maps") as maps:
-            libs = ", ".join(sorted({line.split()[-1] for line in maps if "blas" in line.lower() and ".so" in line}))
-    except OSError:
-        libs = ""
+    libs = mapped_blas_libraries()
     summary = ""
     try:
         from threadpoolctl import threadpool_info

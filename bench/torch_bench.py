@@ -13,6 +13,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from blas_libs import mapped_blas_libraries
+
 ROUNDS = int(sys.argv[sys.argv.index("--rounds") + 1]) if "--rounds" in sys.argv else 5
 
 
@@ -126,15 +128,9 @@ def median_ms(run, rounds):
 
 
 def blas():
-    """Which BLAS library the process loaded (Debian's torch links libblas.so.3, whose provider is chosen
-    by update-alternatives: the reference BLAS or OpenBLAS)."""
+    """Which BLAS libraries the process loaded (bench/blas_libs.py)."""
     torch.mm(torch.randn(64, 64), torch.randn(64, 64))
-    try:
-        with open("/proc/self/maps") as maps:
-            libs = sorted({line.split()[-1] for line in maps if "blas" in line.lower() and ".so" in line})
-        return ", ".join(libs) or "no BLAS library mapped"
-    except OSError:
-        return "unknown"
+    return mapped_blas_libraries()
 
 
 def main():

@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { blasKind, blasLabel, referenceBlasCaveat } from "../blas.ts";
+import { blasKind, blasLabel, PEER_PROBES, probeArgs, referenceBlasCaveat } from "../blas.ts";
 
 describe("blasLabel", () => {
   it("names the library behind libblas.so.3, after threadpoolctl's summary where there is one", () => {
@@ -70,17 +70,12 @@ const hasModule = (module: string) => {
   }
 };
 const bench = fileURLToPath(new URL("..", import.meta.url));
-for (const [peer, module, probe] of [
-  ["PyTorch", "torch", "import torch_bench; print(torch_bench.blas())"],
-  ["NumPy", "numpy", "import numpy_mlp; print(numpy_mlp.blas_name())"],
-] as const) {
+for (const { peer, module, code } of PEER_PROBES) {
   const skip = !alternative ? "no libblas.so.3 alternative (not Debian)" : !hasModule(module) ? `no ${PYTHON} with ${module}` : "";
   if (skip) console.log(`skipping the ${peer} BLAS probe: ${skip}`);
   it.skipIf(skip !== "")(`${peer}'s BLAS report names the library update-alternatives chose for libblas.so.3`, () => {
     const chosen = realpathSync(`/etc/alternatives/${alternative}`);
-    const report = execFileSync(PYTHON, ["-c", `import sys; sys.path.insert(0, ${JSON.stringify(bench)}); ${probe}`], {
-      encoding: "utf8",
-    }).trim();
+    const report = execFileSync(PYTHON, probeArgs(bench, code), { encoding: "utf8" }).trim();
     expect(blasKind(report)).toBe(blasKind(chosen));
     expect(blasKind(report)).not.toBe("unknown");
   }, 60_000);
