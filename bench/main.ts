@@ -333,7 +333,8 @@ async function main(): Promise<void> {
   };
   const peak1 = ceiling(1), peak2 = ceiling(2);
   const peer = flag("no-torch") ? "skipped (--no-torch)" : await TorchPeer.start();
-  if (typeof peer !== "string" && blasKind(peer.blas) === "reference") console.error(`! ${referenceBlasCaveat("PyTorch", peer.blas)}`);
+  const torchCaveat = typeof peer === "string" ? undefined : referenceBlasCaveat("PyTorch", peer.blas);
+  if (torchCaveat) console.error(`! ${torchCaveat}`);
   const rows: { w: Workload; r: Record<Framework, Measured>; pt?: TorchMeasured }[] = [];
   try {
     for (const w of workloads) {
@@ -343,7 +344,6 @@ async function main(): Promise<void> {
   } finally {
     if (typeof peer !== "string") await peer.close();
   }
-  const torchCaveat = typeof peer === "string" ? undefined : referenceBlasCaveat("PyTorch", peer.blas);
   const torch = typeof peer === "string" ? peer : { torch: peer.version, blas: peer.blas, blasKind: blasKind(peer.blas), results: Object.fromEntries(rows.map(({ w, pt }) => [w.key, pt])) };
 
   const rate = (w: Workload, ms?: number) => {
